@@ -1,0 +1,81 @@
+//! The driver: what a runtime thread runs when it has no task to poll.
+//!
+//! One [`Driver`] per runtime, owned by whichever thread is parked on it,
+//! combines the I/O reactor ([`io`]) and the timer wheel ([`time`]); its
+//! [`DriverHandle`] is shared by every thread and by every socket and timer.
+//!
+//! A park is: (1) if a timer is due, don't block; (2) wait in epoll for
+//! I/O, the cross-thread waker, or the timerfd; (3) fire due timers.
+
+pub(crate) mod io;
+pub(crate) mod time;
+
+use std::time::Duration;
+
+use self::io::{IoDriver, IoHandle};
+use self::time::TimeHandle;
+
+/// The parking side, owned by one thread at a time.
+pub(crate) struct Driver {
+    io: IoDriver,
+}
+
+/// The shared side.
+pub(crate) struct DriverHandle {
+    pub(crate) io: IoHandle,
+    pub(crate) time: TimeHandle,
+    pub(crate) io_enabled: bool,
+    pub(crate) time_enabled: bool,
+}
+
+/// What the builder enabled.
+#[derive(Clone, Copy, Debug)]
+pub(crate) struct DriverConfig {
+    pub(crate) enable_io: bool,
+    pub(crate) enable_time: bool,
+    pub(crate) event_capacity: usize,
+}
+
+impl Driver {
+    pub(crate) fn new(cfg: DriverConfig) -> std::io::Result<(Driver, DriverHandle)> {
+        let (io, io_handle) = IoDriver::new(cfg.event_capacity)?;
+        let time = TimeHandle::new()?;
+        io.register_timer(&mut mio::unix::SourceFd(&time.timerfd()))?;
+        let handle =
+            DriverHandle { io: io_handle, time, io_enabled: cfg.enable_io, time_enabled: cfg.enable_time };
+        Ok((Driver { io }, handle))
+    }
+
+    /// Blocks until an event, a due timer, an `unpark`, or `timeout`.
+    pub(crate) fn park(&mut self, handle: &DriverHandle, timeout: Option<Duration>) {
+        let timeout = if handle.time.is_due() { Some(Duration::ZERO) } else { timeout };
+        self.turn(handle, timeout);
+    }
+
+    /// Polls for events without blocking (a busy runtime still needs to
+    /// see I/O and timers).
+    pub(crate) fn poll_now(&mut self, handle: &DriverHandle) {
+        self.turn(handle, Some(Duration::ZERO));
+    }
+
+    fn turn(&mut self, handle: &DriverHandle, timeout: Option<Duration>) {
+        let outcome = self.io.turn(&handle.io, timeout);
+        if outcome.timer_fired {
+            handle.time.clear_timerfd();
+        }
+        handle.time.process();
+    }
+}
+
+impl DriverHandle {
+    /// Wakes the thread parked in the driver.
+    pub(crate) fn unpark(&self) {
+        self.io.unpark();
+    }
+
+    /// Wakes everything waiting on I/O or timers with a shutdown.
+    pub(crate) fn shutdown(&self) {
+        self.io.shutdown();
+        self.time.shutdown();
+    }
+}

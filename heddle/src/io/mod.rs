@@ -1,0 +1,34 @@
+//! Asynchronous I/O traits and helpers.
+//!
+//! heddle uses tokio's `AsyncRead`/`AsyncWrite` trait definitions (from the
+//! `tokio` crate with its runtime features off), so codecs, hyper-util and
+//! other libraries written against those traits run on heddle's sockets
+//! unchanged. This module re-exports them with their extension traits.
+//!
+//! ```
+//! use heddle::io::{AsyncReadExt, AsyncWriteExt};
+//! # heddle::runtime::Builder::new_current_thread().enable_all().build().unwrap().block_on(async {
+//! let listener = heddle::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+//! let addr = listener.local_addr().unwrap();
+//! heddle::spawn(async move {
+//!     let (mut socket, _) = listener.accept().await.unwrap();
+//!     socket.write_all(b"hello").await.unwrap();
+//! });
+//! let mut stream = heddle::net::TcpStream::connect(addr).await.unwrap();
+//! let mut got = String::new();
+//! stream.read_to_string(&mut got).await.unwrap();
+//! assert_eq!(got, "hello");
+//! # });
+//! ```
+
+pub(crate) mod poll_evented;
+
+pub use std::io::{Error, ErrorKind, Result};
+pub use tokio::io::{
+    AsyncBufRead, AsyncBufReadExt, AsyncRead, AsyncReadExt, AsyncSeek, AsyncSeekExt, AsyncWrite, AsyncWriteExt,
+    ReadBuf,
+};
+pub use tokio::io::{
+    copy, copy_bidirectional, copy_buf, duplex, empty, repeat, sink, split, BufReader, BufStream, BufWriter,
+    DuplexStream, Empty, ReadHalf, Repeat, Sink, WriteHalf,
+};

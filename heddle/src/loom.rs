@@ -1,0 +1,61 @@
+//! One place that picks std or loom for every synchronisation primitive.
+//!
+//! Under `RUSTFLAGS="--cfg loom"` the concurrent state machines (task state,
+//! run queues, wakers) are built on loom's model-checked types; otherwise on
+//! std's. Code elsewhere in the crate imports from here, never from
+//! `std::sync` directly, so a loom model covers the real code and not a copy.
+//!
+//! Under loom, fixed capacities shrink (see [`LOCAL_QUEUE_CAPACITY`]) so
+//! the model reaches the "queue full" paths in few steps.
+
+#[cfg(loom)]
+pub(crate) use loom::{cell::UnsafeCell, hint, sync, thread};
+
+#[cfg(not(loom))]
+#[allow(unused_imports)]
+pub(crate) use std::{hint, sync, thread};
+
+/// Capacity of a worker's local run queue. Small under loom to reach overflow.
+#[cfg(not(loom))]
+pub(crate) const LOCAL_QUEUE_CAPACITY: usize = 256;
+/// Capacity of a worker's local run queue. Small under loom to reach overflow.
+#[cfg(loom)]
+pub(crate) const LOCAL_QUEUE_CAPACITY: usize = 4;
+
+/// `UnsafeCell` with loom's access-tracking API (`with`/`with_mut`), so code
+/// is written once for both builds.
+#[cfg(not(loom))]
+#[derive(Debug)]
+pub(crate) struct UnsafeCell<T>(std::cell::UnsafeCell<T>);
+
+#[cfg(not(loom))]
+impl<T> UnsafeCell<T> {
+    pub(crate) const fn new(value: T) -> Self {
+        UnsafeCell(std::cell::UnsafeCell::new(value))
+    }
+
+    /// Runs `f` with a shared raw pointer to the contents.
+    #[inline(always)]
+    pub(crate) fn with<R>(&self, f: impl FnOnce(*const T) -> R) -> R {
+        f(self.0.get())
+    }
+
+    /// Runs `f` with an exclusive raw pointer to the contents.
+    #[inline(always)]
+    pub(crate) fn with_mut<R>(&self, f: impl FnOnce(*mut T) -> R) -> R {
+        f(self.0.get())
+    }
+}
+
+/// Runs `f` once normally, or under every interleaving loom explores.
+#[cfg(all(test, loom))]
+pub(crate) fn model(f: impl Fn() + Sync + Send + 'static) {
+    loom::model(f)
+}
+
+/// Runs `f` once normally, or under every interleaving loom explores.
+#[cfg(all(test, not(loom)))]
+#[allow(dead_code)]
+pub(crate) fn model(f: impl Fn() + Sync + Send + 'static) {
+    f()
+}

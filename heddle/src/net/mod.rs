@@ -1,0 +1,1 @@
+//! Networking: TCP (placeholder while the TCP module is written).

@@ -1,0 +1,155 @@
+//! `Builder`: configures and creates a [`Runtime`](super::Runtime).
+
+use std::io;
+use std::time::Duration;
+
+use super::{current_thread, multi_thread, Runtime};
+use crate::driver::DriverConfig;
+
+/// Which scheduler a runtime uses.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub(crate) enum Flavor {
+    CurrentThread,
+    MultiThread,
+}
+
+/// Builds a runtime with custom settings.
+///
+/// ```
+/// use heddle::runtime::Builder;
+///
+/// let rt = Builder::new_multi_thread().worker_threads(2).enable_all().build().unwrap();
+/// assert_eq!(rt.block_on(async { heddle::spawn(async { 40 + 2 }).await.unwrap() }), 42);
+/// ```
+#[derive(Debug, Clone)]
+pub struct Builder {
+    pub(crate) flavor: Flavor,
+    pub(crate) worker_threads: Option<usize>,
+    pub(crate) enable_io: bool,
+    pub(crate) enable_time: bool,
+    pub(crate) thread_name: String,
+    pub(crate) thread_stack_size: Option<usize>,
+    /// Tasks a worker runs between non-blocking checks of the reactor.
+    pub(crate) event_interval: u32,
+    /// Tasks a worker runs between checks of the global queue.
+    pub(crate) global_queue_interval: u32,
+}
+
+/// Env var that sets the default number of worker threads.
+pub const WORKER_THREADS_ENV: &str = "HEDDLE_WORKER_THREADS";
+
+impl Builder {
+    fn new(flavor: Flavor) -> Builder {
+        Builder {
+            flavor,
+            worker_threads: None,
+            enable_io: false,
+            enable_time: false,
+            thread_name: "heddle-runtime-worker".into(),
+            thread_stack_size: None,
+            event_interval: 61,
+            global_queue_interval: 31,
+        }
+    }
+
+    /// A runtime that runs every task on the thread that calls `block_on`.
+    pub fn new_current_thread() -> Builder {
+        Builder::new(Flavor::CurrentThread)
+    }
+
+    /// A work-stealing runtime with a pool of worker threads.
+    pub fn new_multi_thread() -> Builder {
+        Builder::new(Flavor::MultiThread)
+    }
+
+    /// Number of worker threads (multi-thread runtime). Defaults to
+    /// `HEDDLE_WORKER_THREADS` if set, else the number of CPUs.
+    ///
+    /// # Panics
+    /// If `n` is 0.
+    #[track_caller]
+    pub fn worker_threads(&mut self, n: usize) -> &mut Builder {
+        assert!(n > 0, "worker_threads cannot be set to 0");
+        self.worker_threads = Some(n);
+        self
+    }
+
+    /// Enables both the I/O and the time drivers.
+    pub fn enable_all(&mut self) -> &mut Builder {
+        self.enable_io().enable_time()
+    }
+
+    /// Enables the I/O driver (sockets).
+    pub fn enable_io(&mut self) -> &mut Builder {
+        self.enable_io = true;
+        self
+    }
+
+    /// Enables the time driver (`sleep`, `timeout`, `interval`).
+    pub fn enable_time(&mut self) -> &mut Builder {
+        self.enable_time = true;
+        self
+    }
+
+    /// Name of the worker threads.
+    pub fn thread_name(&mut self, name: impl Into<String>) -> &mut Builder {
+        self.thread_name = name.into();
+        self
+    }
+
+    /// Stack size of the worker threads.
+    pub fn thread_stack_size(&mut self, bytes: usize) -> &mut Builder {
+        self.thread_stack_size = Some(bytes);
+        self
+    }
+
+    /// How many tasks a worker runs before checking the reactor for events
+    /// without blocking (default 61).
+    #[track_caller]
+    pub fn event_interval(&mut self, ticks: u32) -> &mut Builder {
+        assert!(ticks > 0, "event_interval must be > 0");
+        self.event_interval = ticks;
+        self
+    }
+
+    /// How many tasks a worker runs before checking the global queue first
+    /// (default 31).
+    #[track_caller]
+    pub fn global_queue_interval(&mut self, ticks: u32) -> &mut Builder {
+        assert!(ticks > 0, "global_queue_interval must be > 0");
+        self.global_queue_interval = ticks;
+        self
+    }
+
+    /// Creates the runtime.
+    pub fn build(&mut self) -> io::Result<Runtime> {
+        match self.flavor {
+            Flavor::CurrentThread => current_thread::build(self),
+            Flavor::MultiThread => multi_thread::build(self, self.resolved_worker_threads()?),
+        }
+    }
+
+    pub(crate) fn driver_config(&self) -> DriverConfig {
+        DriverConfig { enable_io: self.enable_io, enable_time: self.enable_time, event_capacity: 1024 }
+    }
+
+    fn resolved_worker_threads(&self) -> io::Result<usize> {
+        if let Some(n) = self.worker_threads {
+            return Ok(n);
+        }
+        match std::env::var(WORKER_THREADS_ENV) {
+            Ok(value) => match value.trim().parse::<usize>() {
+                Ok(n) if n > 0 => Ok(n),
+                _ => Err(io::Error::new(
+                    io::ErrorKind::InvalidInput,
+                    format!("{WORKER_THREADS_ENV} must be a positive integer, got {value:?}"),
+                )),
+            },
+            Err(_) => Ok(std::thread::available_parallelism().map_or(1, |n| n.get())),
+        }
+    }
+}
+
+/// Default deadline used by `Drop for Runtime` on the multi-thread runtime
+/// to wait for workers to exit.
+pub(crate) const DEFAULT_SHUTDOWN_WAIT: Duration = Duration::from_secs(10);

@@ -1,0 +1,312 @@
+//! The current-thread scheduler: every task runs on the thread that calls
+//! `block_on`, interleaved with the future passed to it.
+//!
+//! The scheduler's state is split in two:
+//! * [`Shared`] (behind an `Arc`, reachable from wakers on any thread): the
+//!   remote queue, the owned-task list, the driver handle, and the `Core`
+//!   while no thread is running it;
+//! * `Core` (one `Box`, owned by the thread inside `block_on`): the local
+//!   run queue and the driver. While a thread runs the scheduler, the core
+//!   sits in that thread's `CORE` slot so wakes from its own tasks are a
+//!   plain `VecDeque` push.
+//!
+//! `block_on` may be called again and again, from any thread, one at a
+//! time; a second concurrent caller waits for its own future (driven by the
+//! first caller's thread) or for the core to come free.
+
+use std::cell::{Cell, RefCell};
+use std::collections::VecDeque;
+use std::future::Future;
+use std::pin::Pin;
+use std::ptr::NonNull;
+use std::sync::Arc;
+use std::task::{Context, Poll, Wake, Waker};
+
+use super::builder::Builder;
+use super::context;
+use super::coop;
+use super::park::ThreadParker;
+use super::scheduler::SchedulerHandle;
+use super::Runtime;
+use crate::driver::{Driver, DriverHandle};
+use crate::loom::sync::atomic::{AtomicBool, AtomicUsize, Ordering::*};
+use crate::loom::sync::Mutex;
+use crate::task::list::OwnedTasks;
+use crate::task::{self, Header, JoinHandle, Notified, Schedule};
+
+/// The thread-independent part of the scheduler.
+pub(crate) struct Shared {
+    pub(crate) driver: Arc<DriverHandle>,
+    pub(crate) owned: OwnedTasks,
+    /// Tasks woken from other threads.
+    remote: Mutex<VecDeque<Notified>>,
+    remote_len: AtomicUsize,
+    /// The core, while no thread is inside `block_on`.
+    core: Mutex<Option<Box<Core>>>,
+    /// Threads waiting for the core to come free.
+    core_waiters: Mutex<Vec<Waker>>,
+    /// The `block_on` future was woken.
+    woken: AtomicBool,
+    /// The core's thread is blocked in the driver (wake it via `unpark`).
+    parked: AtomicBool,
+    event_interval: u32,
+    global_queue_interval: u32,
+}
+
+/// The part only the running thread touches.
+struct Core {
+    tasks: VecDeque<Notified>,
+    driver: Option<Driver>,
+    tick: u32,
+}
+
+/// This thread's running core, if it runs one.
+struct CoreSlot {
+    shared: Cell<*const Shared>,
+    core: RefCell<Option<Box<Core>>>,
+}
+
+thread_local! {
+    static CORE: CoreSlot = const { CoreSlot { shared: Cell::new(std::ptr::null()), core: RefCell::new(None) } };
+}
+
+pub(crate) fn build(builder: &Builder) -> std::io::Result<Runtime> {
+    let (driver, driver_handle) = Driver::new(builder.driver_config())?;
+    let shared = Arc::new(Shared {
+        driver: Arc::new(driver_handle),
+        owned: OwnedTasks::new(),
+        remote: Mutex::new(VecDeque::new()),
+        remote_len: AtomicUsize::new(0),
+        core: Mutex::new(Some(Box::new(Core { tasks: VecDeque::with_capacity(64), driver: Some(driver), tick: 0 }))),
+        core_waiters: Mutex::new(Vec::new()),
+        woken: AtomicBool::new(false),
+        parked: AtomicBool::new(false),
+        event_interval: builder.event_interval,
+        global_queue_interval: builder.global_queue_interval,
+    });
+    Ok(Runtime::from_parts(SchedulerHandle::CurrentThread(shared), super::RuntimeKind::CurrentThread))
+}
+
+impl Shared {
+    pub(crate) fn spawn<F>(this: &Arc<Shared>, future: F) -> JoinHandle<F::Output>
+    where
+        F: Future + Send + 'static,
+        F::Output: Send + 'static,
+    {
+        let (task, notified, join) = task::new_task(future, this.clone());
+        match this.owned.insert(task) {
+            Ok(()) => this.schedule(notified),
+            Err(task) => {
+                // Shutting down: the task is cancelled before it runs.
+                drop(notified);
+                task.shutdown();
+            }
+        }
+        join
+    }
+
+    fn push_remote(&self, task: Notified) {
+        self.remote.lock().unwrap().push_back(task);
+        self.remote_len.fetch_add(1, SeqCst);
+        if self.parked.load(SeqCst) {
+            self.driver.unpark();
+        }
+    }
+
+    fn pop_remote(&self) -> Option<Notified> {
+        if self.remote_len.load(Acquire) == 0 {
+            return None;
+        }
+        let task = self.remote.lock().unwrap().pop_front();
+        if task.is_some() {
+            self.remote_len.fetch_sub(1, AcqRel);
+        }
+        task
+    }
+
+    /// Runs the scheduler until `future` completes.
+    pub(crate) fn block_on<F: Future>(self: &Arc<Self>, future: F) -> F::Output {
+        let _in_runtime = context::enter_runtime();
+        let _handle = context::set_handle(SchedulerHandle::CurrentThread(self.clone()));
+        let mut future = std::pin::pin!(future);
+        let parker = Arc::new(ThreadParker::new());
+        let parker_waker = Waker::from(parker.clone());
+        loop {
+            let core = self.core.lock().unwrap().take();
+            if let Some(core) = core {
+                return self.run(core, future.as_mut());
+            }
+            // Another thread runs the scheduler (and our future's tasks):
+            // wait for our future, or for the core to come free.
+            let mut cx = Context::from_waker(&parker_waker);
+            if let Poll::Ready(out) = coop::with_budget(|| future.as_mut().poll(&mut cx)) {
+                return out;
+            }
+            self.core_waiters.lock().unwrap().push(parker_waker.clone());
+            if self.core.lock().unwrap().is_some() {
+                continue;
+            }
+            parker.park_timeout(None);
+        }
+    }
+
+    fn run<F: Future>(self: &Arc<Self>, core: Box<Core>, mut future: Pin<&mut F>) -> F::Output {
+        // Installs the core in this thread's slot; hands it back on exit,
+        // including when a panic unwinds out of the block_on future.
+        struct CoreGuard<'a>(&'a Arc<Shared>);
+        impl Drop for CoreGuard<'_> {
+            fn drop(&mut self) {
+                let core = CORE.with(|slot| {
+                    slot.shared.set(std::ptr::null());
+                    slot.core.borrow_mut().take()
+                });
+                *self.0.core.lock().unwrap() = core;
+                for waker in self.0.core_waiters.lock().unwrap().drain(..) {
+                    waker.wake();
+                }
+            }
+        }
+        CORE.with(|slot| {
+            slot.shared.set(Arc::as_ptr(self));
+            *slot.core.borrow_mut() = Some(core);
+        });
+        let _guard = CoreGuard(self);
+
+        let waker = Waker::from(Arc::new(BlockOnWaker(self.clone())));
+        let mut cx = Context::from_waker(&waker);
+        self.woken.store(true, SeqCst);
+        loop {
+            if self.woken.swap(false, AcqRel) {
+                if let Poll::Ready(out) = coop::with_budget(|| future.as_mut().poll(&mut cx)) {
+                    return out;
+                }
+            }
+            let mut idle = false;
+            for _ in 0..self.event_interval {
+                if self.woken.load(Acquire) {
+                    break;
+                }
+                match self.next_task() {
+                    Some(task) => coop::with_budget(|| task.run()),
+                    None => {
+                        idle = true;
+                        break;
+                    }
+                }
+            }
+            if idle {
+                self.park();
+            } else if !self.woken.load(Acquire) {
+                // A full batch ran: look at I/O and timers without blocking.
+                self.with_driver(|driver, handle| driver.poll_now(handle));
+            }
+        }
+    }
+
+    fn next_task(&self) -> Option<Notified> {
+        CORE.with(|slot| {
+            let mut core = slot.core.borrow_mut();
+            let core = core.as_mut().expect("core missing while running");
+            core.tick = core.tick.wrapping_add(1);
+            if core.tick % self.global_queue_interval == 0 {
+                self.pop_remote().or_else(|| core.tasks.pop_front())
+            } else {
+                core.tasks.pop_front().or_else(|| self.pop_remote())
+            }
+        })
+    }
+
+    /// Runs `f` with the driver taken out of the core, so that wakes during
+    /// the driver turn can still push to the core's queue.
+    fn with_driver(&self, f: impl FnOnce(&mut Driver, &DriverHandle)) {
+        let mut driver = CORE.with(|slot| slot.core.borrow_mut().as_mut().and_then(|c| c.driver.take()));
+        if let Some(d) = driver.as_mut() {
+            f(d, &self.driver);
+        }
+        CORE.with(|slot| {
+            if let Some(core) = slot.core.borrow_mut().as_mut() {
+                core.driver = driver;
+            }
+        });
+    }
+
+    /// Blocks in the driver until there is something to do.
+    fn park(&self) {
+        self.with_driver(|driver, handle| {
+            self.parked.store(true, SeqCst);
+            // Re-check after announcing the park (pairs with `push_remote`
+            // and `BlockOnWaker`, which check `parked` after publishing).
+            if self.remote_len.load(SeqCst) == 0 && !self.woken.load(SeqCst) {
+                driver.park(handle, None);
+            } else {
+                driver.poll_now(handle);
+            }
+            self.parked.store(false, SeqCst);
+        });
+    }
+
+    /// Cancels every task and wakes every resource waiter. Runs when the
+    /// runtime is dropped.
+    pub(crate) fn shutdown(self: &Arc<Self>) {
+        let _handle = context::set_handle(SchedulerHandle::CurrentThread(self.clone()));
+        self.owned.close_and_shutdown_all();
+        let core = self.core.lock().unwrap().take();
+        // Dropping queued tasks can wake others; drain until quiet.
+        loop {
+            let remote: Vec<Notified> = self.remote.lock().unwrap().drain(..).collect();
+            self.remote_len.store(0, SeqCst);
+            let empty = remote.is_empty();
+            drop(remote);
+            if empty {
+                break;
+            }
+        }
+        if let Some(mut core) = core {
+            while let Some(task) = core.tasks.pop_front() {
+                drop(task);
+            }
+            self.driver.shutdown();
+            drop(core);
+        } else {
+            self.driver.shutdown();
+        }
+    }
+}
+
+impl Schedule for Arc<Shared> {
+    fn schedule(&self, task: Notified) {
+        let task = CORE.with(|slot| {
+            if slot.shared.get() == Arc::as_ptr(self) {
+                if let Ok(mut core) = slot.core.try_borrow_mut() {
+                    if let Some(core) = core.as_mut() {
+                        core.tasks.push_back(task);
+                        return None;
+                    }
+                }
+            }
+            Some(task)
+        });
+        if let Some(task) = task {
+            self.push_remote(task);
+        }
+    }
+
+    fn release(&self, task: NonNull<Header>) -> bool {
+        self.owned.remove(task)
+    }
+}
+
+/// Wakes the `block_on` future.
+struct BlockOnWaker(Arc<Shared>);
+
+impl Wake for BlockOnWaker {
+    fn wake(self: Arc<Self>) {
+        self.wake_by_ref();
+    }
+    fn wake_by_ref(self: &Arc<Self>) {
+        self.0.woken.store(true, SeqCst);
+        if self.0.parked.load(SeqCst) {
+            self.0.driver.unpark();
+        }
+    }
+}

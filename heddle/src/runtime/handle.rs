@@ -1,0 +1,100 @@
+//! `Handle`: a clone-able reference to a runtime, for spawning from
+//! anywhere (including threads outside the runtime).
+
+use std::future::Future;
+use std::sync::Arc;
+
+use super::context::{self, CONTEXT};
+use super::scheduler::SchedulerHandle;
+use crate::driver::DriverHandle;
+use crate::task::JoinHandle;
+
+/// A handle to a runtime.
+///
+/// ```
+/// let rt = heddle::runtime::Runtime::new().unwrap();
+/// let handle = rt.handle().clone();
+/// let from_thread = std::thread::spawn(move || handle.spawn(async { 1 + 1 })).join().unwrap();
+/// assert_eq!(rt.block_on(from_thread).unwrap(), 2);
+/// ```
+#[derive(Clone)]
+pub struct Handle {
+    pub(crate) inner: SchedulerHandle,
+}
+
+/// Returned by [`Handle::try_current`] outside a runtime.
+#[derive(Debug)]
+pub struct TryCurrentError(());
+
+impl std::fmt::Display for TryCurrentError {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str("there is no reactor running, must be called from the context of a heddle runtime")
+    }
+}
+
+impl std::error::Error for TryCurrentError {}
+
+/// Makes a runtime current until dropped; see [`Handle::enter`].
+#[must_use = "the runtime is only current while the guard lives"]
+pub struct EnterGuard<'a> {
+    _guard: context::SetHandleGuard,
+    _handle: std::marker::PhantomData<&'a Handle>,
+}
+
+impl Handle {
+    /// The runtime this thread is in.
+    ///
+    /// # Panics
+    /// Outside a runtime (use [`try_current`](Self::try_current) to check).
+    #[track_caller]
+    pub fn current() -> Handle {
+        match Handle::try_current() {
+            Ok(handle) => handle,
+            Err(e) => panic!("{e}"),
+        }
+    }
+
+    /// The runtime this thread is in, if any.
+    pub fn try_current() -> Result<Handle, TryCurrentError> {
+        CONTEXT
+            .try_with(|c| c.handle.borrow().clone())
+            .ok()
+            .flatten()
+            .map(|inner| Handle { inner })
+            .ok_or(TryCurrentError(()))
+    }
+
+    /// Spawns a task on this runtime.
+    pub fn spawn<F>(&self, future: F) -> JoinHandle<F::Output>
+    where
+        F: Future + Send + 'static,
+        F::Output: Send + 'static,
+    {
+        self.inner.spawn(future)
+    }
+
+    /// Makes this runtime current on this thread (so `heddle::spawn` and
+    /// socket constructors find it) until the guard is dropped.
+    pub fn enter(&self) -> EnterGuard<'_> {
+        EnterGuard { _guard: context::set_handle(self.inner.clone()), _handle: std::marker::PhantomData }
+    }
+
+    /// Runtime metrics.
+    pub fn metrics(&self) -> super::RuntimeMetrics {
+        super::RuntimeMetrics { handle: self.inner.clone() }
+    }
+
+    pub(crate) fn driver(&self) -> &Arc<DriverHandle> {
+        self.inner.driver()
+    }
+}
+
+impl std::fmt::Debug for Handle {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        let kind = match self.inner {
+            SchedulerHandle::CurrentThread(_) => "current_thread",
+            SchedulerHandle::MultiThread(_) => "multi_thread",
+        };
+        f.debug_struct("Handle").field("flavor", &kind).finish()
+    }
+}

@@ -1,0 +1,145 @@
+//! The runtime: a scheduler plus the driver it parks on.
+//!
+//! * [`Builder`] picks the flavor (current-thread or multi-thread) and the
+//!   drivers to enable.
+//! * [`Runtime::block_on`] runs a future to completion from synchronous
+//!   code, as often as you like on the same runtime.
+//! * [`Handle`] spawns onto a runtime from anywhere.
+//!
+//! ```
+//! use heddle::runtime::Runtime;
+//!
+//! let rt = Runtime::new().unwrap();
+//! for round in 0..3 {
+//!     // Synchronous code between rounds, one runtime throughout (seed 002).
+//!     let answer = rt.block_on(async move { heddle::spawn(async move { round * 2 }).await.unwrap() });
+//!     assert_eq!(answer, round * 2);
+//! }
+//! ```
+
+mod builder;
+pub(crate) mod context;
+pub(crate) mod coop;
+mod current_thread;
+mod handle;
+mod metrics;
+mod multi_thread;
+pub(crate) mod park;
+pub(crate) mod scheduler;
+
+use std::future::Future;
+use std::time::Duration;
+
+pub use builder::{Builder, WORKER_THREADS_ENV};
+pub use handle::{EnterGuard, Handle, TryCurrentError};
+pub use metrics::RuntimeMetrics;
+use scheduler::SchedulerHandle;
+
+use crate::task::JoinHandle;
+
+/// A heddle runtime: owns the worker threads (if any), the reactor and the
+/// timers. Dropping it cancels every task still alive.
+pub struct Runtime {
+    handle: Handle,
+    kind: RuntimeKind,
+}
+
+pub(crate) enum RuntimeKind {
+    CurrentThread,
+    MultiThread(Vec<std::thread::JoinHandle<()>>),
+}
+
+impl Runtime {
+    /// A multi-thread runtime with I/O and time enabled and the default
+    /// number of workers.
+    pub fn new() -> std::io::Result<Runtime> {
+        Builder::new_multi_thread().enable_all().build()
+    }
+
+    pub(crate) fn from_parts(handle: SchedulerHandle, kind: RuntimeKind) -> Runtime {
+        Runtime { handle: Handle { inner: handle }, kind }
+    }
+
+    /// Runs `future` to completion on this thread, driving the runtime's
+    /// tasks too (current-thread) or while the workers run them
+    /// (multi-thread).
+    ///
+    /// # Panics
+    /// When called from inside a runtime (an async context): blocking there
+    /// would stall the tasks that thread is meant to run.
+    #[track_caller]
+    pub fn block_on<F: Future>(&self, future: F) -> F::Output {
+        match &self.handle.inner {
+            SchedulerHandle::CurrentThread(shared) => shared.block_on(future),
+            SchedulerHandle::MultiThread(shared) => {
+                let _in_runtime = context::enter_runtime();
+                let _handle = context::set_handle(SchedulerHandle::MultiThread(shared.clone()));
+                park::block_on_parked(future)
+            }
+        }
+    }
+
+    /// Spawns a task on this runtime.
+    pub fn spawn<F>(&self, future: F) -> JoinHandle<F::Output>
+    where
+        F: Future + Send + 'static,
+        F::Output: Send + 'static,
+    {
+        self.handle.spawn(future)
+    }
+
+    /// A handle to this runtime.
+    pub fn handle(&self) -> &Handle {
+        &self.handle
+    }
+
+    /// Makes this runtime current on this thread until the guard drops.
+    pub fn enter(&self) -> EnterGuard<'_> {
+        self.handle.enter()
+    }
+
+    /// Runtime metrics.
+    pub fn metrics(&self) -> RuntimeMetrics {
+        self.handle.metrics()
+    }
+
+    /// Shuts down, waiting at most `timeout` for worker threads to finish
+    /// the task they are running. Tasks are cancelled either way.
+    pub fn shutdown_timeout(mut self, timeout: Duration) {
+        self.shutdown(Some(timeout));
+    }
+
+    /// Shuts down without waiting for worker threads.
+    pub fn shutdown_background(mut self) {
+        self.shutdown(None);
+    }
+
+    fn shutdown(&mut self, wait: Option<Duration>) {
+        match &self.handle.inner {
+            SchedulerHandle::CurrentThread(shared) => shared.shutdown(),
+            SchedulerHandle::MultiThread(shared) => {
+                shared.shutdown(wait);
+                if let RuntimeKind::MultiThread(threads) = &mut self.kind {
+                    let finished = wait.is_some();
+                    for thread in threads.drain(..) {
+                        if finished && thread.is_finished() {
+                            let _ = thread.join();
+                        }
+                    }
+                }
+            }
+        }
+    }
+}
+
+impl Drop for Runtime {
+    fn drop(&mut self) {
+        self.shutdown(Some(builder::DEFAULT_SHUTDOWN_WAIT));
+    }
+}
+
+impl std::fmt::Debug for Runtime {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Runtime").field("handle", &self.handle).finish()
+    }
+}

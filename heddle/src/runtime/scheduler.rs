@@ -1,0 +1,49 @@
+//! `SchedulerHandle`: the shared side of whichever scheduler a runtime uses.
+
+use std::future::Future;
+use std::sync::Arc;
+
+use super::{current_thread, multi_thread};
+use crate::driver::DriverHandle;
+use crate::task::JoinHandle;
+
+/// A clone-able reference to a runtime's scheduler.
+#[derive(Clone)]
+pub(crate) enum SchedulerHandle {
+    CurrentThread(Arc<current_thread::Shared>),
+    MultiThread(Arc<multi_thread::Shared>),
+}
+
+impl SchedulerHandle {
+    pub(crate) fn spawn<F>(&self, future: F) -> JoinHandle<F::Output>
+    where
+        F: Future + Send + 'static,
+        F::Output: Send + 'static,
+    {
+        match self {
+            SchedulerHandle::CurrentThread(s) => current_thread::Shared::spawn(s, future),
+            SchedulerHandle::MultiThread(s) => multi_thread::Shared::spawn(s, future),
+        }
+    }
+
+    pub(crate) fn driver(&self) -> &Arc<DriverHandle> {
+        match self {
+            SchedulerHandle::CurrentThread(s) => &s.driver,
+            SchedulerHandle::MultiThread(s) => &s.driver,
+        }
+    }
+
+    pub(crate) fn num_workers(&self) -> usize {
+        match self {
+            SchedulerHandle::CurrentThread(_) => 1,
+            SchedulerHandle::MultiThread(s) => s.num_workers(),
+        }
+    }
+
+    pub(crate) fn num_alive_tasks(&self) -> usize {
+        match self {
+            SchedulerHandle::CurrentThread(s) => s.owned.len(),
+            SchedulerHandle::MultiThread(s) => s.owned.len(),
+        }
+    }
+}

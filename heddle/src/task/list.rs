@@ -1,0 +1,134 @@
+//! `OwnedTasks`: every live task of a runtime, so shutdown can cancel them.
+//!
+//! An intrusive doubly linked list threaded through the task headers (no
+//! allocation per task), split into shards by task id so that workers
+//! spawning and completing tasks at once rarely meet on the same lock.
+//! The list holds one reference of each task it contains.
+
+use std::ptr::NonNull;
+
+use super::cell::Header;
+use super::Task;
+use crate::loom::sync::atomic::{AtomicBool, AtomicUsize, Ordering::*};
+use crate::loom::sync::Mutex;
+
+const SHARDS: usize = 16;
+
+struct Shard {
+    head: Option<NonNull<Header>>,
+}
+
+// SAFETY: the raw pointers are only followed under the shard's mutex, and
+// the tasks they point to are `Send`.
+unsafe impl Send for Shard {}
+
+/// The set of tasks owned by one scheduler.
+pub(crate) struct OwnedTasks {
+    shards: Box<[Mutex<Shard>]>,
+    closed: AtomicBool,
+    len: AtomicUsize,
+}
+
+impl OwnedTasks {
+    pub(crate) fn new() -> OwnedTasks {
+        OwnedTasks {
+            shards: (0..SHARDS).map(|_| Mutex::new(Shard { head: None })).collect(),
+            closed: AtomicBool::new(false),
+            len: AtomicUsize::new(0),
+        }
+    }
+
+    fn shard(&self, header: &Header) -> &Mutex<Shard> {
+        &self.shards[header.id.0 as usize % SHARDS]
+    }
+
+    /// Adds a new task. Err(task) if the list is closed (the runtime is
+    /// shutting down): the caller must shut the task down.
+    pub(crate) fn insert(&self, task: Task) -> Result<(), Task> {
+        let ptr = task.raw();
+        // SAFETY: `task` holds a reference.
+        let header = unsafe { ptr.as_ref() };
+        let mut shard = self.shard(header).lock().unwrap();
+        // Checked under the lock so `close_and_shutdown_all` cannot miss it.
+        if self.closed.load(Acquire) {
+            return Err(task);
+        }
+        // SAFETY: links are only touched under this shard's lock.
+        unsafe {
+            header.owned_next.with_mut(|n| *n = shard.head);
+            header.owned_prev.with_mut(|p| *p = None);
+            if let Some(old) = shard.head {
+                old.as_ref().owned_prev.with_mut(|p| *p = Some(ptr));
+            }
+        }
+        shard.head = Some(ptr);
+        std::mem::forget(task); // the list keeps its reference
+        self.len.fetch_add(1, Relaxed);
+        Ok(())
+    }
+
+    /// Removes a task; true if it was in the list (its reference is then
+    /// the caller's to release).
+    pub(crate) fn remove(&self, ptr: NonNull<Header>) -> bool {
+        // SAFETY: the caller holds a reference.
+        let header = unsafe { ptr.as_ref() };
+        let mut shard = self.shard(header).lock().unwrap();
+        // SAFETY: links are only touched under this shard's lock.
+        unsafe {
+            let prev = header.owned_prev.with(|p| *p);
+            let next = header.owned_next.with(|n| *n);
+            let in_list = prev.is_some() || shard.head == Some(ptr);
+            if !in_list {
+                return false;
+            }
+            match prev {
+                Some(p) => p.as_ref().owned_next.with_mut(|n| *n = next),
+                None => shard.head = next,
+            }
+            if let Some(n) = next {
+                n.as_ref().owned_prev.with_mut(|p| *p = prev);
+            }
+            header.owned_prev.with_mut(|p| *p = None);
+            header.owned_next.with_mut(|n| *n = None);
+        }
+        self.len.fetch_sub(1, Relaxed);
+        true
+    }
+
+    /// Closes the list to new tasks and shuts down every task in it.
+    pub(crate) fn close_and_shutdown_all(&self) {
+        self.closed.store(true, Release);
+        for shard in self.shards.iter() {
+            loop {
+                // Pop one at a time: shutting a task down runs user code
+                // (drops), which must not run under the lock.
+                let ptr = {
+                    let mut shard = shard.lock().unwrap();
+                    let Some(ptr) = shard.head else { break };
+                    // SAFETY: links are only touched under this shard's lock.
+                    unsafe {
+                        let next = ptr.as_ref().owned_next.with(|n| *n);
+                        if let Some(n) = next {
+                            n.as_ref().owned_prev.with_mut(|p| *p = None);
+                        }
+                        ptr.as_ref().owned_next.with_mut(|n| *n = None);
+                        shard.head = next;
+                    }
+                    ptr
+                };
+                self.len.fetch_sub(1, Relaxed);
+                // SAFETY: the list's reference is handed to shutdown.
+                unsafe { (ptr.as_ref().vtable.shutdown)(ptr) };
+            }
+        }
+    }
+
+    /// Number of live tasks.
+    pub(crate) fn len(&self) -> usize {
+        self.len.load(Relaxed)
+    }
+
+    pub(crate) fn is_closed(&self) -> bool {
+        self.closed.load(Acquire)
+    }
+}

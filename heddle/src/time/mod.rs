@@ -1,0 +1,30 @@
+//! Time: sleeping, timeouts and intervals, with microsecond resolution.
+//!
+//! Timers live in the runtime's hierarchical wheel (1 µs ticks) and the
+//! parked thread is woken by a timerfd at the exact deadline, so
+//! `sleep(Duration::from_micros(100))` wakes after ~100 µs, not after the
+//! 1 ms a millisecond wheel rounds up to.
+//!
+//! ```
+//! # heddle::runtime::Builder::new_current_thread().enable_all().build().unwrap().block_on(async {
+//! use heddle::time::{sleep, timeout, Duration};
+//! let fast = timeout(Duration::from_millis(50), sleep(Duration::from_micros(100))).await;
+//! assert!(fast.is_ok());
+//! # });
+//! ```
+
+mod instant;
+mod interval;
+mod sleep;
+mod timeout;
+
+pub use instant::Instant;
+pub use interval::{interval, interval_at, Interval, MissedTickBehavior};
+pub use sleep::{sleep, sleep_until, Sleep};
+pub use std::time::Duration;
+pub use timeout::{timeout, timeout_at, Timeout};
+
+/// Errors of the time module.
+pub mod error {
+    pub use super::timeout::Elapsed;
+}

@@ -1,0 +1,144 @@
+//! `Sleep`: a future that completes at a deadline. `Unpin`, so it can be
+//! stored in structs and used in `select` without pinning (seed 002).
+
+use std::future::Future;
+use std::pin::Pin;
+use std::sync::Arc;
+use std::task::{ready, Context, Poll};
+use std::time::Duration;
+
+use super::Instant;
+use crate::driver::time::{TimerEntry, TimerKey};
+use crate::driver::DriverHandle;
+
+/// Waits until `duration` has elapsed, with microsecond resolution.
+///
+/// ```
+/// # heddle::runtime::Builder::new_current_thread().enable_all().build().unwrap().block_on(async {
+/// use heddle::time::{sleep, Duration, Instant};
+/// let start = Instant::now();
+/// sleep(Duration::from_micros(200)).await;
+/// assert!(start.elapsed() >= Duration::from_micros(200));
+/// # });
+/// ```
+///
+/// # Panics
+/// Outside a runtime with the time driver enabled.
+#[track_caller]
+pub fn sleep(duration: Duration) -> Sleep {
+    sleep_until(Instant::now().far_add(duration))
+}
+
+/// Waits until `deadline`.
+///
+/// # Panics
+/// Outside a runtime with the time driver enabled.
+#[track_caller]
+pub fn sleep_until(deadline: Instant) -> Sleep {
+    Sleep::new(deadline)
+}
+
+/// Future returned by [`sleep`] and [`sleep_until`].
+#[must_use = "futures do nothing unless you `.await` or poll them"]
+pub struct Sleep {
+    deadline: Instant,
+    driver: Arc<DriverHandle>,
+    entry: Option<Arc<TimerEntry>>,
+    /// Set while the timer is in the wheel.
+    key: Option<TimerKey>,
+    elapsed: bool,
+}
+
+impl Sleep {
+    #[track_caller]
+    pub(crate) fn new(deadline: Instant) -> Sleep {
+        let driver = match crate::runtime::Handle::try_current() {
+            Ok(handle) => handle.driver().clone(),
+            Err(e) => panic!("{e}"),
+        };
+        if !driver.time_enabled {
+            panic!("heddle: timers are disabled on this runtime; call `enable_time()` or `enable_all()` on the runtime builder");
+        }
+        Sleep { deadline, driver, entry: None, key: None, elapsed: false }
+    }
+
+    /// The instant this sleep completes at.
+    pub fn deadline(&self) -> Instant {
+        self.deadline
+    }
+
+    /// True once the deadline has been reached (as seen by a poll).
+    pub fn is_elapsed(&self) -> bool {
+        self.elapsed || self.entry.as_ref().is_some_and(|e| e.is_fired())
+    }
+
+    /// Moves the deadline; the sleep becomes pending again if it had
+    /// completed. The timer's allocation is reused.
+    pub fn reset(self: Pin<&mut Self>, deadline: Instant) {
+        let this = self.get_mut();
+        this.deadline = deadline;
+        this.elapsed = false;
+        let time = &this.driver.time;
+        let tick = time.deadline_to_tick(deadline.into_std());
+        if let Some(key) = this.key {
+            if time.reset(key, tick) {
+                return;
+            }
+            this.key = None;
+        }
+        // Re-registered lazily on the next poll.
+        if let Some(entry) = &this.entry {
+            entry.rearm();
+        }
+    }
+
+    fn poll_elapsed(&mut self, cx: &mut Context<'_>) -> Poll<()> {
+        if self.elapsed {
+            return Poll::Ready(());
+        }
+        let time = &self.driver.time;
+        if self.key.is_none() {
+            let tick = time.deadline_to_tick(self.deadline.into_std());
+            if tick <= time.now_tick() {
+                self.elapsed = true;
+                return Poll::Ready(());
+            }
+            let entry = self.entry.get_or_insert_with(|| Arc::new(TimerEntry::default())).clone();
+            // Register before inserting so a fire right after the insert
+            // finds the waker.
+            let _ = entry.poll_fired(cx);
+            self.key = Some(time.insert(tick, entry));
+        }
+        let entry = self.entry.as_ref().expect("registered sleep has an entry");
+        ready!(entry.poll_fired(cx));
+        self.key = None;
+        self.elapsed = true;
+        Poll::Ready(())
+    }
+}
+
+impl Future for Sleep {
+    type Output = ();
+
+    fn poll(self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<()> {
+        let coop = ready!(crate::runtime::coop::poll_proceed(cx));
+        let this = self.get_mut();
+        ready!(this.poll_elapsed(cx));
+        coop.made_progress();
+        Poll::Ready(())
+    }
+}
+
+impl Drop for Sleep {
+    fn drop(&mut self) {
+        if let Some(key) = self.key.take() {
+            self.driver.time.remove(key);
+        }
+    }
+}
+
+impl std::fmt::Debug for Sleep {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Sleep").field("deadline", &self.deadline).field("elapsed", &self.is_elapsed()).finish()
+    }
+}

@@ -1,0 +1,164 @@
+//! `AtomicWaker`: one waker slot that a consumer fills and a producer fires,
+//! with no lock and no lost wake-up.
+//!
+//! The reactor keeps one per socket direction; it is the path every I/O
+//! wake-up in heddle takes, so it must never lose one (seed 002 lost
+//! connections to exactly that bug in another runtime).
+//!
+//! ```text
+//!            register()                     wake()
+//!   WAITING ───────────▶ REGISTERING    WAITING ──────▶ WAKING ──▶ WAITING
+//!      ▲                     │  (wake() came meanwhile:        (took the waker)
+//!      └─────────────────────┘   REGISTERING|WAKING → the registrar wakes it)
+//! ```
+//!
+//! * `register` owns the slot while `REGISTERING` is set; a `wake` that
+//!   arrives then only sets `WAKING`, and `register` sees it on the way out
+//!   and wakes the new waker itself.
+//! * `wake` owns the slot while `WAKING` is set alone; a `register` that
+//!   arrives then cannot store its waker, so it wakes it at once (the caller
+//!   polls again and sees the readiness that caused the wake).
+
+use std::task::Waker;
+
+use crate::loom::sync::atomic::{AtomicUsize, Ordering::*};
+use crate::loom::UnsafeCell;
+
+const WAITING: usize = 0;
+const REGISTERING: usize = 0b01;
+const WAKING: usize = 0b10;
+
+/// A single waker slot shared between one registering task and any number
+/// of wakers.
+pub(crate) struct AtomicWaker {
+    state: AtomicUsize,
+    waker: UnsafeCell<Option<Waker>>,
+}
+
+// SAFETY: the `waker` cell is only accessed by the thread that owns it through
+// the `state` protocol above (REGISTERING or WAKING acquired by CAS), so
+// sharing the struct between threads is sound as long as `Waker: Send + Sync`,
+// which it is.
+unsafe impl Send for AtomicWaker {}
+// SAFETY: see the `Send` impl.
+unsafe impl Sync for AtomicWaker {}
+
+impl AtomicWaker {
+    /// An empty slot.
+    pub(crate) fn new() -> Self {
+        AtomicWaker { state: AtomicUsize::new(WAITING), waker: UnsafeCell::new(None) }
+    }
+
+    /// Stores `waker` to be woken by the next [`wake`](Self::wake). Cheap
+    /// when the stored waker already wakes the same task.
+    pub(crate) fn register(&self, waker: &Waker) {
+        match self.state.compare_exchange(WAITING, REGISTERING, Acquire, Acquire) {
+            Ok(_) => {
+                // SAFETY: REGISTERING is held, so no other thread touches the slot.
+                let old = self.waker.with_mut(|slot| unsafe {
+                    match &*slot {
+                        Some(old) if old.will_wake(waker) => None,
+                        _ => (*slot).replace(waker.clone()),
+                    }
+                });
+                // Release the slot; if a wake came meanwhile (state is
+                // REGISTERING|WAKING), it left the waking to us.
+                if let Err(actual) = self.state.compare_exchange(REGISTERING, WAITING, AcqRel, Acquire) {
+                    debug_assert_eq!(actual, REGISTERING | WAKING);
+                    // SAFETY: still REGISTERING, so the slot is ours.
+                    let stored = self.waker.with_mut(|slot| unsafe { (*slot).take() });
+                    self.state.swap(WAITING, AcqRel);
+                    drop(old);
+                    if let Some(w) = stored {
+                        w.wake();
+                    }
+                    return;
+                }
+                drop(old);
+            }
+            Err(WAKING) => {
+                // A wake is in progress: it may have missed our waker, so
+                // wake now and let the task poll again.
+                waker.wake_by_ref();
+                crate::loom::hint::spin_loop();
+            }
+            Err(_) => {
+                // Concurrent register calls are a caller bug (one registrar
+                // per slot); stay correct by waking.
+                waker.wake_by_ref();
+            }
+        }
+    }
+
+    /// Wakes the stored waker, if any, and empties the slot.
+    pub(crate) fn wake(&self) {
+        if let Some(waker) = self.take() {
+            waker.wake();
+        }
+    }
+
+    /// Takes the stored waker out, if any, so the caller can wake it later
+    /// (for example after releasing a lock).
+    pub(crate) fn take(&self) -> Option<Waker> {
+        match self.state.fetch_or(WAKING, AcqRel) {
+            WAITING => {
+                // SAFETY: WAKING is held alone, so the slot is ours.
+                let waker = self.waker.with_mut(|slot| unsafe { (*slot).take() });
+                self.state.fetch_and(!WAKING, Release);
+                waker
+            }
+            // A registration is in progress (it will see WAKING and wake)
+            // or another wake is taking the waker.
+            _ => None,
+        }
+    }
+}
+
+impl Default for AtomicWaker {
+    fn default() -> Self {
+        Self::new()
+    }
+}
+
+impl std::fmt::Debug for AtomicWaker {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str("AtomicWaker")
+    }
+}
+
+#[cfg(all(test, loom))]
+mod loom_tests {
+    use super::AtomicWaker;
+    use crate::loom::sync::atomic::{AtomicBool, Ordering::SeqCst};
+    use crate::loom::sync::Arc;
+    use crate::loom::thread;
+    use std::future::poll_fn;
+    use std::task::Poll;
+
+    /// A wake after a readiness flag is set is never lost, whatever the
+    /// interleaving with a concurrent register.
+    #[test]
+    fn no_lost_wakeup() {
+        loom::model(|| {
+            let slot = Arc::new(AtomicWaker::new());
+            let ready = Arc::new(AtomicBool::new(false));
+            let (s2, r2) = (slot.clone(), ready.clone());
+            let producer = thread::spawn(move || {
+                r2.store(true, SeqCst);
+                s2.wake();
+            });
+            loom::future::block_on(poll_fn(|cx| {
+                if ready.load(SeqCst) {
+                    return Poll::Ready(());
+                }
+                slot.register(cx.waker());
+                if ready.load(SeqCst) {
+                    Poll::Ready(())
+                } else {
+                    Poll::Pending
+                }
+            }));
+            producer.join().unwrap();
+        });
+    }
+}

@@ -1,0 +1,4 @@
+//! Small internal building blocks shared by the runtime's parts.
+
+pub(crate) mod atomic_waker;
+pub(crate) mod rand;
