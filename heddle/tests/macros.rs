@@ -27,9 +27,7 @@ async fn test_explicit_current_thread() {
 
 #[heddle::test(flavor = "multi_thread", worker_threads = 2)]
 async fn test_multi_thread_spawn_and_join() {
-    let handles: Vec<_> = (0..16u64)
-        .map(|i| heddle::spawn(async move { i * i }))
-        .collect();
+    let handles: Vec<_> = (0..16u64).map(|i| heddle::spawn(async move { i * i })).collect();
     let mut sum = 0;
     for handle in handles {
         sum += handle.await.expect("task failed");
@@ -68,9 +66,7 @@ async fn test_returning_result_with_question_mark() -> Result<(), Box<dyn Error>
 
 #[heddle::test(flavor = "multi_thread")]
 async fn test_early_return() -> Result<(), String> {
-    let x = heddle::spawn(async { 3 })
-        .await
-        .map_err(|e| format!("{e:?}"))?;
+    let x = heddle::spawn(async { 3 }).await.map_err(|e| format!("{e:?}"))?;
     if x == 3 {
         return Ok(());
     }

@@ -41,8 +41,7 @@ impl Driver {
         let (io, io_handle) = IoDriver::new(cfg.event_capacity)?;
         let time = TimeHandle::new()?;
         io.register_timer(&mut mio::unix::SourceFd(&time.timerfd()))?;
-        let handle =
-            DriverHandle { io: io_handle, time, io_enabled: cfg.enable_io, time_enabled: cfg.enable_time };
+        let handle = DriverHandle { io: io_handle, time, io_enabled: cfg.enable_io, time_enabled: cfg.enable_time };
         Ok((Driver { io }, handle))
     }
 

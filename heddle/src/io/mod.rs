@@ -25,10 +25,9 @@ pub(crate) mod poll_evented;
 
 pub use std::io::{Error, ErrorKind, Result};
 pub use tokio::io::{
-    AsyncBufRead, AsyncBufReadExt, AsyncRead, AsyncReadExt, AsyncSeek, AsyncSeekExt, AsyncWrite, AsyncWriteExt,
-    ReadBuf,
-};
-pub use tokio::io::{
     copy, copy_bidirectional, copy_buf, duplex, empty, repeat, sink, split, BufReader, BufStream, BufWriter,
     DuplexStream, Empty, ReadHalf, Repeat, Sink, WriteHalf,
+};
+pub use tokio::io::{
+    AsyncBufRead, AsyncBufReadExt, AsyncRead, AsyncReadExt, AsyncSeek, AsyncSeekExt, AsyncWrite, AsyncWriteExt, ReadBuf,
 };

@@ -77,7 +77,11 @@ impl<E: mio::event::Source> PollEvented<E> {
     }
 
     /// Awaits readiness in `direction` and runs `op`, retrying on `WouldBlock`.
-    pub(crate) async fn async_io<R>(&self, direction: Direction, mut op: impl FnMut(&E) -> io::Result<R>) -> io::Result<R> {
+    pub(crate) async fn async_io<R>(
+        &self,
+        direction: Direction,
+        mut op: impl FnMut(&E) -> io::Result<R>,
+    ) -> io::Result<R> {
         std::future::poll_fn(|cx| self.poll_io(cx, direction, &mut op)).await
     }
 }
@@ -104,7 +108,11 @@ impl<E: mio::event::Source> PollEvented<E> {
     /// A read that fills less than the buffer drained the socket (epoll is
     /// edge-triggered), so readiness is cleared right away: the next read
     /// waits for an event instead of making a syscall that would block.
-    pub(crate) fn poll_read<'a>(&'a self, cx: &mut Context<'_>, buf: &mut tokio::io::ReadBuf<'_>) -> Poll<io::Result<()>>
+    pub(crate) fn poll_read<'a>(
+        &'a self,
+        cx: &mut Context<'_>,
+        buf: &mut tokio::io::ReadBuf<'_>,
+    ) -> Poll<io::Result<()>>
     where
         &'a E: io::Read,
     {
@@ -156,7 +164,11 @@ impl<E: mio::event::Source> PollEvented<E> {
     }
 
     /// `AsyncWrite::poll_write_vectored` for sources writable through `&E`.
-    pub(crate) fn poll_write_vectored<'a>(&'a self, cx: &mut Context<'_>, bufs: &[io::IoSlice<'_>]) -> Poll<io::Result<usize>>
+    pub(crate) fn poll_write_vectored<'a>(
+        &'a self,
+        cx: &mut Context<'_>,
+        bufs: &[io::IoSlice<'_>],
+    ) -> Poll<io::Result<usize>>
     where
         &'a E: io::Write,
     {

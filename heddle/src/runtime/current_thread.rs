@@ -182,10 +182,10 @@ impl Shared {
                 }
             }
             let mut idle = false;
+            // Run a batch of tasks even if the block_on future was woken
+            // meanwhile: a future that keeps waking itself must not starve
+            // the tasks.
             for _ in 0..self.event_interval {
-                if self.woken.load(Acquire) {
-                    break;
-                }
                 match self.next_task() {
                     Some(task) => coop::with_budget(|| task.run()),
                     None => {

@@ -25,7 +25,9 @@ impl Registration {
     pub(crate) fn new(source: &mut impl Source) -> io::Result<Registration> {
         let driver = crate::runtime::Handle::current().driver().clone();
         if !driver.io_enabled {
-            panic!("heddle: I/O is disabled on this runtime; call `enable_io()` or `enable_all()` on the runtime builder");
+            panic!(
+                "heddle: I/O is disabled on this runtime; call `enable_io()` or `enable_all()` on the runtime builder"
+            );
         }
         let io = driver.io.register(source)?;
         Ok(Registration { driver, io })

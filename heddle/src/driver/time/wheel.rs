@@ -142,22 +142,12 @@ impl<T> Wheel<T> {
         } else {
             // NIL is reserved as the link terminator.
             assert!(self.entries.len() < NIL as usize, "too many timers");
-            self.entries.push(Entry {
-                deadline,
-                prev: NIL,
-                next: NIL,
-                generation: 0,
-                list: 0,
-                value: Some(value),
-            });
+            self.entries.push(Entry { deadline, prev: NIL, next: NIL, generation: 0, list: 0, value: Some(value) });
             (self.entries.len() - 1) as u32
         };
         self.link(index);
         self.len += 1;
-        TimerKey {
-            index,
-            generation: self.entries[index as usize].generation,
-        }
+        TimerKey { index, generation: self.entries[index as usize].generation }
     }
 
     /// Removes a pending timer in O(1) and returns its value; `None` if the
@@ -249,8 +239,7 @@ impl<T> Wheel<T> {
                 index = self.entries[index as usize].next;
             }
             let entries = &self.entries;
-            self.scratch
-                .sort_unstable_by_key(|&i| entries[i as usize].deadline);
+            self.scratch.sort_unstable_by_key(|&i| entries[i as usize].deadline);
             self.heads[EXPIRED] = NIL;
             for i in (0..self.scratch.len()).rev() {
                 self.push_front(EXPIRED, self.scratch[i]);
@@ -280,11 +269,7 @@ impl<T> Wheel<T> {
         let shift = SLOT_BITS * level as u32;
         let upper = shift + SLOT_BITS;
         // Bits above this level are shared with `now`.
-        let base = if upper >= 64 {
-            0
-        } else {
-            self.now >> upper << upper
-        };
+        let base = if upper >= 64 { 0 } else { self.now >> upper << upper };
         let start = base | (slot << shift);
         debug_assert!(start > self.now, "slot behind now");
         Some((level * SLOTS + slot as usize, start))
@@ -349,17 +334,12 @@ impl<T> Wheel<T> {
 
     /// The key of the (pending) entry at `index`.
     fn key(&self, index: u32) -> TimerKey {
-        TimerKey {
-            index,
-            generation: self.entries[index as usize].generation,
-        }
+        TimerKey { index, generation: self.entries[index as usize].generation }
     }
 
     /// Whether `key` names a timer that has neither fired nor been removed.
     fn is_pending(&self, key: TimerKey) -> bool {
-        self.entries
-            .get(key.index as usize)
-            .is_some_and(|e| e.generation == key.generation && e.value.is_some())
+        self.entries.get(key.index as usize).is_some_and(|e| e.generation == key.generation && e.value.is_some())
     }
 }
 
@@ -538,9 +518,7 @@ mod tests {
     fn million_timers_half_cancelled() {
         let mut rng = Rng(12345);
         let mut wheel = Wheel::with_capacity(1 << 20);
-        let keys: Vec<_> = (0..1_000_000u64)
-            .map(|i| wheel.insert(rng.below(10_000_000), i))
-            .collect();
+        let keys: Vec<_> = (0..1_000_000u64).map(|i| wheel.insert(rng.below(10_000_000), i)).collect();
         for key in keys.iter().step_by(2) {
             assert!(wheel.remove(*key).is_some());
         }
@@ -586,10 +564,7 @@ mod tests {
                     }
                     5 | 6 if !keys.is_empty() => {
                         let (key, id) = keys[rng.below(keys.len() as u64) as usize];
-                        let expect = deadline_of
-                            .get(&id)
-                            .and_then(|d| model.remove(&(*d, id)))
-                            .map(|_| id);
+                        let expect = deadline_of.get(&id).and_then(|d| model.remove(&(*d, id))).map(|_| id);
                         assert_eq!(wheel.remove(key), expect);
                         if rng.below(2) == 0 {
                             // Give the model some inserts at the same point.
@@ -603,10 +578,7 @@ mod tests {
                     7 if !keys.is_empty() => {
                         let (key, id) = keys[rng.below(keys.len() as u64) as usize];
                         let d = wheel.now().saturating_add(rng.delay(30));
-                        let live = deadline_of
-                            .get(&id)
-                            .and_then(|old| model.remove(&(*old, id)))
-                            .is_some();
+                        let live = deadline_of.get(&id).and_then(|old| model.remove(&(*old, id))).is_some();
                         assert_eq!(wheel.reset(key, d), live);
                         if live {
                             model.insert((d, id), key);

@@ -89,10 +89,7 @@ impl<T> Inner<T> {
 
     /// CAS on `head`; returns the value seen on failure.
     fn cas(&self, current: u64, new: u64) -> Result<(), u64> {
-        match self
-            .head
-            .compare_exchange_weak(current, new, AcqRel, Acquire)
-        {
+        match self.head.compare_exchange_weak(current, new, AcqRel, Acquire) {
             Ok(_) => Ok(()),
             Err(actual) => Err(actual),
         }
@@ -105,31 +102,20 @@ impl<T> Inner<T> {
     /// slot holds no item and no stealer is reading it).
     unsafe fn put(&self, idx: u32, item: T) {
         // SAFETY: per the caller's contract the slot is free and ours.
-        self.buffer[idx as usize & MASK]
-            .with_mut(|p| unsafe { ptr::write(p, MaybeUninit::new(item)) })
+        self.buffer[idx as usize & MASK].with_mut(|p| unsafe { ptr::write(p, MaybeUninit::new(item)) })
     }
 }
 
 /// Creates a worker's queue: the owner half and the handle for stealers.
 pub(crate) fn local<T: Send>() -> (Local<T>, Steal<T>) {
-    let buffer: Box<[_]> = (0..CAP)
-        .map(|_| UnsafeCell::new(MaybeUninit::uninit()))
-        .collect();
+    let buffer: Box<[_]> = (0..CAP).map(|_| UnsafeCell::new(MaybeUninit::uninit())).collect();
     let inner = Arc::new(Inner {
         head: AtomicU64::new(0),
         tail: AtomicU32::new(0),
         buffer: buffer.try_into().unwrap_or_else(|_| unreachable!()),
     });
-    let steal = Steal {
-        inner: inner.clone(),
-    };
-    (
-        Local {
-            inner,
-            _not_sync: PhantomData,
-        },
-        steal,
-    )
+    let steal = Steal { inner: inner.clone() };
+    (Local { inner, _not_sync: PhantomData }, steal)
 }
 
 /// The owning worker's end of the queue.
@@ -178,13 +164,7 @@ impl<T> Local<T> {
     /// Moves the front half of a full, idle ring plus `item` to `overflow`.
     /// Fails (giving `item` back) if a stealer changed `head` meanwhile.
     #[cold]
-    fn push_overflow<O: Overflow<T>>(
-        &mut self,
-        head: u64,
-        tail: u32,
-        item: T,
-        overflow: &O,
-    ) -> Result<(), T> {
+    fn push_overflow<O: Overflow<T>>(&mut self, head: u64, tail: u32, item: T, overflow: &O) -> Result<(), T> {
         let (_, real) = unpack(head);
         debug_assert_eq!(tail.wrapping_sub(real) as usize, CAP);
         let end = real.wrapping_add((CAP / 2) as u32);
@@ -200,11 +180,7 @@ impl<T> Local<T> {
     /// enough; panics (without unsafety) if it is not.
     pub(crate) fn push_back_batch(&mut self, items: impl ExactSizeIterator<Item = T>) {
         let room = self.remaining_slots();
-        debug_assert!(
-            items.len() <= room,
-            "push_back_batch: {} items, {room} slots",
-            items.len()
-        );
+        debug_assert!(items.len() <= room, "push_back_batch: {} items, {room} slots", items.len());
         let start = self.tail();
         let mut tail = start;
         for item in items {
@@ -237,11 +213,7 @@ impl<T> Local<T> {
             }
             let next_real = real.wrapping_add(1);
             // While a steal is in flight its stealer owns `steal`; move `real` only.
-            let next = if steal == real {
-                pack(next_real, next_real)
-            } else {
-                pack(steal, next_real)
-            };
+            let next = if steal == real { pack(next_real, next_real) } else { pack(steal, next_real) };
             match self.inner.cas(head, next) {
                 Ok(()) => break real,
                 Err(actual) => head = actual,
@@ -309,10 +281,7 @@ impl<T> Steal<T> {
     /// queue) and returns the oldest stolen item to run right away; `None` if
     /// there was nothing to steal or another steal was in progress.
     pub(crate) fn steal_into(&self, dst: &mut Local<T>) -> Option<T> {
-        debug_assert!(
-            !ptr::eq(&*self.inner, &*dst.inner),
-            "a worker stealing from itself"
-        );
+        debug_assert!(!ptr::eq(&*self.inner, &*dst.inner), "a worker stealing from itself");
         let dst_tail = dst.tail();
         // The first stolen item is returned, so it needs no slot in `dst`.
         let (first, n) = self.claim(dst.remaining_slots() as u32 + 1)?;
@@ -384,9 +353,7 @@ impl<T> Steal<T> {
 
 impl<T> Clone for Steal<T> {
     fn clone(&self) -> Self {
-        Steal {
-            inner: self.inner.clone(),
-        }
+        Steal { inner: self.inner.clone() }
     }
 }
 
@@ -428,10 +395,7 @@ mod tests {
         for i in 0..10 {
             q.push_back_or_overflow(i, &ovf);
         }
-        assert_eq!(
-            (q.len(), steal.len(), q.remaining_slots()),
-            (10, 10, CAP - 10)
-        );
+        assert_eq!((q.len(), steal.len(), q.remaining_slots()), (10, 10, CAP - 10));
         assert_eq!(drain(&mut q)[..], (0..10).collect::<Vec<_>>()[..]);
         q.push_back_batch(10..10 + CAP);
         assert_eq!(q.remaining_slots(), 0);
@@ -521,18 +485,10 @@ mod tests {
             for i in drain(&mut q).into_iter().chain(ovf.0.take()) {
                 seen[i].fetch_add(1, SeqCst);
             }
-            handles
-                .into_iter()
-                .map(|h| h.join().unwrap())
-                .sum::<usize>()
+            handles.into_iter().map(|h| h.join().unwrap()).sum::<usize>()
         });
         let bad: Vec<_> = (0..N).filter(|&i| seen[i].load(SeqCst) != 1).collect();
-        assert!(
-            bad.is_empty(),
-            "{} items not seen exactly once, e.g. {:?}",
-            bad.len(),
-            &bad[..bad.len().min(5)]
-        );
+        assert!(bad.is_empty(), "{} items not seen exactly once, e.g. {:?}", bad.len(), &bad[..bad.len().min(5)]);
         assert!(stolen <= N);
     }
 }
@@ -564,10 +520,7 @@ mod loom_tests {
     fn stealer(src: Steal<usize>, mut mine: Local<usize>) -> thread::JoinHandle<Vec<usize>> {
         thread::spawn(move || {
             let first = src.steal_into(&mut mine);
-            first
-                .into_iter()
-                .chain(iter::from_fn(|| mine.pop()))
-                .collect()
+            first.into_iter().chain(iter::from_fn(|| mine.pop())).collect()
         })
     }
 
@@ -586,15 +539,16 @@ mod loom_tests {
         model(|| {
             let (mut q, steal) = local();
             let ovf = Collect::default();
+            q.push_back_batch(0..CAP);
             let th = stealer(steal, empty());
-            q.push_back_or_overflow(0, &ovf);
-            q.push_back_or_overflow(1, &ovf);
+            // A pop during the steal must not let these pushes reach its slots.
             let mut seen: Vec<_> = q.pop().into_iter().collect();
-            q.push_back_or_overflow(2, &ovf);
+            q.push_back_or_overflow(CAP, &ovf);
+            q.push_back_or_overflow(CAP + 1, &ovf);
             seen.extend(iter::from_fn(|| q.pop()));
             seen.extend(th.join().unwrap());
             seen.extend(ovf.0.take());
-            check(seen, 3);
+            check(seen, CAP + 2);
         });
     }
 
@@ -637,17 +591,17 @@ mod loom_tests {
     /// B's writes must stay clear of the slots C is copying out.
     #[test]
     fn loom_steal_into_queue_being_stolen() {
-        bounded(9, || {
+        bounded(4, || {
             let (mut a, steal_a) = local();
             let (mut b, steal_b) = local();
             a.push_back_batch(0..CAP);
-            b.push_back_batch(CAP..2 * CAP - 1);
+            b.push_back_batch(CAP..2 * CAP);
             let thc = stealer(steal_b, empty());
             let thb = stealer(steal_a, b);
             let mut seen: Vec<_> = iter::from_fn(|| a.pop()).collect();
             seen.extend(thb.join().unwrap());
             seen.extend(thc.join().unwrap());
-            check(seen, 2 * CAP - 1);
+            check(seen, 2 * CAP);
         });
     }
 }
