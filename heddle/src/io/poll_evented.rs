@@ -40,11 +40,6 @@ impl<E: mio::event::Source> PollEvented<E> {
         self.io.as_ref().expect("PollEvented used after into_inner")
     }
 
-    /// Mutable access to the wrapped source.
-    pub(crate) fn get_mut(&mut self) -> &mut E {
-        self.io.as_mut().expect("PollEvented used after into_inner")
-    }
-
     /// Deregisters the source from the reactor and hands it back.
     pub(crate) fn into_inner(mut self) -> io::Result<E> {
         let mut io = self.io.take().expect("PollEvented used after into_inner");

@@ -41,6 +41,12 @@ pub struct EnterGuard<'a> {
     _handle: std::marker::PhantomData<&'a Handle>,
 }
 
+impl std::fmt::Debug for EnterGuard<'_> {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str("EnterGuard")
+    }
+}
+
 impl Handle {
     /// The runtime this thread is in.
     ///

@@ -127,8 +127,4 @@ impl OwnedTasks {
     pub(crate) fn len(&self) -> usize {
         self.len.load(Relaxed)
     }
-
-    pub(crate) fn is_closed(&self) -> bool {
-        self.closed.load(Acquire)
-    }
 }

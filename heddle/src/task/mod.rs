@@ -25,6 +25,9 @@ pub(crate) mod state;
 mod waker;
 mod yield_now;
 
+#[cfg(all(test, loom))]
+mod loom_tests;
+
 use std::fmt;
 use std::future::Future;
 use std::ptr::NonNull;
@@ -129,12 +132,6 @@ impl Notified {
         std::mem::forget(self);
         // SAFETY: the Notified's reference is handed to `run`.
         unsafe { (raw.as_ref().vtable.run)(raw) };
-    }
-
-    /// The task's id.
-    pub(crate) fn id(&self) -> Id {
-        // SAFETY: the handle holds a reference.
-        unsafe { self.raw.as_ref() }.id
     }
 }
 

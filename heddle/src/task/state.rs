@@ -131,7 +131,7 @@ impl State {
     /// A new task: one `Notified` to run it, one `Task` in the owned list, and
     /// one JoinHandle.
     pub(crate) fn new() -> State {
-        State(AtomicUsize::new(NOTIFIED | JOIN_INTEREST | 3 * REF_ONE))
+        State(AtomicUsize::new(NOTIFIED | JOIN_INTEREST | (3 * REF_ONE)))
     }
 
     pub(crate) fn load(&self) -> Snapshot {

@@ -113,6 +113,7 @@ impl<T> Wheel<T> {
     }
 
     /// The tick the wheel has advanced to.
+    #[cfg(test)]
     pub(crate) fn now(&self) -> u64 {
         self.now
     }
@@ -123,6 +124,7 @@ impl<T> Wheel<T> {
     }
 
     /// Whether no timer is pending.
+    #[cfg(test)]
     pub(crate) fn is_empty(&self) -> bool {
         self.len == 0
     }

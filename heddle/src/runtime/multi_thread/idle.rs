@@ -105,9 +105,4 @@ impl Idle {
     pub(crate) fn is_parked(&self, index: usize) -> bool {
         self.sleepers.lock().unwrap().contains(&index)
     }
-
-    /// Every sleeper's index (shutdown wakes them all).
-    pub(crate) fn all_sleepers(&self) -> Vec<usize> {
-        self.sleepers.lock().unwrap().clone()
-    }
 }

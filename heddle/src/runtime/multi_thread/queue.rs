@@ -374,6 +374,7 @@ mod tests {
     use super::*;
     use std::cell::RefCell;
     use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering::SeqCst};
+    use std::sync::Mutex;
 
     #[derive(Default)]
     struct Collect(RefCell<Vec<usize>>);
@@ -446,50 +447,89 @@ mod tests {
         assert_eq!(Arc::strong_count(&token), 1);
     }
 
+    /// Counts how often each id was seen; checks each exactly once.
+    struct Seen(Vec<AtomicUsize>);
+
+    impl Seen {
+        fn new(n: usize) -> Self {
+            Seen((0..n).map(|_| AtomicUsize::new(0)).collect())
+        }
+        fn add(&self, ids: impl IntoIterator<Item = usize>) {
+            for i in ids {
+                self.0[i].fetch_add(1, SeqCst);
+            }
+        }
+        fn check(&self) {
+            let bad: Vec<_> = (0..self.0.len()).filter(|&i| self.0[i].load(SeqCst) != 1).collect();
+            assert!(bad.is_empty(), "{} ids not seen once: {:?}..", bad.len(), &bad[..bad.len().min(5)]);
+        }
+    }
+
+    impl Overflow<usize> for &Mutex<Vec<usize>> {
+        fn push_batch(&self, batch: impl Iterator<Item = usize>) {
+            self.lock().unwrap().extend(batch);
+        }
+    }
+
     #[test]
     fn stealers_hammer_owner() {
         const N: usize = 200_000;
-        const STEALERS: usize = 3;
-        let seen: Vec<AtomicUsize> = (0..N).map(|_| AtomicUsize::new(0)).collect();
-        let done = AtomicBool::new(false);
+        let (seen, done) = (Seen::new(N), AtomicBool::new(false));
         let (mut q, steal) = local();
         let ovf = Collect::default();
-        let stolen = std::thread::scope(|s| {
-            let handles: Vec<_> = (0..STEALERS)
-                .map(|_| {
-                    let (steal, seen, done) = (steal.clone(), &seen, &done);
-                    s.spawn(move || {
-                        let (mut mine, _) = local::<usize>();
-                        let mut count = 0;
-                        while !done.load(SeqCst) || !steal.is_empty() {
-                            let Some(first) = steal.steal_into(&mut mine) else {
-                                std::hint::spin_loop();
-                                continue;
-                            };
-                            for i in iter::once(first).chain(iter::from_fn(|| mine.pop())) {
-                                seen[i].fetch_add(1, SeqCst);
-                                count += 1;
-                            }
+        std::thread::scope(|s| {
+            for _ in 0..3 {
+                let (steal, seen, done) = (steal.clone(), &seen, &done);
+                s.spawn(move || {
+                    let mut mine = local().0;
+                    while !done.load(SeqCst) || !steal.is_empty() {
+                        match steal.steal_into(&mut mine) {
+                            Some(first) => seen.add(iter::once(first).chain(drain(&mut mine))),
+                            None => std::hint::spin_loop(),
                         }
-                        count
-                    })
-                })
-                .collect();
+                    }
+                });
+            }
             for i in 0..N {
                 q.push_back_or_overflow(i, &ovf);
                 if i % 3 == 0 {
-                    q.pop().map(|i| seen[i].fetch_add(1, SeqCst));
+                    seen.add(q.pop());
                 }
             }
             done.store(true, SeqCst);
-            for i in drain(&mut q).into_iter().chain(ovf.0.take()) {
-                seen[i].fetch_add(1, SeqCst);
-            }
-            handles.into_iter().map(|h| h.join().unwrap()).sum::<usize>()
+            seen.add(drain(&mut q).into_iter().chain(ovf.0.take()));
         });
-        let bad: Vec<_> = (0..N).filter(|&i| seen[i].load(SeqCst) != 1).collect();
-        assert!(bad.is_empty(), "{} items not seen exactly once, e.g. {:?}", bad.len(), &bad[..bad.len().min(5)]);
-        assert!(stolen <= N);
+        seen.check();
+    }
+
+    /// Every worker pushes, pops and steals from the others, as in the
+    /// scheduler: a queue is stolen from while its owner steals into it.
+    #[test]
+    fn workers_steal_from_each_other() {
+        const WORKERS: usize = 3;
+        const PER: usize = 50_000;
+        let seen = Seen::new(WORKERS * PER);
+        let inject = Mutex::new(Vec::new());
+        let (locals, steals): (Vec<_>, Vec<_>) = (0..WORKERS).map(|_| local()).unzip();
+        std::thread::scope(|s| {
+            for (w, mut q) in locals.into_iter().enumerate() {
+                let (seen, inject, steals) = (&seen, &inject, &steals);
+                s.spawn(move || {
+                    for i in w * PER..(w + 1) * PER {
+                        q.push_back_or_overflow(i, &inject);
+                        if i % 2 == 0 {
+                            seen.add(q.pop());
+                        }
+                        if i % 7 == 0 {
+                            seen.add(steals[(w + 1 + i % (WORKERS - 1)) % WORKERS].steal_into(&mut q));
+                        }
+                    }
+                    seen.add(drain(&mut q));
+                });
+            }
+        });
+        seen.add(inject.into_inner().unwrap());
+        seen.check();
     }
 }
 

@@ -42,7 +42,9 @@ pub(crate) struct Shared {
     remotes: Box<[Remote]>,
     idle: Idle,
     is_shutdown: AtomicBool,
-    /// Cores handed back by exiting workers.
+    /// Cores handed back by exiting workers (boxed: they move between
+    /// this list and the workers' thread-local slots).
+    #[allow(clippy::vec_box)]
     cores: Mutex<Vec<Box<Core>>>,
     workers_running: AtomicUsize,
     workers_exited: Condvar,
@@ -333,7 +335,7 @@ impl Shared {
             Remote(Notified),
         }
         let placed = WORKER.with(|slot| {
-            if slot.shared.get() != self as *const Shared {
+            if !std::ptr::eq(slot.shared.get(), self) {
                 return Placed::Remote(task);
             }
             let Ok(mut core) = slot.core.try_borrow_mut() else { return Placed::Remote(task) };
