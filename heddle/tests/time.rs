@@ -102,7 +102,7 @@ fn many_pending_timers_fire_after_cancellations() {
         let mut handles = Vec::new();
         for i in 0..2000u64 {
             handles.push(heddle::spawn(async move {
-                sleep(Duration::from_micros(100 + (i % 50) * 37)).await;
+                sleep(Duration::from_micros(50_000 + (i % 50) * 37)).await;
                 1u32
             }));
         }

@@ -319,8 +319,24 @@ impl Shared {
     /// Wakes one sleeping worker if no worker is searching.
     fn notify_parked(&self) {
         if let Some(index) = self.idle.worker_to_notify() {
+            // A worker dispatching I/O events inside its own park is still
+            // listed as asleep; it is awake, so waking it would only cost
+            // an eventfd write and an empty epoll round.
+            if self.current_worker_index() == Some(index) {
+                return;
+            }
             self.remotes[index].parker.unpark();
         }
+    }
+
+    /// Index of the worker running on this thread, if it is one of ours.
+    fn current_worker_index(&self) -> Option<usize> {
+        WORKER.with(|slot| {
+            if !std::ptr::eq(slot.shared.get(), self) {
+                return None;
+            }
+            slot.core.try_borrow().ok()?.as_ref().map(|core| core.index)
+        })
     }
 
     /// Queues `task`: locally if called on one of our workers, else on the
