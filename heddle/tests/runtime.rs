@@ -337,6 +337,12 @@ fn metrics_count_workers_and_alive_tasks() {
     assert_eq!(rt.metrics().num_alive_tasks(), 1);
     tx.send(()).unwrap();
     rt.block_on(task).unwrap();
+    // The worker drops the task from its list just after handing over the
+    // output; give it a moment.
+    let deadline = std::time::Instant::now() + Duration::from_secs(5);
+    while rt.metrics().num_alive_tasks() != 0 && std::time::Instant::now() < deadline {
+        std::thread::sleep(Duration::from_millis(1));
+    }
     assert_eq!(rt.metrics().num_alive_tasks(), 0);
 }
 

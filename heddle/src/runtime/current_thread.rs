@@ -56,6 +56,9 @@ pub(crate) struct Shared {
 /// The part only the running thread touches.
 struct Core {
     tasks: VecDeque<Notified>,
+    /// Tasks that yielded; requeued after each batch, behind what the
+    /// reactor woke.
+    deferred: Vec<Notified>,
     driver: Option<Driver>,
     tick: u32,
 }
@@ -77,7 +80,12 @@ pub(crate) fn build(builder: &Builder) -> std::io::Result<Runtime> {
         owned: OwnedTasks::new(),
         remote: Mutex::new(VecDeque::new()),
         remote_len: AtomicUsize::new(0),
-        core: Mutex::new(Some(Box::new(Core { tasks: VecDeque::with_capacity(64), driver: Some(driver), tick: 0 }))),
+        core: Mutex::new(Some(Box::new(Core {
+            tasks: VecDeque::with_capacity(64),
+            deferred: Vec::new(),
+            driver: Some(driver),
+            tick: 0,
+        }))),
         core_waiters: Mutex::new(Vec::new()),
         woken: AtomicBool::new(false),
         parked: AtomicBool::new(false),
@@ -194,11 +202,21 @@ impl Shared {
                     }
                 }
             }
-            if idle {
+            let has_deferred = CORE.with(|slot| slot.core.borrow().as_ref().is_some_and(|c| !c.deferred.is_empty()));
+            if idle && !has_deferred {
                 self.park();
-            } else if !self.woken.load(Acquire) {
-                // A full batch ran: look at I/O and timers without blocking.
-                self.with_driver(|driver, handle| driver.poll_now(handle));
+            } else {
+                // A full batch ran, or only yielded tasks are left: look at
+                // I/O and timers without blocking, then requeue the yielders.
+                if !self.woken.load(Acquire) {
+                    self.with_driver(|driver, handle| driver.poll_now(handle));
+                }
+                CORE.with(|slot| {
+                    if let Some(core) = slot.core.borrow_mut().as_mut() {
+                        let Core { tasks, deferred, .. } = &mut **core;
+                        tasks.extend(deferred.drain(..));
+                    }
+                });
             }
         }
     }
@@ -265,6 +283,7 @@ impl Shared {
             while let Some(task) = core.tasks.pop_front() {
                 drop(task);
             }
+            core.deferred.clear();
             self.driver.shutdown();
             drop(core);
         } else {
@@ -273,20 +292,35 @@ impl Shared {
     }
 }
 
+impl Shared {
+    /// Pushes to this thread's core if it runs this scheduler, else gives
+    /// the task back.
+    fn push_local(&self, task: Notified, deferred: bool) -> Option<Notified> {
+        CORE.with(|slot| {
+            if !std::ptr::eq(slot.shared.get(), self) {
+                return Some(task);
+            }
+            let Ok(mut core) = slot.core.try_borrow_mut() else { return Some(task) };
+            let Some(core) = core.as_mut() else { return Some(task) };
+            if deferred {
+                core.deferred.push(task);
+            } else {
+                core.tasks.push_back(task);
+            }
+            None
+        })
+    }
+}
+
 impl Schedule for Arc<Shared> {
     fn schedule(&self, task: Notified) {
-        let task = CORE.with(|slot| {
-            if slot.shared.get() == Arc::as_ptr(self) {
-                if let Ok(mut core) = slot.core.try_borrow_mut() {
-                    if let Some(core) = core.as_mut() {
-                        core.tasks.push_back(task);
-                        return None;
-                    }
-                }
-            }
-            Some(task)
-        });
-        if let Some(task) = task {
+        if let Some(task) = self.push_local(task, false) {
+            self.push_remote(task);
+        }
+    }
+
+    fn yield_now(&self, task: Notified) {
+        if let Some(task) = self.push_local(task, true) {
             self.push_remote(task);
         }
     }

@@ -45,16 +45,6 @@ impl Inject {
         batch
     }
 
-    pub(crate) fn pop(&self) -> Option<Notified> {
-        if self.is_empty() {
-            return None;
-        }
-        let mut q = self.queue.lock().unwrap();
-        let task = q.pop_front();
-        self.len.store(q.len(), SeqCst);
-        task
-    }
-
     /// Takes everything (shutdown).
     pub(crate) fn drain(&self) -> Vec<Notified> {
         let mut q = self.queue.lock().unwrap();

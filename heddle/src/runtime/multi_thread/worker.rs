@@ -63,6 +63,9 @@ struct Core {
     index: usize,
     lifo_slot: Option<Notified>,
     run_queue: Local<Notified>,
+    /// Tasks that yielded (`yield_now`, budget exhausted, woken during their
+    /// own poll); requeued at maintenance or when nothing else is left.
+    deferred: Vec<Notified>,
     tick: u32,
     is_searching: bool,
     rand: FastRand,
@@ -89,6 +92,7 @@ pub(crate) fn build(builder: &Builder, num_workers: usize) -> std::io::Result<Ru
             index,
             lifo_slot: None,
             run_queue,
+            deferred: Vec::new(),
             tick: 0,
             is_searching: false,
             rand: FastRand::new(index as u64 + 1),
@@ -190,22 +194,42 @@ impl Shared {
                 self.run_task(task);
                 continue;
             }
+            if with_core(|core| !core.deferred.is_empty()) {
+                // Only yielded tasks are left: let I/O and timers in
+                // first, then run them again instead of sleeping.
+                self.maintenance();
+                continue;
+            }
             self.park();
         }
     }
 
-    /// Lets the reactor and timers make progress on a busy worker.
+    /// Lets the reactor and timers make progress on a busy worker, then
+    /// requeues the tasks that yielded (so they run after what the reactor
+    /// woke, and cannot starve remote spawns).
     fn maintenance(&self) {
         if let Ok(mut guard) = self.driver_core.try_lock() {
             if let Some(driver) = guard.as_mut() {
                 driver.poll_now(&self.driver);
             }
         }
+        let requeued = with_core(|core| {
+            let n = core.deferred.len();
+            for task in core.deferred.drain(..) {
+                core.run_queue.push_back_or_overflow(task, &self.inject);
+            }
+            n
+        });
+        if requeued > 1 {
+            self.notify_parked();
+        }
     }
 
     fn next_task(&self, tick: u32) -> Option<Notified> {
         if tick % self.global_queue_interval == 0 {
-            if let Some(task) = self.inject.pop() {
+            // Take a batch, not one task: a worker whose own queue never
+            // empties would otherwise drain remote spawns one per interval.
+            if let Some(task) = self.pop_inject_batch() {
                 return Some(task);
             }
         }
@@ -343,7 +367,8 @@ impl Shared {
     /// inject queue.
     fn schedule_task(&self, task: Notified, is_yield: bool) {
         enum Placed {
-            /// In the LIFO slot: not stealable, nobody to wake.
+            /// In the LIFO slot or the deferred list: not stealable, nobody
+            /// to wake.
             Lifo,
             /// In the local ring: a sleeper may steal it.
             Ring,
@@ -357,8 +382,8 @@ impl Shared {
             let Ok(mut core) = slot.core.try_borrow_mut() else { return Placed::Remote(task) };
             let Some(core) = core.as_mut() else { return Placed::Remote(task) };
             if is_yield {
-                core.run_queue.push_back_or_overflow(task, &self.inject);
-                return Placed::Ring;
+                core.deferred.push(task);
+                return Placed::Lifo;
             }
             match core.lifo_slot.replace(task) {
                 Some(previous) => {
@@ -403,6 +428,7 @@ impl Shared {
         let cores: Vec<Box<Core>> = std::mem::take(&mut *self.cores.lock().unwrap());
         for mut core in cores {
             drop(core.lifo_slot.take());
+            core.deferred.clear();
             while let Some(task) = core.run_queue.pop() {
                 drop(task);
             }

@@ -1,0 +1,69 @@
+//! Synchronisation for async tasks, with tokio's names and semantics.
+//!
+//! * Channels: [`oneshot`] (one value), [`mpsc`] (many senders, one
+//!   receiver, bounded or unbounded), [`broadcast`] (every receiver sees
+//!   every value), [`watch`] (receivers see the latest value).
+//! * Waiting: [`Notify`], [`Semaphore`], [`Barrier`].
+//! * Shared state: [`Mutex`], [`RwLock`], [`OnceCell`].
+//!
+//! Waits never block the thread, and every waiting primitive is fair:
+//! waiters are served in arrival order.
+//!
+//! ```
+//! use heddle::sync::{mpsc, oneshot};
+//!
+//! #[heddle::main(flavor = "current_thread")]
+//! async fn main() {
+//!     // A request carrying its own reply channel.
+//!     let (tx, mut rx) = mpsc::channel::<(u32, oneshot::Sender<u32>)>(4);
+//!     heddle::spawn(async move {
+//!         while let Some((n, reply)) = rx.recv().await {
+//!             let _ = reply.send(n * 2);
+//!         }
+//!     });
+//!     let (reply_tx, reply_rx) = oneshot::channel();
+//!     tx.send((21, reply_tx)).await.unwrap();
+//!     assert_eq!(reply_rx.await.unwrap(), 42);
+//! }
+//! ```
+//!
+//! Internally the blocking primitives share one building block, a
+//! slab-backed FIFO of waiters (`wait_list`), kept behind each primitive's
+//! own mutex and touched only on the slow (contended) path.
+
+pub(crate) mod barrier;
+pub mod broadcast;
+pub mod mpsc;
+pub(crate) mod mutex;
+pub(crate) mod notify;
+pub(crate) mod once_cell;
+pub mod oneshot;
+pub(crate) mod rwlock;
+pub(crate) mod semaphore;
+mod wait_list;
+pub mod watch;
+
+#[cfg(all(test, loom))]
+mod loom_tests;
+
+pub use barrier::{Barrier, BarrierWaitResult};
+pub use mutex::{Mutex, MutexGuard, OwnedMutexGuard, TryLockError};
+pub use notify::{Notified, Notify};
+pub use once_cell::{OnceCell, SetError};
+pub use rwlock::{RwLock, RwLockReadGuard, RwLockWriteGuard};
+pub use semaphore::{AcquireError, OwnedSemaphorePermit, Semaphore, SemaphorePermit, TryAcquireError};
+
+pub(crate) type LockGuard<'a, T> = crate::loom::sync::MutexGuard<'a, T>;
+
+/// Locks an internal mutex. No user code runs while these are held, so
+/// poisoning cannot leave them inconsistent; it is ignored.
+#[inline]
+pub(crate) fn lock<T>(m: &crate::loom::sync::Mutex<T>) -> LockGuard<'_, T> {
+    m.lock().unwrap_or_else(std::sync::PoisonError::into_inner)
+}
+
+/// Spends one unit of the task's cooperative budget (yielding first if
+/// none is left). For operations built from other futures.
+pub(crate) async fn consume_budget() {
+    std::future::poll_fn(|cx| crate::runtime::coop::poll_proceed(cx).map(|r| r.made_progress())).await
+}

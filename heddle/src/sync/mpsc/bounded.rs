@@ -1,0 +1,333 @@
+//! The bounded channel: senders wait (FIFO) for capacity.
+
+use std::fmt;
+use std::task::{Context, Poll};
+
+use super::chan::{self, Chan, Rx, Tx};
+use super::error::{SendError, TryRecvError, TrySendError};
+use crate::loom::sync::Arc;
+use crate::sync::semaphore::TryAcquireError;
+use crate::sync::Semaphore;
+
+/// Sends messages to the [`Receiver`]; cheap to clone.
+pub struct Sender<T> {
+    tx: Tx<T>,
+}
+
+/// A sender that does not keep the channel open; [`upgrade`] it to send.
+///
+/// [`upgrade`]: WeakSender::upgrade
+pub struct WeakSender<T> {
+    chan: Arc<Chan<T>>,
+}
+
+/// Receives the messages of a bounded channel.
+pub struct Receiver<T> {
+    rx: Rx<T>,
+}
+
+/// One reserved slot of capacity; [`send`](Permit::send) fills it
+/// without waiting. Dropping it gives the slot back.
+pub struct Permit<'a, T> {
+    tx: &'a Tx<T>,
+}
+
+/// Like [`Permit`] but owning its [`Sender`].
+pub struct OwnedPermit<T> {
+    sender: Option<Sender<T>>,
+}
+
+/// A bounded channel holding at most `buffer` queued messages.
+///
+/// # Panics
+/// If `buffer` is 0 or above [`Semaphore::MAX_PERMITS`].
+pub fn channel<T>(buffer: usize) -> (Sender<T>, Receiver<T>) {
+    assert!(buffer > 0, "mpsc bounded channel requires buffer > 0");
+    let (tx, rx) = chan::new(Some(buffer));
+    (Sender { tx }, Receiver { rx })
+}
+
+fn sem<T>(tx: &Tx<T>) -> &Semaphore {
+    tx.chan.sem.as_ref().expect("bounded channel has a semaphore")
+}
+
+impl<T> Sender<T> {
+    /// Waits for capacity, then queues `value`. Waiting senders are
+    /// served in the order they started waiting.
+    ///
+    /// Cancelling the future (dropping it) before it completes sends
+    /// nothing.
+    ///
+    /// # Errors
+    /// [`SendError`] with the value if the receiver is gone.
+    pub async fn send(&self, value: T) -> Result<(), SendError<T>> {
+        if sem(&self.tx).acquire_raw(1).await.is_err() {
+            return Err(SendError(value));
+        }
+        self.tx.push(value).map_err(|v| {
+            sem(&self.tx).release(1);
+            SendError(v)
+        })
+    }
+
+    /// Queues `value` if there is capacity right now.
+    ///
+    /// # Errors
+    /// [`TrySendError::Full`] or [`TrySendError::Closed`], with the value.
+    pub fn try_send(&self, value: T) -> Result<(), TrySendError<T>> {
+        match sem(&self.tx).try_acquire_raw(1) {
+            Ok(()) => {}
+            Err(TryAcquireError::NoPermits) => return Err(TrySendError::Full(value)),
+            Err(TryAcquireError::Closed) => return Err(TrySendError::Closed(value)),
+        }
+        self.tx.push(value).map_err(|v| {
+            sem(&self.tx).release(1);
+            TrySendError::Closed(v)
+        })
+    }
+
+    /// Waits for one slot of capacity and reserves it.
+    ///
+    /// # Errors
+    /// [`SendError`] if the receiver is gone.
+    pub async fn reserve(&self) -> Result<Permit<'_, T>, SendError<()>> {
+        sem(&self.tx).acquire_raw(1).await.map_err(|_| SendError(()))?;
+        Ok(Permit { tx: &self.tx })
+    }
+
+    /// Reserves one slot if one is free right now.
+    ///
+    /// # Errors
+    /// [`TrySendError::Full`] or [`TrySendError::Closed`].
+    pub fn try_reserve(&self) -> Result<Permit<'_, T>, TrySendError<()>> {
+        match sem(&self.tx).try_acquire_raw(1) {
+            Ok(()) => Ok(Permit { tx: &self.tx }),
+            Err(TryAcquireError::NoPermits) => Err(TrySendError::Full(())),
+            Err(TryAcquireError::Closed) => Err(TrySendError::Closed(())),
+        }
+    }
+
+    /// Like [`reserve`](Self::reserve), consuming the sender into the permit.
+    ///
+    /// # Errors
+    /// [`SendError`] if the receiver is gone.
+    pub async fn reserve_owned(self) -> Result<OwnedPermit<T>, SendError<()>> {
+        sem(&self.tx).acquire_raw(1).await.map_err(|_| SendError(()))?;
+        Ok(OwnedPermit { sender: Some(self) })
+    }
+
+    /// Like [`try_reserve`](Self::try_reserve), consuming the sender.
+    ///
+    /// # Errors
+    /// [`TrySendError::Full`] or [`TrySendError::Closed`] holding the sender.
+    pub fn try_reserve_owned(self) -> Result<OwnedPermit<T>, TrySendError<Self>> {
+        match sem(&self.tx).try_acquire_raw(1) {
+            Ok(()) => Ok(OwnedPermit { sender: Some(self) }),
+            Err(TryAcquireError::NoPermits) => Err(TrySendError::Full(self)),
+            Err(TryAcquireError::Closed) => Err(TrySendError::Closed(self)),
+        }
+    }
+
+    /// Waits until the receiver is dropped or closed.
+    pub async fn closed(&self) {
+        self.tx.closed().await
+    }
+
+    /// True once the receiver is dropped or closed.
+    pub fn is_closed(&self) -> bool {
+        self.tx.is_closed()
+    }
+
+    /// Free slots right now.
+    pub fn capacity(&self) -> usize {
+        sem(&self.tx).available_permits()
+    }
+
+    /// The buffer size the channel was created with.
+    pub fn max_capacity(&self) -> usize {
+        self.tx.chan.bound
+    }
+
+    /// True if both senders feed the same channel.
+    pub fn same_channel(&self, other: &Self) -> bool {
+        self.tx.same_channel(&other.tx)
+    }
+
+    /// A [`WeakSender`] for this channel.
+    pub fn downgrade(&self) -> WeakSender<T> {
+        WeakSender { chan: self.tx.downgrade() }
+    }
+
+    /// Number of live (strong) senders.
+    pub fn strong_count(&self) -> usize {
+        self.tx.strong_count()
+    }
+}
+
+impl<T> Clone for Sender<T> {
+    fn clone(&self) -> Self {
+        Sender { tx: self.tx.clone() }
+    }
+}
+
+impl<T> WeakSender<T> {
+    /// A [`Sender`], unless every sender has been dropped.
+    pub fn upgrade(&self) -> Option<Sender<T>> {
+        Tx::upgrade(&self.chan).map(|tx| Sender { tx })
+    }
+}
+
+impl<T> Clone for WeakSender<T> {
+    fn clone(&self) -> Self {
+        WeakSender { chan: self.chan.clone() }
+    }
+}
+
+impl<T> Permit<'_, T> {
+    /// Queues `value` in the reserved slot. If the receiver has gone
+    /// meanwhile, the value is dropped.
+    pub fn send(self, value: T) {
+        let tx = self.tx;
+        std::mem::forget(self);
+        if tx.push(value).is_err() {
+            sem(tx).release(1);
+        }
+    }
+}
+
+impl<T> Drop for Permit<'_, T> {
+    fn drop(&mut self) {
+        sem(self.tx).release(1);
+    }
+}
+
+impl<T> OwnedPermit<T> {
+    /// Queues `value` in the reserved slot and gives the sender back.
+    pub fn send(mut self, value: T) -> Sender<T> {
+        let sender = self.sender.take().expect("permit holds its sender");
+        if sender.tx.push(value).is_err() {
+            sem(&sender.tx).release(1);
+        }
+        sender
+    }
+
+    /// Gives the slot back unused, returning the sender.
+    pub fn release(mut self) -> Sender<T> {
+        let sender = self.sender.take().expect("permit holds its sender");
+        sem(&sender.tx).release(1);
+        sender
+    }
+}
+
+impl<T> Drop for OwnedPermit<T> {
+    fn drop(&mut self) {
+        if let Some(sender) = &self.sender {
+            sem(&sender.tx).release(1);
+        }
+    }
+}
+
+impl<T> Receiver<T> {
+    /// Waits for the next message; `None` once every sender is gone (or
+    /// the receiver was closed) and the queue is drained.
+    ///
+    /// Cancel-safe: if the future is dropped, no message is lost.
+    pub async fn recv(&mut self) -> Option<T> {
+        std::future::poll_fn(|cx| self.rx.poll_recv(cx)).await
+    }
+
+    /// Waits for at least one message, then moves up to `limit` queued
+    /// messages into `buffer`. Returns how many were added; 0 only if
+    /// `limit` is 0 or the channel is closed and drained.
+    pub async fn recv_many(&mut self, buffer: &mut Vec<T>, limit: usize) -> usize {
+        std::future::poll_fn(|cx| self.rx.poll_recv_many(cx, buffer, limit)).await
+    }
+
+    /// Takes the next message without waiting.
+    ///
+    /// # Errors
+    /// [`TryRecvError::Empty`] or [`TryRecvError::Disconnected`].
+    pub fn try_recv(&mut self) -> Result<T, TryRecvError> {
+        self.rx.try_recv()
+    }
+
+    /// Polls for the next message (the building block of [`recv`](Self::recv)).
+    pub fn poll_recv(&mut self, cx: &mut Context<'_>) -> Poll<Option<T>> {
+        self.rx.poll_recv(cx)
+    }
+
+    /// Polling form of [`recv_many`](Self::recv_many).
+    pub fn poll_recv_many(&mut self, cx: &mut Context<'_>, buffer: &mut Vec<T>, limit: usize) -> Poll<usize> {
+        self.rx.poll_recv_many(cx, buffer, limit)
+    }
+
+    /// Stops new sends (they fail) while keeping queued messages
+    /// receivable.
+    pub fn close(&mut self) {
+        self.rx.close();
+    }
+
+    /// True once closed, or once every sender is gone.
+    pub fn is_closed(&self) -> bool {
+        self.rx.is_closed()
+    }
+
+    /// Number of queued messages.
+    pub fn len(&self) -> usize {
+        self.rx.len()
+    }
+
+    /// True if no message is queued.
+    pub fn is_empty(&self) -> bool {
+        self.len() == 0
+    }
+
+    /// Free slots right now.
+    pub fn capacity(&self) -> usize {
+        self.rx_sem().available_permits()
+    }
+
+    /// The buffer size the channel was created with.
+    pub fn max_capacity(&self) -> usize {
+        self.rx.chan().bound
+    }
+
+    /// Number of live (strong) senders.
+    pub fn sender_strong_count(&self) -> usize {
+        self.rx.sender_strong_count()
+    }
+
+    fn rx_sem(&self) -> &Semaphore {
+        self.rx.chan().sem.as_ref().expect("bounded channel has a semaphore")
+    }
+}
+
+impl<T> fmt::Debug for Sender<T> {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("mpsc::Sender").field("closed", &self.is_closed()).finish()
+    }
+}
+
+impl<T> fmt::Debug for WeakSender<T> {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str("mpsc::WeakSender")
+    }
+}
+
+impl<T> fmt::Debug for Receiver<T> {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("mpsc::Receiver").field("closed", &self.is_closed()).finish()
+    }
+}
+
+impl<T> fmt::Debug for Permit<'_, T> {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str("mpsc::Permit")
+    }
+}
+
+impl<T> fmt::Debug for OwnedPermit<T> {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str("mpsc::OwnedPermit")
+    }
+}

@@ -1,0 +1,40 @@
+//! Multi-producer, single-consumer channels: [`channel`] (bounded, senders
+//! wait for capacity) and [`unbounded_channel`].
+//!
+//! ```
+//! use heddle::sync::mpsc;
+//!
+//! #[heddle::main(flavor = "current_thread")]
+//! async fn main() {
+//!     let (tx, mut rx) = mpsc::channel(8);
+//!     for i in 0..3 {
+//!         let tx = tx.clone();
+//!         heddle::spawn(async move { tx.send(i).await.unwrap() });
+//!     }
+//!     drop(tx);
+//!     let mut sum = 0;
+//!     while let Some(i) = rx.recv().await {
+//!         sum += i;
+//!     }
+//!     assert_eq!(sum, 3);
+//! }
+//! ```
+//!
+//! * Dropping every sender ends the stream: `recv` drains what is queued,
+//!   then returns `None`.
+//! * Dropping (or [`close`](Receiver::close)-ing) the receiver makes every
+//!   send fail and hand its value back in the error.
+//! * Senders waiting for capacity are served first come, first served.
+//! * `recv` is cancel-safe: a message is taken out of the channel only by
+//!   the poll that returns it.
+//!
+//! The queue design (a locked `VecDeque` drained in batches by the
+//! receiver) is described in the `chan` module source.
+
+mod bounded;
+mod chan;
+pub mod error;
+mod unbounded;
+
+pub use bounded::{channel, OwnedPermit, Permit, Receiver, Sender, WeakSender};
+pub use unbounded::{unbounded_channel, UnboundedReceiver, UnboundedSender, WeakUnboundedSender};
