@@ -60,7 +60,10 @@ struct Core {
     /// reactor woke.
     deferred: Vec<Notified>,
     driver: Option<Driver>,
+    /// Tasks run so far (wrapping).
     tick: u32,
+    /// `tick` when the driver was last polled.
+    last_driver_tick: u32,
 }
 
 /// This thread's running core, if it runs one.
@@ -85,6 +88,7 @@ pub(crate) fn build(builder: &Builder) -> std::io::Result<Runtime> {
             deferred: Vec::new(),
             driver: Some(driver),
             tick: 0,
+            last_driver_tick: 0,
         }))),
         core_waiters: Mutex::new(Vec::new()),
         woken: AtomicBool::new(false),
@@ -206,9 +210,19 @@ impl Shared {
             if idle && !has_deferred {
                 self.park();
             } else {
-                // A full batch ran, or only yielded tasks are left: look at
-                // I/O and timers without blocking, then requeue the yielders.
-                if !self.woken.load(Acquire) {
+                // A full batch ran, or only yielded tasks are left: requeue
+                // the yielders, after looking at I/O and timers without
+                // blocking if a batch's worth of tasks ran since the last look.
+                let poll_driver = CORE.with(|slot| {
+                    let mut core = slot.core.borrow_mut();
+                    let core = core.as_mut().expect("core missing while running");
+                    let due = core.tick.wrapping_sub(core.last_driver_tick) >= self.event_interval;
+                    if due {
+                        core.last_driver_tick = core.tick;
+                    }
+                    due
+                });
+                if poll_driver && !self.woken.load(Acquire) {
                     self.with_driver(|driver, handle| driver.poll_now(handle));
                 }
                 CORE.with(|slot| {

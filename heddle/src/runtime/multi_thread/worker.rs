@@ -195,9 +195,10 @@ impl Shared {
                 continue;
             }
             if with_core(|core| !core.deferred.is_empty()) {
-                // Only yielded tasks are left: let I/O and timers in
-                // first, then run them again instead of sleeping.
-                self.maintenance();
+                // Only yielded tasks are left: run them again instead of
+                // sleeping (I/O and timers still get their turn at the
+                // next maintenance tick).
+                self.requeue_deferred();
                 continue;
             }
             self.park();
@@ -213,6 +214,11 @@ impl Shared {
                 driver.poll_now(&self.driver);
             }
         }
+        self.requeue_deferred();
+    }
+
+    /// Moves the yielded tasks to the back of the local queue.
+    fn requeue_deferred(&self) {
         let requeued = with_core(|core| {
             let n = core.deferred.len();
             for task in core.deferred.drain(..) {
