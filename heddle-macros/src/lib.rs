@@ -307,13 +307,10 @@ fn parse_args(args: TokenStream2) -> syn::Result<Punctuated<Meta, Token![,]>> {
 
 fn lit_str(value: &Expr, key: &str, hint: &str) -> syn::Result<syn::LitStr> {
     match value {
-        Expr::Lit(ExprLit {
-            lit: Lit::Str(s), ..
-        }) => Ok(s.clone()),
-        other => Err(syn::Error::new_spanned(
-            other,
-            format!("`{key}` expects a string literal, e.g. `{key} = {hint}`"),
-        )),
+        Expr::Lit(ExprLit { lit: Lit::Str(s), .. }) => Ok(s.clone()),
+        other => {
+            Err(syn::Error::new_spanned(other, format!("`{key}` expects a string literal, e.g. `{key} = {hint}`")))
+        }
     }
 }
 
@@ -336,9 +333,7 @@ fn parse_config(args: Punctuated<Meta, Token![,]>, kind: Kind) -> syn::Result<Co
                 let msg = if Flavor::from_str(&name).is_some() {
                     format!("unknown argument `{name}`; write `flavor = \"{name}\"`")
                 } else {
-                    format!(
-                        "expected `key = value`, found `{name}`; known arguments are {KNOWN_ARGS}"
-                    )
+                    format!("expected `key = value`, found `{name}`; known arguments are {KNOWN_ARGS}")
                 };
                 push_error(&mut errors, syn::Error::new_spanned(path, msg));
                 continue;
@@ -346,10 +341,7 @@ fn parse_config(args: Punctuated<Meta, Token![,]>, kind: Kind) -> syn::Result<Co
             Meta::List(list) => {
                 push_error(
                     &mut errors,
-                    syn::Error::new_spanned(
-                        list,
-                        format!("expected `key = value`; known arguments are {KNOWN_ARGS}"),
-                    ),
+                    syn::Error::new_spanned(list, format!("expected `key = value`; known arguments are {KNOWN_ARGS}")),
                 );
                 continue;
             }
@@ -362,17 +354,14 @@ fn parse_config(args: Punctuated<Meta, Token![,]>, kind: Kind) -> syn::Result<Co
         let key_span = nv.path.span();
 
         if seen.contains(&key) {
-            push_error(
-                &mut errors,
-                syn::Error::new(key_span, format!("duplicate argument `{key}`")),
-            );
+            push_error(&mut errors, syn::Error::new(key_span, format!("duplicate argument `{key}`")));
             continue;
         }
         seen.push(key.clone());
 
         let result: syn::Result<()> = match key.as_str() {
-            "flavor" => lit_str(&nv.value, "flavor", "\"multi_thread\"").and_then(|s| {
-                match Flavor::from_str(&s.value()) {
+            "flavor" => {
+                lit_str(&nv.value, "flavor", "\"multi_thread\"").and_then(|s| match Flavor::from_str(&s.value()) {
                     Some(f) => {
                         flavor = Some(f);
                         Ok(())
@@ -384,56 +373,44 @@ fn parse_config(args: Punctuated<Meta, Token![,]>, kind: Kind) -> syn::Result<Co
                             s.value()
                         ),
                     )),
-                }
-            }),
+                })
+            }
             "worker_threads" => match &nv.value {
-                Expr::Lit(ExprLit {
-                    lit: Lit::Int(int), ..
-                }) => match int.base10_parse::<usize>() {
+                Expr::Lit(ExprLit { lit: Lit::Int(int), .. }) => match int.base10_parse::<usize>() {
                     // syn folds a leading `-` into the literal.
-                    _ if int.base10_digits().starts_with('-') => Err(syn::Error::new_spanned(
-                        int,
-                        "`worker_threads` must be at least 1",
-                    )),
-                    Ok(0) => Err(syn::Error::new_spanned(
-                        int,
-                        "`worker_threads` must be at least 1",
-                    )),
+                    _ if int.base10_digits().starts_with('-') => {
+                        Err(syn::Error::new_spanned(int, "`worker_threads` must be at least 1"))
+                    }
+                    Ok(0) => Err(syn::Error::new_spanned(int, "`worker_threads` must be at least 1")),
                     Ok(n) => {
                         // `n` is non-zero: the `Ok(0)` arm above took zero.
                         worker_threads = NonZeroUsize::new(n).map(|n| (n, nv.span()));
                         Ok(())
                     }
-                    Err(e) => Err(syn::Error::new_spanned(
-                        int,
-                        format!("`worker_threads` must be a positive integer: {e}"),
-                    )),
+                    Err(e) => {
+                        Err(syn::Error::new_spanned(int, format!("`worker_threads` must be a positive integer: {e}")))
+                    }
                 },
                 other => Err(syn::Error::new_spanned(
                     other,
                     "`worker_threads` expects an integer literal, e.g. `worker_threads = 4`",
                 )),
             },
-            "crate" => lit_str(&nv.value, "crate", "\"::heddle\"").and_then(|s| {
-                match s.parse::<syn::Path>() {
-                    Ok(path) => {
-                        crate_path = Some(path);
-                        Ok(())
-                    }
-                    Err(_) => Err(syn::Error::new_spanned(
-                        &s,
-                        format!("`crate` must be a path to the heddle crate, e.g. `crate = \"::heddle\"`; `{}` is not a path", s.value()),
-                    )),
+            "crate" => lit_str(&nv.value, "crate", "\"::heddle\"").and_then(|s| match s.parse::<syn::Path>() {
+                Ok(path) => {
+                    crate_path = Some(path);
+                    Ok(())
                 }
+                Err(_) => Err(syn::Error::new_spanned(
+                    &s,
+                    format!(
+                        "`crate` must be a path to the heddle crate, e.g. `crate = \"::heddle\"`; `{}` is not a path",
+                        s.value()
+                    ),
+                )),
             }),
-            "start_paused" => Err(syn::Error::new(
-                key_span,
-                "`start_paused` is not supported yet by heddle",
-            )),
-            _ => Err(syn::Error::new(
-                key_span,
-                format!("unknown argument `{key}`; known arguments are {KNOWN_ARGS}"),
-            )),
+            "start_paused" => Err(syn::Error::new(key_span, "`start_paused` is not supported yet by heddle")),
+            _ => Err(syn::Error::new(key_span, format!("unknown argument `{key}`; known arguments are {KNOWN_ARGS}"))),
         };
         if let Err(e) = result {
             push_error(&mut errors, e);
@@ -496,10 +473,7 @@ fn check_fn(item: &ItemFn, kind: Kind) -> syn::Result<()> {
             let is_test = path.is_ident("test")
                 || (path.segments.len() > 1
                     && path.segments.last().is_some_and(|s| s.ident == "test")
-                    && path
-                        .segments
-                        .first()
-                        .is_some_and(|s| s.ident == "core" || s.ident == "std"));
+                    && path.segments.first().is_some_and(|s| s.ident == "core" || s.ident == "std"));
             if is_test {
                 push_error(
                     &mut errors,
@@ -579,8 +553,8 @@ fn async_block_body(item: &ItemFn) -> TokenStream2 {
 /// [`async_block_body`] form instead.
 fn body_future(item: &ItemFn) -> TokenStream2 {
     let generic = !item.sig.generics.params.is_empty() || item.sig.generics.where_clause.is_some();
-    let uses_self = mentions_self_type(item.sig.output.to_token_stream())
-        || mentions_self_type(item.block.to_token_stream());
+    let uses_self =
+        mentions_self_type(item.sig.output.to_token_stream()) || mentions_self_type(item.block.to_token_stream());
     if generic || uses_self {
         return async_block_body(item);
     }
@@ -604,9 +578,7 @@ fn body_future(item: &ItemFn) -> TokenStream2 {
 /// syn also stores in `ItemFn::attrs`). Inner attributes go at the top of the
 /// generated function's body, so lint levels still cover the user's code.
 fn split_attrs(attrs: &[syn::Attribute]) -> (Vec<&syn::Attribute>, Vec<&syn::Attribute>) {
-    attrs
-        .iter()
-        .partition(|attr| matches!(attr.style, syn::AttrStyle::Outer))
+    attrs.iter().partition(|attr| matches!(attr.style, syn::AttrStyle::Outer))
 }
 
 /// The whole expansion of either attribute, errors included.
@@ -733,10 +705,7 @@ mod tests {
 
     fn err(kind: Kind, args: TokenStream2) -> String {
         let e = config(kind, args).expect_err("expected an error");
-        e.into_iter()
-            .map(|e| e.to_string())
-            .collect::<Vec<_>>()
-            .join("\n")
+        e.into_iter().map(|e| e.to_string()).collect::<Vec<_>>().join("\n")
     }
 
     fn path_str(p: &syn::Path) -> String {
@@ -768,20 +737,12 @@ mod tests {
 
     #[test]
     fn worker_threads() {
-        let c = config(
-            Kind::Test,
-            quote!(flavor = "multi_thread", worker_threads = 2),
-        )
-        .unwrap();
+        let c = config(Kind::Test, quote!(flavor = "multi_thread", worker_threads = 2)).unwrap();
         assert_eq!(c.flavor, Flavor::MultiThread);
         assert_eq!(c.worker_threads, NonZeroUsize::new(2));
 
         // Order does not matter; a trailing comma is fine.
-        let c = config(
-            Kind::Test,
-            quote!(worker_threads = 8usize, flavor = "multi_thread",),
-        )
-        .unwrap();
+        let c = config(Kind::Test, quote!(worker_threads = 8usize, flavor = "multi_thread",)).unwrap();
         assert_eq!(c.worker_threads, NonZeroUsize::new(8));
 
         // `main` defaults to multi_thread, so no flavor is needed.
@@ -800,23 +761,14 @@ mod tests {
 
     #[test]
     fn worker_threads_zero() {
-        let e = err(
-            Kind::Main,
-            quote!(flavor = "multi_thread", worker_threads = 0),
-        );
+        let e = err(Kind::Main, quote!(flavor = "multi_thread", worker_threads = 0));
         assert!(e.contains("`worker_threads` must be at least 1"), "{e}");
     }
 
     #[test]
     fn worker_threads_with_current_thread() {
-        let e = err(
-            Kind::Main,
-            quote!(flavor = "current_thread", worker_threads = 2),
-        );
-        assert!(
-            e.contains("cannot be used with `flavor = \"current_thread\"`"),
-            "{e}"
-        );
+        let e = err(Kind::Main, quote!(flavor = "current_thread", worker_threads = 2));
+        assert!(e.contains("cannot be used with `flavor = \"current_thread\"`"), "{e}");
         // Test defaults to current_thread: the message says so.
         let e = err(Kind::Test, quote!(worker_threads = 2));
         assert!(e.contains("requires `flavor = \"multi_thread\"`"), "{e}");
@@ -870,10 +822,7 @@ mod tests {
 
     #[test]
     fn duplicates() {
-        let e = err(
-            Kind::Main,
-            quote!(flavor = "multi_thread", flavor = "current_thread"),
-        );
+        let e = err(Kind::Main, quote!(flavor = "multi_thread", flavor = "current_thread"));
         assert!(e.contains("duplicate argument `flavor`"), "{e}");
         let e = err(Kind::Main, quote!(worker_threads = 1, worker_threads = 2));
         assert!(e.contains("duplicate argument `worker_threads`"), "{e}");
@@ -889,10 +838,7 @@ mod tests {
 
     #[test]
     fn all_errors_reported() {
-        let e = err(
-            Kind::Main,
-            quote!(foo = 1, flavor = "x", worker_threads = 0),
-        );
+        let e = err(Kind::Main, quote!(foo = 1, flavor = "x", worker_threads = 0));
         assert!(e.contains("unknown argument `foo`"), "{e}");
         assert!(e.contains("unknown runtime flavor `x`"), "{e}");
         assert!(e.contains("must be at least 1"), "{e}");
@@ -922,10 +868,7 @@ mod tests {
         assert!(!out.contains("async fn main"), "{out}");
         assert!(out.contains("pub fn main"), "{out}");
         assert!(out.contains("doc = r\" Docs.\""), "{out}");
-        assert!(
-            out.contains(":: heddle :: runtime :: Builder :: new_multi_thread ()"),
-            "{out}"
-        );
+        assert!(out.contains(":: heddle :: runtime :: Builder :: new_multi_thread ()"), "{out}");
         assert!(out.contains(". worker_threads (4)"), "{out}");
         assert!(out.contains(". enable_all () . build () . expect (\"Failed building the heddle runtime\") . block_on (__heddle_body)"), "{out}");
         assert!(
@@ -946,19 +889,10 @@ mod tests {
             },
         );
         assert!(!out.contains("compile_error"), "{out}");
-        assert!(
-            out.starts_with("# [:: core :: prelude :: v1 :: test] # [should_panic] fn t ()"),
-            "{out}"
-        );
-        assert!(
-            out.contains("my :: rt :: runtime :: Builder :: new_current_thread () . enable_all ()"),
-            "{out}"
-        );
+        assert!(out.starts_with("# [:: core :: prelude :: v1 :: test] # [should_panic] fn t ()"), "{out}");
+        assert!(out.contains("my :: rt :: runtime :: Builder :: new_current_thread () . enable_all ()"), "{out}");
         assert!(!out.contains("worker_threads"), "{out}");
-        assert!(
-            out.contains("async fn __heddle_body () { panic ! () }"),
-            "{out}"
-        );
+        assert!(out.contains("async fn __heddle_body () { panic ! () }"), "{out}");
     }
 
     #[test]
@@ -972,10 +906,7 @@ mod tests {
                 }
             ),
         );
-        assert!(
-            out.contains("async fn __heddle_body () -> impl std :: fmt :: Display { 1 }"),
-            "{out}"
-        );
+        assert!(out.contains("async fn __heddle_body () -> impl std :: fmt :: Display { 1 }"), "{out}");
     }
 
     #[test]
@@ -990,10 +921,7 @@ mod tests {
             ),
         );
         assert!(!out.contains("async fn __heddle_body"), "{out}");
-        assert!(
-            out.contains("__heddle_output_is :: < T , _ > (async move { T :: default () })"),
-            "{out}"
-        );
+        assert!(out.contains("__heddle_output_is :: < T , _ > (async move { T :: default () })"), "{out}");
     }
 
     #[test]
@@ -1008,10 +936,7 @@ mod tests {
             ),
         );
         assert!(!out.contains("async fn __heddle_body"), "{out}");
-        assert!(
-            out.contains("__heddle_output_is :: < Self , _ > (async move { Self })"),
-            "{out}"
-        );
+        assert!(out.contains("__heddle_output_is :: < Self , _ > (async move { Self })"), "{out}");
         // `Self` in the body only, with no return type.
         let out = expanded(
             Kind::Main,
@@ -1022,10 +947,7 @@ mod tests {
                 }
             ),
         );
-        assert!(
-            out.contains("__heddle_output_is :: < () , _ > (async move"),
-            "{out}"
-        );
+        assert!(out.contains("__heddle_output_is :: < () , _ > (async move"), "{out}");
     }
 
     #[test]
@@ -1040,10 +962,7 @@ mod tests {
             ),
         );
         assert!(!out.contains("__heddle_output_is"), "{out}");
-        assert!(
-            out.contains("let __heddle_body = async move { 1 }"),
-            "{out}"
-        );
+        assert!(out.contains("let __heddle_body = async move { 1 }"), "{out}");
     }
 
     #[test]
@@ -1100,10 +1019,7 @@ mod tests {
         );
         assert!(out.contains("cannot take arguments"), "{out}");
         // Not `main`: emitted unchanged, so its body is still type-checked.
-        assert!(
-            out.contains("# [allow (dead_code)] async fn t (x : u32) { }"),
-            "{out}"
-        );
+        assert!(out.contains("# [allow (dead_code)] async fn t (x : u32) { }"), "{out}");
         assert!(!out.contains("prelude :: v1 :: test"), "{out}");
     }
 
@@ -1138,10 +1054,7 @@ mod tests {
                 struct S;
             ),
         );
-        assert!(
-            out.contains("can only be applied to an `async fn`"),
-            "{out}"
-        );
+        assert!(out.contains("can only be applied to an `async fn`"), "{out}");
         assert!(out.contains("struct S"), "{out}");
     }
 
