@@ -34,12 +34,14 @@ pub(crate) struct DriverConfig {
     pub(crate) enable_io: bool,
     pub(crate) enable_time: bool,
     pub(crate) event_capacity: usize,
+    /// One timer wheel per worker thread.
+    pub(crate) timer_shards: usize,
 }
 
 impl Driver {
     pub(crate) fn new(cfg: DriverConfig) -> std::io::Result<(Driver, DriverHandle)> {
         let (io, io_handle) = IoDriver::new(cfg.event_capacity)?;
-        let time = TimeHandle::new()?;
+        let time = TimeHandle::new(cfg.timer_shards)?;
         io.register_timer(&mut mio::unix::SourceFd(&time.timerfd()))?;
         let handle = DriverHandle { io: io_handle, time, io_enabled: cfg.enable_io, time_enabled: cfg.enable_time };
         Ok((Driver { io }, handle))

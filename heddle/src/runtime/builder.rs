@@ -129,8 +129,13 @@ impl Builder {
         }
     }
 
-    pub(crate) fn driver_config(&self) -> DriverConfig {
-        DriverConfig { enable_io: self.enable_io, enable_time: self.enable_time, event_capacity: 1024 }
+    pub(crate) fn driver_config(&self, workers: usize) -> DriverConfig {
+        DriverConfig {
+            enable_io: self.enable_io,
+            enable_time: self.enable_time,
+            event_capacity: 1024,
+            timer_shards: workers,
+        }
     }
 
     fn resolved_worker_threads(&self) -> io::Result<usize> {

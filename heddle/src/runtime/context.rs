@@ -17,11 +17,18 @@ pub(crate) struct Context {
     /// Units of work the current task may still do before yielding; None
     /// when unconstrained (outside a task).
     pub(crate) budget: Cell<Option<u8>>,
+    /// Which timer wheel this thread's timers go to (a worker's index).
+    pub(crate) timer_shard: Cell<usize>,
 }
 
 thread_local! {
     pub(crate) static CONTEXT: Context = const {
-        Context { handle: RefCell::new(None), in_runtime: Cell::new(false), budget: Cell::new(None) }
+        Context {
+            handle: RefCell::new(None),
+            in_runtime: Cell::new(false),
+            budget: Cell::new(None),
+            timer_shard: Cell::new(0),
+        }
     };
 }
 
@@ -71,4 +78,19 @@ impl Drop for RuntimeGuard {
     fn drop(&mut self) {
         let _ = CONTEXT.try_with(|c| c.in_runtime.set(self.previous));
     }
+}
+
+/// The timer shard for timers created on this thread.
+pub(crate) fn timer_shard_hint() -> usize {
+    CONTEXT.try_with(|c| c.timer_shard.get()).unwrap_or(0)
+}
+
+/// Called by a worker thread at start: its timers go to wheel `index`.
+pub(crate) fn set_timer_shard_hint(index: usize) {
+    CONTEXT.with(|c| c.timer_shard.set(index));
+}
+
+/// The current runtime's driver, without cloning the scheduler handle.
+pub(crate) fn current_driver() -> Option<std::sync::Arc<crate::driver::DriverHandle>> {
+    CONTEXT.try_with(|c| c.handle.borrow().as_ref().map(|h| h.driver().clone())).ok().flatten()
 }

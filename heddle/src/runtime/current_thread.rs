@@ -77,7 +77,7 @@ thread_local! {
 }
 
 pub(crate) fn build(builder: &Builder) -> std::io::Result<Runtime> {
-    let (driver, driver_handle) = Driver::new(builder.driver_config())?;
+    let (driver, driver_handle) = Driver::new(builder.driver_config(1))?;
     let shared = Arc::new(Shared {
         driver: Arc::new(driver_handle),
         owned: OwnedTasks::new(),

@@ -34,6 +34,12 @@ impl std::fmt::Display for TryCurrentError {
 
 impl std::error::Error for TryCurrentError {}
 
+impl TryCurrentError {
+    pub(crate) fn new() -> TryCurrentError {
+        TryCurrentError(())
+    }
+}
+
 /// Makes a runtime current until dropped; see [`Handle::enter`].
 #[must_use = "the runtime is only current while the guard lives"]
 pub struct EnterGuard<'a> {

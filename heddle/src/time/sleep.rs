@@ -52,9 +52,9 @@ pub struct Sleep {
 impl Sleep {
     #[track_caller]
     pub(crate) fn new(deadline: Instant) -> Sleep {
-        let driver = match crate::runtime::Handle::try_current() {
-            Ok(handle) => handle.driver().clone(),
-            Err(e) => panic!("{e}"),
+        let driver = match crate::runtime::context::current_driver() {
+            Some(driver) => driver,
+            None => panic!("{}", crate::runtime::TryCurrentError::new()),
         };
         if !driver.time_enabled {
             panic!("heddle: timers are disabled on this runtime; call `enable_time()` or `enable_all()` on the runtime builder");

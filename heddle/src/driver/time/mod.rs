@@ -9,9 +9,9 @@
 //! Time is counted in ticks of 1 µs since the driver started. Deadlines
 //! round up to a tick (a timer never fires early); "now" rounds down.
 //!
-//! The lock is taken to insert, remove or fire timers. A lock-free hint of
-//! the earliest deadline lets each driver turn skip the lock when nothing is
-//! due.
+//! There is one wheel (and lock) per worker; a timer goes into the wheel of
+//! the thread that first polls it. A lock-free lower bound of the earliest
+//! deadline lets each driver turn skip every lock when nothing is due.
 
 mod entry;
 mod wheel;
@@ -22,8 +22,7 @@ use std::sync::Arc;
 use std::time::Instant;
 
 pub(crate) use entry::TimerEntry;
-pub(crate) use wheel::TimerKey;
-use wheel::Wheel;
+use wheel::{TimerKey as WheelKey, Wheel};
 
 use crate::loom::sync::atomic::{AtomicU64, Ordering::*};
 use crate::loom::sync::Mutex;
@@ -34,17 +33,31 @@ pub(crate) struct TimeHandle {
     /// CLOCK_MONOTONIC at `start` (std's `Instant` reads the same clock).
     start_ns: u64,
     timerfd: OwnedFd,
-    state: Mutex<TimeState>,
-    /// A lower bound of the earliest pending deadline (u64::MAX: none).
+    /// One wheel per worker, so workers inserting and cancelling timers do
+    /// not fight over one lock. A timer stays in the shard it was put in.
+    shards: Box<[Mutex<Shard>]>,
+    /// A lower bound of the earliest pending deadline over all shards
+    /// (u64::MAX: none).
     next_wake: AtomicU64,
+    /// The tick the timerfd is armed for (u64::MAX: disarmed); the lock
+    /// orders `timerfd_settime` calls.
+    armed: Mutex<u64>,
+    /// Lock-free copy of `armed`, to skip the lock when no re-arm is needed.
+    armed_hint: AtomicU64,
+    /// Wakers of fired timers, woken after the shard locks are released;
+    /// only the driver's owner takes this lock. Reused to avoid allocating.
+    fired: Mutex<Vec<std::task::Waker>>,
 }
 
-struct TimeState {
+struct Shard {
     wheel: Wheel<Arc<TimerEntry>>,
-    /// The tick the timerfd is armed for (u64::MAX: disarmed).
-    armed: u64,
-    /// Reused buffer of wakers to wake after unlocking.
-    fired: Vec<std::task::Waker>,
+}
+
+/// Identifies a pending timer: its shard and its key in that shard's wheel.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub(crate) struct TimerKey {
+    shard: u32,
+    key: WheelKey,
 }
 
 fn monotonic_ns() -> u64 {
@@ -55,7 +68,8 @@ fn monotonic_ns() -> u64 {
 }
 
 impl TimeHandle {
-    pub(crate) fn new() -> io::Result<TimeHandle> {
+    /// A timer driver with `shards` wheels (one per worker thread).
+    pub(crate) fn new(shards: usize) -> io::Result<TimeHandle> {
         // SAFETY: plain syscall; the result is checked.
         let fd = unsafe { libc::timerfd_create(libc::CLOCK_MONOTONIC, libc::TFD_NONBLOCK | libc::TFD_CLOEXEC) };
         if fd < 0 {
@@ -68,8 +82,11 @@ impl TimeHandle {
             start,
             start_ns,
             timerfd,
-            state: Mutex::new(TimeState { wheel: Wheel::new(), armed: u64::MAX, fired: Vec::new() }),
+            shards: (0..shards.max(1)).map(|_| Mutex::new(Shard { wheel: Wheel::new() })).collect(),
             next_wake: AtomicU64::new(u64::MAX),
+            armed: Mutex::new(u64::MAX),
+            armed_hint: AtomicU64::new(u64::MAX),
+            fired: Mutex::new(Vec::new()),
         })
     }
 
@@ -90,38 +107,38 @@ impl TimeHandle {
         self.start.elapsed().as_micros() as u64
     }
 
-    /// Adds a timer that fires `entry` at `tick`.
+    /// Adds a timer that fires `entry` at `tick`, in this thread's shard.
     pub(crate) fn insert(&self, tick: u64, entry: Arc<TimerEntry>) -> TimerKey {
-        let mut state = self.state.lock().unwrap();
-        let key = state.wheel.insert(tick, entry);
-        if tick < self.next_wake.load(Relaxed) {
-            self.next_wake.store(tick, Release);
-        }
-        if tick < state.armed {
-            self.arm(&mut state, tick);
-        }
-        key
+        let shard = crate::runtime::context::timer_shard_hint() % self.shards.len();
+        let key = self.shards[shard].lock().unwrap().wheel.insert(tick, entry);
+        self.lower_next_wake(tick);
+        TimerKey { shard: shard as u32, key }
     }
 
     /// Moves a pending timer to `tick`; false if it already fired.
     pub(crate) fn reset(&self, key: TimerKey, tick: u64) -> bool {
-        let mut state = self.state.lock().unwrap();
-        if !state.wheel.reset(key, tick) {
+        if !self.shards[key.shard as usize].lock().unwrap().wheel.reset(key.key, tick) {
             return false;
         }
-        if tick < self.next_wake.load(Relaxed) {
-            self.next_wake.store(tick, Release);
-        }
-        if tick < state.armed {
-            self.arm(&mut state, tick);
-        }
+        self.lower_next_wake(tick);
         true
     }
 
     /// Cancels a pending timer (no-op if it already fired).
     pub(crate) fn remove(&self, key: TimerKey) {
-        let removed = self.state.lock().unwrap().wheel.remove(key);
+        let removed = self.shards[key.shard as usize].lock().unwrap().wheel.remove(key.key);
         drop(removed);
+    }
+
+    /// A timer at `tick` was added: make sure the poller wakes by then.
+    fn lower_next_wake(&self, tick: u64) {
+        self.next_wake.fetch_min(tick, AcqRel);
+        if tick < self.armed_hint.load(Acquire) {
+            let mut armed = self.armed.lock().unwrap();
+            if tick < *armed {
+                self.arm(&mut armed, tick);
+            }
+        }
     }
 
     /// True if some timer may be due now: the poller must not block.
@@ -130,29 +147,31 @@ impl TimeHandle {
     }
 
     /// Fires every due timer and re-arms the timerfd for the next one.
+    /// Called by the thread that owns the driver.
     pub(crate) fn process(&self) {
         let now = self.now_tick();
         if self.next_wake.load(Acquire) > now {
             return;
         }
-        let mut wakers = {
-            let mut state = self.state.lock().unwrap();
-            let mut fired = std::mem::take(&mut state.fired);
-            state.wheel.advance(now, |_, entry| fired.extend(entry.fire()));
-            let next = state.wheel.next_deadline().unwrap_or(u64::MAX);
-            self.next_wake.store(next, Release);
-            if next != state.armed {
-                self.arm(&mut state, next);
-            }
-            fired
-        };
-        for waker in wakers.drain(..) {
-            waker.wake();
+        // Timers added while we scan lower this again with `fetch_min`.
+        self.next_wake.store(u64::MAX, Release);
+        let mut earliest = u64::MAX;
+        let mut fired = self.fired.lock().unwrap();
+        for shard in self.shards.iter() {
+            let mut shard = shard.lock().unwrap();
+            shard.wheel.advance(now, |_, entry| fired.extend(entry.fire()));
+            earliest = earliest.min(shard.wheel.next_deadline().unwrap_or(u64::MAX));
         }
-        // Hand the (empty) buffer back for the next turn.
-        let mut state = self.state.lock().unwrap();
-        if state.fired.capacity() < wakers.capacity() {
-            state.fired = wakers;
+        self.next_wake.fetch_min(earliest, AcqRel);
+        let target = self.next_wake.load(Acquire);
+        {
+            let mut armed = self.armed.lock().unwrap();
+            if target != *armed {
+                self.arm(&mut armed, target);
+            }
+        }
+        for waker in fired.drain(..) {
+            waker.wake();
         }
     }
 
@@ -164,9 +183,11 @@ impl TimeHandle {
         unsafe { libc::read(self.timerfd.as_raw_fd(), buf.as_mut_ptr().cast(), 8) };
     }
 
-    /// Arms the timerfd for `tick` (u64::MAX disarms it). Caller holds the lock.
-    fn arm(&self, state: &mut TimeState, tick: u64) {
-        state.armed = tick;
+    /// Arms the timerfd for `tick` (u64::MAX disarms it). Caller holds the
+    /// `armed` lock.
+    fn arm(&self, armed: &mut u64, tick: u64) {
+        *armed = tick;
+        self.armed_hint.store(tick, Release);
         let spec = if tick == u64::MAX {
             libc::itimerspec { it_interval: zero_ts(), it_value: zero_ts() }
         } else {
@@ -176,24 +197,21 @@ impl TimeHandle {
         };
         // SAFETY: valid fd and itimerspec; an absolute time already past
         // makes the timerfd fire at once, which is what we want.
-        unsafe {
-            libc::timerfd_settime(self.timerfd.as_raw_fd(), libc::TFD_TIMER_ABSTIME, &spec, std::ptr::null_mut())
-        };
+        unsafe { libc::timerfd_settime(self.timerfd.as_raw_fd(), libc::TFD_TIMER_ABSTIME, &spec, std::ptr::null_mut()) };
     }
 
     /// Number of pending timers.
     pub(crate) fn pending(&self) -> usize {
-        self.state.lock().unwrap().wheel.len()
+        self.shards.iter().map(|s| s.lock().unwrap().wheel.len()).sum()
     }
 
     /// Runtime shutdown: fire every timer so no task waits forever.
     pub(crate) fn shutdown(&self) {
         let mut wakers = Vec::new();
-        {
-            let mut state = self.state.lock().unwrap();
-            state.wheel.advance(u64::MAX, |_, entry| wakers.extend(entry.fire()));
-            self.next_wake.store(u64::MAX, Release);
+        for shard in self.shards.iter() {
+            shard.lock().unwrap().wheel.advance(u64::MAX, |_, entry| wakers.extend(entry.fire()));
         }
+        self.next_wake.store(u64::MAX, Release);
         for w in wakers {
             w.wake();
         }

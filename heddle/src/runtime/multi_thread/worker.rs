@@ -82,7 +82,7 @@ thread_local! {
 }
 
 pub(crate) fn build(builder: &Builder, num_workers: usize) -> std::io::Result<Runtime> {
-    let (driver, driver_handle) = Driver::new(builder.driver_config())?;
+    let (driver, driver_handle) = Driver::new(builder.driver_config(num_workers))?;
     let driver_handle = Arc::new(driver_handle);
     let mut cores = Vec::with_capacity(num_workers);
     let mut remotes = Vec::with_capacity(num_workers);
@@ -128,6 +128,7 @@ pub(crate) fn build(builder: &Builder, num_workers: usize) -> std::io::Result<Ru
 fn run_worker(shared: Arc<Shared>, core: Box<Core>) {
     let _in_runtime = context::enter_runtime();
     let _handle = context::set_handle(SchedulerHandle::MultiThread(shared.clone()));
+    context::set_timer_shard_hint(core.index);
     WORKER.with(|slot| {
         slot.shared.set(Arc::as_ptr(&shared));
         *slot.core.borrow_mut() = Some(core);
