@@ -94,3 +94,8 @@ pub(crate) fn set_timer_shard_hint(index: usize) {
 pub(crate) fn current_driver() -> Option<std::sync::Arc<crate::driver::DriverHandle>> {
     CONTEXT.try_with(|c| c.handle.borrow().as_ref().map(|h| h.driver().clone())).ok().flatten()
 }
+
+/// Runs `f` on the current runtime's driver, if there is one.
+pub(crate) fn with_driver<R>(f: impl FnOnce(&crate::driver::DriverHandle) -> R) -> Option<R> {
+    CONTEXT.try_with(|c| c.handle.borrow().as_ref().map(|h| f(h.driver()))).ok().flatten()
+}

@@ -39,10 +39,18 @@ pub fn sleep_until(deadline: Instant) -> Sleep {
 }
 
 /// Future returned by [`sleep`] and [`sleep_until`].
+///
+/// The timer is registered with the runtime at the first poll, which must
+/// happen on a thread of the runtime the `Sleep` was created in (unlike
+/// tokio, which binds it at creation): creating and dropping an unpolled
+/// `Sleep`, as a `timeout` whose future is ready at once does, then costs
+/// no atomic operation on shared runtime state.
 #[must_use = "futures do nothing unless you `.await` or poll them"]
 pub struct Sleep {
     deadline: Instant,
-    driver: Arc<DriverHandle>,
+    /// The runtime's driver, fetched at the first poll (a `timeout` whose
+    /// future is ready at once never needs it).
+    driver: Option<Arc<DriverHandle>>,
     entry: Option<Arc<TimerEntry>>,
     /// Set while the timer is in the wheel.
     key: Option<TimerKey>,
@@ -52,14 +60,14 @@ pub struct Sleep {
 impl Sleep {
     #[track_caller]
     pub(crate) fn new(deadline: Instant) -> Sleep {
-        let driver = match crate::runtime::context::current_driver() {
-            Some(driver) => driver,
+        match crate::runtime::context::with_driver(|d| d.time_enabled) {
+            Some(true) => {}
+            Some(false) => panic!(
+                "heddle: timers are disabled on this runtime; call `enable_time()` or `enable_all()` on the runtime builder"
+            ),
             None => panic!("{}", crate::runtime::TryCurrentError::new()),
-        };
-        if !driver.time_enabled {
-            panic!("heddle: timers are disabled on this runtime; call `enable_time()` or `enable_all()` on the runtime builder");
         }
-        Sleep { deadline, driver, entry: None, key: None, elapsed: false }
+        Sleep { deadline, driver: None, entry: None, key: None, elapsed: false }
     }
 
     /// The instant this sleep completes at.
@@ -78,7 +86,8 @@ impl Sleep {
         let this = self.get_mut();
         this.deadline = deadline;
         this.elapsed = false;
-        let time = &this.driver.time;
+        let Some(driver) = &this.driver else { return };
+        let time = &driver.time;
         let tick = time.deadline_to_tick(deadline.into_std());
         if let Some(key) = this.key {
             if time.reset(key, tick) {
@@ -96,7 +105,10 @@ impl Sleep {
         if self.elapsed {
             return Poll::Ready(());
         }
-        let time = &self.driver.time;
+        let driver = self.driver.get_or_insert_with(|| {
+            crate::runtime::context::current_driver().expect("a Sleep is polled inside the runtime it was created in")
+        });
+        let time = &driver.time;
         if self.key.is_none() {
             let tick = time.deadline_to_tick(self.deadline.into_std());
             if tick <= time.now_tick() {
@@ -132,7 +144,9 @@ impl Future for Sleep {
 impl Drop for Sleep {
     fn drop(&mut self) {
         if let Some(key) = self.key.take() {
-            self.driver.time.remove(key);
+            if let Some(driver) = &self.driver {
+                driver.time.remove(key);
+            }
         }
     }
 }

@@ -197,7 +197,9 @@ impl TimeHandle {
         };
         // SAFETY: valid fd and itimerspec; an absolute time already past
         // makes the timerfd fire at once, which is what we want.
-        unsafe { libc::timerfd_settime(self.timerfd.as_raw_fd(), libc::TFD_TIMER_ABSTIME, &spec, std::ptr::null_mut()) };
+        unsafe {
+            libc::timerfd_settime(self.timerfd.as_raw_fd(), libc::TFD_TIMER_ABSTIME, &spec, std::ptr::null_mut())
+        };
     }
 
     /// Number of pending timers.
