@@ -1,0 +1,66 @@
+//! Pacing accuracy at 20k connections per second against the crate's own
+//! server on loopback. Alone in its test binary, so that the other tests'
+//! runtimes do not compete with it for the CPU.
+
+mod common;
+
+use std::net::IpAddr;
+use std::sync::Arc;
+
+use heddle::time::Duration;
+use heddle_connbench::client::{self, RoundConfig};
+use heddle_connbench::server::Mode;
+
+use common::*;
+
+/// At 20k connections per second the starts follow the schedule: the p99
+/// of (actual start - scheduled start) stays under 1 ms, and the median
+/// timer wake is far under the 500 µs that millisecond batching would give.
+/// A shared 2-core machine can stall any thread for milliseconds, so the
+/// round is tried up to four times; if every attempt misses while other
+/// processes already kept the CPUs overloaded before the test started (the
+/// 1-minute load average above the CPU count), the result is reported as
+/// inconclusive instead of failing.
+#[test]
+fn pacing_at_20k_per_second() {
+    let load_before = load_average();
+    let cpus = std::thread::available_parallelism().map_or(1, |n| n.get());
+    let (_server, addr, _) = start_server(Mode::Close, b"");
+    let mut attempts = Vec::new();
+    for _ in 0..4 {
+        // Each attempt from a source address of its own: after ~14k
+        // connections from one address, the kernel's search for a free
+        // source port among those in TIME_WAIT makes connect() take up to
+        // milliseconds, stalling the worker (seen as a ~250 ms stall in
+        // the third attempt when all came from 127.0.0.1).
+        let mut cfg = RoundConfig::new(addr, 20_000.0, Duration::from_millis(250));
+        let source: IpAddr = format!("127.0.0.{}", 10 + attempts.len()).parse().unwrap();
+        cfg.local_ips = Arc::from(vec![source]);
+        let rt = runtime(1);
+        let r = rt.block_on(client::run_round_spawned(cfg));
+        assert_eq!(r.scheduled, 5000);
+        assert_eq!(r.samples + r.errors.total(), 5000);
+        assert_eq!(r.start_lag.count, 5000);
+        let good = r.start_lag.p99_us < 1000.0 && r.pacer_lag.p50_us < 250.0;
+        attempts.push(r.text(attempts.len() + 1));
+        if good {
+            eprint!("{}", attempts.last().unwrap());
+            return;
+        }
+    }
+    if load_before > cpus as f64 {
+        eprintln!(
+            "INCONCLUSIVE: pacing missed its bounds four times, but the machine was overloaded before the test \
+             (load {load_before:.1} on {cpus} CPUs):\n{}",
+            attempts.join("")
+        );
+        return;
+    }
+    panic!("pacing missed its bounds four times (load {load_before:.1} on {cpus} CPUs):\n{}", attempts.join(""));
+}
+
+/// The 1-minute load average (0 if unknown).
+fn load_average() -> f64 {
+    let text = std::fs::read_to_string("/proc/loadavg").unwrap_or_default();
+    text.split_whitespace().next().and_then(|v| v.parse().ok()).unwrap_or(0.0)
+}
