@@ -13,6 +13,18 @@ use crate::loom::sync::Arc;
 use crate::loom::thread;
 use crate::sync::{mpsc, oneshot, Notify, Semaphore};
 
+/// Runs a model with at most 4 preemptions per execution (unless
+/// `LOOM_MAX_PREEMPTIONS` says otherwise): all models together then take
+/// a few seconds in release (with 6 they pass in under a minute), while
+/// unbounded exploration of the channel models runs for many minutes.
+fn model(f: impl Fn() + Sync + Send + 'static) {
+    let mut builder = loom::model::Builder::new();
+    if builder.preemption_bound.is_none() {
+        builder.preemption_bound = Some(4);
+    }
+    builder.check(f);
+}
+
 fn poll_once<F: Future>(f: std::pin::Pin<&mut F>) -> Poll<F::Output> {
     f.poll(&mut Context::from_waker(noop_waker_ref()))
 }
@@ -20,7 +32,7 @@ fn poll_once<F: Future>(f: std::pin::Pin<&mut F>) -> Poll<F::Output> {
 /// A value sent from another thread is received; no lost wake-up.
 #[test]
 fn oneshot_send_recv() {
-    loom::model(|| {
+    model(|| {
         let (tx, rx) = oneshot::channel::<u32>();
         let t = thread::spawn(move || tx.send(7).unwrap());
         assert_eq!(loom::future::block_on(rx), Ok(7));
@@ -32,7 +44,7 @@ fn oneshot_send_recv() {
 /// the value back, or it succeeds; the value is dropped exactly once.
 #[test]
 fn oneshot_send_vs_drop() {
-    loom::model(|| {
+    model(|| {
         let drops = Arc::new(AtomicUsize::new(0));
         struct D(Arc<AtomicUsize>);
         impl Drop for D {
@@ -55,7 +67,7 @@ fn oneshot_send_vs_drop() {
 /// `closed()` sees the receiver's close.
 #[test]
 fn oneshot_drop_sender_and_closed() {
-    loom::model(|| {
+    model(|| {
         let (mut tx, mut rx) = oneshot::channel::<u32>();
         let t = thread::spawn(move || {
             loom::future::block_on(tx.closed());
@@ -71,16 +83,35 @@ fn oneshot_drop_sender_and_closed() {
     });
 }
 
-/// Two senders on a capacity-1 channel: both messages arrive, then None.
+/// A sender blocked on a full capacity-1 channel is woken by the
+/// receiver; both messages arrive in order, then `None`.
 #[test]
-fn mpsc_two_senders_bounded() {
-    loom::model(|| {
+fn mpsc_bounded_back_pressure() {
+    model(|| {
         let (tx, mut rx) = mpsc::channel::<u32>(1);
-        let tx2 = tx.clone();
         let t = thread::spawn(move || {
-            loom::future::block_on(tx2.send(1)).unwrap();
+            loom::future::block_on(async {
+                tx.send(1).await.unwrap();
+                tx.send(2).await.unwrap();
+            });
         });
-        loom::future::block_on(tx.send(2)).unwrap();
+        loom::future::block_on(async {
+            assert_eq!(rx.recv().await, Some(1));
+            assert_eq!(rx.recv().await, Some(2));
+            assert_eq!(rx.recv().await, None);
+        });
+        t.join().unwrap();
+    });
+}
+
+/// Two senders on different threads: both messages arrive exactly once.
+#[test]
+fn mpsc_two_senders() {
+    model(|| {
+        let (tx, mut rx) = mpsc::unbounded_channel::<u32>();
+        let tx2 = tx.clone();
+        let t = thread::spawn(move || tx2.send(1).unwrap());
+        tx.send(2).unwrap();
         drop(tx);
         let mut sum = 0;
         loom::future::block_on(async {
@@ -97,7 +128,7 @@ fn mpsc_two_senders_bounded() {
 /// loses nothing: the message is still there for the next recv.
 #[test]
 fn mpsc_cancelled_recv_keeps_message() {
-    loom::model(|| {
+    model(|| {
         let (tx, mut rx) = mpsc::unbounded_channel::<u32>();
         let t = thread::spawn(move || {
             tx.send(5).unwrap();
@@ -122,7 +153,7 @@ fn mpsc_cancelled_recv_keeps_message() {
 /// the message is still received after the close.
 #[test]
 fn mpsc_close_vs_send() {
-    loom::model(|| {
+    model(|| {
         let (tx, mut rx) = mpsc::channel::<u32>(2);
         let t = thread::spawn(move || loom::future::block_on(tx.send(9)).is_ok());
         rx.close();
@@ -135,7 +166,7 @@ fn mpsc_close_vs_send() {
 /// notify_one from another thread wakes a waiter (or leaves a permit).
 #[test]
 fn notify_one_wakes() {
-    loom::model(|| {
+    model(|| {
         let notify = Arc::new(Notify::new());
         let n2 = notify.clone();
         let t = thread::spawn(move || n2.notify_one());
@@ -148,7 +179,7 @@ fn notify_one_wakes() {
 /// notification on to the next waiter.
 #[test]
 fn notify_dropped_waiter_forwards() {
-    loom::model(|| {
+    model(|| {
         let notify = Arc::new(Notify::new());
         let mut first = Box::pin(notify.notified());
         let mut second = Box::pin(notify.notified());
@@ -166,7 +197,7 @@ fn notify_dropped_waiter_forwards() {
 /// races into the queue.
 #[test]
 fn notify_waiters_wakes_all() {
-    loom::model(|| {
+    model(|| {
         let notify = Arc::new(Notify::new());
         let a = notify.notified();
         let b = notify.notified();
@@ -183,7 +214,7 @@ fn notify_waiters_wakes_all() {
 /// Two threads contend for one permit; exclusion holds and both finish.
 #[test]
 fn semaphore_exclusion() {
-    loom::model(|| {
+    model(|| {
         let sem = Arc::new(Semaphore::new(1));
         let inside = Arc::new(AtomicUsize::new(0));
         let run = |sem: Arc<Semaphore>, inside: Arc<AtomicUsize>| {
@@ -205,7 +236,7 @@ fn semaphore_exclusion() {
 /// permits are being released: no permit is lost or duplicated.
 #[test]
 fn semaphore_cancel_partial_grant() {
-    loom::model(|| {
+    model(|| {
         let sem = Arc::new(Semaphore::new(1));
         let held = sem.try_acquire().unwrap();
         held.forget();
@@ -225,7 +256,7 @@ fn semaphore_cancel_partial_grant() {
 /// A release racing with a waiter enqueuing (the WAITERS flag path) wakes it.
 #[test]
 fn semaphore_release_vs_enqueue() {
-    loom::model(|| {
+    model(|| {
         let sem = Arc::new(Semaphore::new(0));
         let s2 = sem.clone();
         let t = thread::spawn(move || s2.add_permits(1));

@@ -316,17 +316,19 @@ impl<T> Receiver<T> {
     pub async fn wait_for(&mut self, mut f: impl FnMut(&T) -> bool) -> Result<Ref<'_, T>, RecvError> {
         loop {
             let notified = self.shared.changed.notified();
-            let shared = &*self.shared;
-            let guard = read(&shared.value);
-            let state = shared.version.load(SeqCst);
-            let current = state & !CLOSED;
-            let has_changed = current != self.version;
-            self.version = current;
-            if f(&guard) {
-                return Ok(Ref { guard, has_changed });
-            }
-            drop(guard);
-            if state & CLOSED != 0 {
+            let closed = {
+                let shared = &*self.shared;
+                let guard = read(&shared.value);
+                let state = shared.version.load(SeqCst);
+                let current = state & !CLOSED;
+                let has_changed = current != self.version;
+                self.version = current;
+                if f(&guard) {
+                    return Ok(Ref { guard, has_changed });
+                }
+                state & CLOSED != 0
+            };
+            if closed {
                 return Err(RecvError(()));
             }
             notified.await;

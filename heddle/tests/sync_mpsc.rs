@@ -1,0 +1,288 @@
+//! mpsc: closing in both directions, back-pressure, FIFO fairness of
+//! waiting senders, cancellation safety, and many producers across threads.
+
+use std::future::Future;
+use std::sync::{Arc, Mutex};
+use std::task::{Context, Poll};
+use std::time::Duration;
+
+use futures::task::noop_waker_ref;
+use heddle::runtime::{Builder, Runtime};
+use heddle::sync::mpsc::{self, error::TryRecvError, error::TrySendError};
+use heddle::time::timeout;
+
+fn runtimes() -> [Runtime; 2] {
+    [
+        Builder::new_current_thread().enable_all().build().unwrap(),
+        Builder::new_multi_thread().worker_threads(2).enable_all().build().unwrap(),
+    ]
+}
+
+fn run<F: Future>(rt: &Runtime, f: F) -> F::Output {
+    rt.block_on(async { timeout(Duration::from_secs(10), f).await.expect("test timed out") })
+}
+
+fn poll_once<F: Future + Unpin>(f: &mut F) -> Poll<F::Output> {
+    std::pin::Pin::new(f).poll(&mut Context::from_waker(noop_waker_ref()))
+}
+
+#[test]
+fn all_senders_dropped_ends_stream() {
+    for rt in runtimes() {
+        run(&rt, async {
+            let (tx, mut rx) = mpsc::channel::<u32>(4);
+            let tx2 = tx.clone();
+            heddle::spawn(async move {
+                tx.send(1).await.unwrap();
+            });
+            heddle::spawn(async move {
+                tx2.send(2).await.unwrap();
+            });
+            let mut got = vec![rx.recv().await.unwrap(), rx.recv().await.unwrap()];
+            got.sort();
+            assert_eq!(got, [1, 2]);
+            assert_eq!(rx.recv().await, None);
+            assert_eq!(rx.try_recv(), Err(TryRecvError::Disconnected));
+        });
+    }
+}
+
+#[test]
+fn receiver_dropped_returns_value() {
+    for rt in runtimes() {
+        run(&rt, async {
+            let (tx, rx) = mpsc::channel::<String>(1);
+            let (utx, urx) = mpsc::unbounded_channel::<String>();
+            drop(rx);
+            drop(urx);
+            assert!(tx.is_closed());
+            assert_eq!(tx.send("a".into()).await.unwrap_err().0, "a");
+            assert!(matches!(tx.try_send("b".into()), Err(TrySendError::Closed(s)) if s == "b"));
+            assert_eq!(utx.send("c".into()).unwrap_err().0, "c");
+            tx.closed().await;
+            utx.closed().await;
+        });
+    }
+}
+
+#[test]
+fn receiver_close_drains_then_ends() {
+    for rt in runtimes() {
+        run(&rt, async {
+            let (tx, mut rx) = mpsc::channel::<u32>(4);
+            tx.send(1).await.unwrap();
+            tx.send(2).await.unwrap();
+            rx.close();
+            assert!(tx.send(3).await.is_err());
+            assert_eq!(rx.recv().await, Some(1));
+            assert_eq!(rx.recv().await, Some(2));
+            assert_eq!(rx.recv().await, None);
+        });
+    }
+}
+
+#[test]
+fn capacity_back_pressure() {
+    for rt in runtimes() {
+        run(&rt, async {
+            let (tx, mut rx) = mpsc::channel::<u32>(2);
+            assert_eq!(tx.max_capacity(), 2);
+            tx.send(1).await.unwrap();
+            tx.try_send(2).unwrap();
+            assert_eq!(tx.capacity(), 0);
+            assert!(matches!(tx.try_send(3), Err(TrySendError::Full(3))));
+            // A blocked send completes once the receiver makes room.
+            let tx2 = tx.clone();
+            let blocked = heddle::spawn(async move { tx2.send(3).await });
+            heddle::time::sleep(Duration::from_millis(20)).await;
+            assert!(!blocked.is_finished());
+            assert_eq!(rx.recv().await, Some(1));
+            blocked.await.unwrap().unwrap();
+            assert_eq!(rx.recv().await, Some(2));
+            assert_eq!(rx.recv().await, Some(3));
+            assert_eq!(tx.capacity(), 2);
+        });
+    }
+}
+
+#[test]
+fn permits_reserve_capacity() {
+    for rt in runtimes() {
+        run(&rt, async {
+            let (tx, mut rx) = mpsc::channel::<u32>(1);
+            let permit = tx.reserve().await.unwrap();
+            assert!(tx.try_reserve().is_err());
+            drop(permit);
+            let permit = tx.reserve().await.unwrap();
+            permit.send(10);
+            assert_eq!(rx.recv().await, Some(10));
+            let owned = tx.clone().reserve_owned().await.unwrap();
+            let tx3 = owned.send(11);
+            assert_eq!(rx.recv().await, Some(11));
+            let owned = tx3.reserve_owned().await.unwrap();
+            let _tx4 = owned.release();
+            assert_eq!(tx.capacity(), 1);
+        });
+    }
+}
+
+#[test]
+fn waiting_senders_are_served_fifo() {
+    for rt in runtimes() {
+        run(&rt, async {
+            let (tx, mut rx) = mpsc::channel::<u32>(1);
+            tx.send(0).await.unwrap();
+            // Queue senders 1..=5 one at a time so their arrival order is known.
+            for i in 1..=5u32 {
+                let tx = tx.clone();
+                let (started_tx, started_rx) = heddle::sync::oneshot::channel();
+                heddle::spawn(async move {
+                    let mut fut = Box::pin(tx.send(i));
+                    assert!(poll_once(&mut fut).is_pending());
+                    started_tx.send(()).unwrap();
+                    fut.await.unwrap();
+                });
+                started_rx.await.unwrap();
+            }
+            drop(tx);
+            let mut got = Vec::new();
+            while let Some(v) = rx.recv().await {
+                got.push(v);
+            }
+            assert_eq!(got, [0, 1, 2, 3, 4, 5]);
+        });
+    }
+}
+
+#[test]
+fn cancelled_recv_loses_nothing() {
+    for rt in runtimes() {
+        run(&rt, async {
+            let (tx, mut rx) = mpsc::unbounded_channel::<u32>();
+            {
+                // Poll a recv (registers the waker), then make a message
+                // available to it, then drop it before it is polled again.
+                let mut fut = Box::pin(rx.recv());
+                assert!(poll_once(&mut fut).is_pending());
+                tx.send(1).unwrap();
+            }
+            assert_eq!(rx.recv().await, Some(1));
+            // Same through a timeout racing the sender across tasks.
+            let (btx, mut brx) = mpsc::channel::<u32>(8);
+            let producer = heddle::spawn(async move {
+                for i in 0..200u32 {
+                    btx.send(i).await.unwrap();
+                    if i % 7 == 0 {
+                        heddle::time::sleep(Duration::from_micros(50)).await;
+                    }
+                }
+            });
+            let mut got = Vec::new();
+            while got.len() < 200 {
+                if let Ok(Some(v)) = timeout(Duration::from_micros(20), brx.recv()).await {
+                    got.push(v);
+                }
+            }
+            producer.await.unwrap();
+            assert_eq!(got, (0..200).collect::<Vec<_>>());
+        });
+    }
+}
+
+#[test]
+fn recv_many_batches() {
+    for rt in runtimes() {
+        run(&rt, async {
+            let (tx, mut rx) = mpsc::channel::<u32>(10);
+            for i in 0..5 {
+                tx.send(i).await.unwrap();
+            }
+            let mut buf = Vec::new();
+            assert_eq!(rx.recv_many(&mut buf, 3).await, 3);
+            assert_eq!(rx.recv_many(&mut buf, 10).await, 2);
+            assert_eq!(buf, [0, 1, 2, 3, 4]);
+            assert_eq!(tx.capacity(), 10);
+            drop(tx);
+            assert_eq!(rx.recv_many(&mut buf, 10).await, 0);
+        });
+    }
+}
+
+#[test]
+fn weak_sender_does_not_keep_channel_open() {
+    for rt in runtimes() {
+        run(&rt, async {
+            let (tx, mut rx) = mpsc::channel::<u32>(1);
+            let weak = tx.downgrade();
+            weak.upgrade().unwrap().send(1).await.unwrap();
+            drop(tx);
+            assert!(weak.upgrade().is_none());
+            assert_eq!(rx.recv().await, Some(1));
+            assert_eq!(rx.recv().await, None);
+        });
+    }
+}
+
+#[test]
+fn many_producers_every_message_once() {
+    const PRODUCERS: u64 = 8;
+    const PER: u64 = 5_000;
+    let rt = Builder::new_multi_thread().worker_threads(2).enable_all().build().unwrap();
+    for bounded in [true, false] {
+        run(&rt, async {
+            let seen = Arc::new(Mutex::new(vec![0u8; (PRODUCERS * PER) as usize]));
+            let (btx, mut brx) = mpsc::channel::<u64>(16);
+            let (utx, mut urx) = mpsc::unbounded_channel::<u64>();
+            for p in 0..PRODUCERS {
+                let (btx, utx) = (btx.clone(), utx.clone());
+                heddle::spawn(async move {
+                    for i in 0..PER {
+                        let v = p * PER + i;
+                        if bounded {
+                            btx.send(v).await.unwrap();
+                        } else {
+                            utx.send(v).unwrap();
+                        }
+                    }
+                });
+            }
+            drop((btx, utx));
+            let mut count = 0u64;
+            let mut last = vec![None::<u64>; PRODUCERS as usize];
+            loop {
+                let v = if bounded { brx.recv().await } else { urx.recv().await };
+                let Some(v) = v else { break };
+                // Per-producer order is preserved.
+                let p = (v / PER) as usize;
+                assert!(last[p].map_or(true, |l| l < v));
+                last[p] = Some(v);
+                seen.lock().unwrap()[v as usize] += 1;
+                count += 1;
+            }
+            assert_eq!(count, PRODUCERS * PER);
+            assert!(seen.lock().unwrap().iter().all(|&n| n == 1));
+        });
+    }
+}
+
+#[test]
+fn always_ready_receiver_yields() {
+    // A task draining a channel that never runs dry must still let other
+    // tasks on the same thread run (cooperative budget).
+    let rt = Builder::new_current_thread().enable_all().build().unwrap();
+    run(&rt, async {
+        let (tx, mut rx) = mpsc::unbounded_channel::<u32>();
+        for i in 0..10_000 {
+            tx.send(i).unwrap();
+        }
+        let flag = Arc::new(std::sync::atomic::AtomicBool::new(false));
+        let f2 = flag.clone();
+        heddle::spawn(async move { f2.store(true, std::sync::atomic::Ordering::SeqCst) });
+        let mut n = 0;
+        while !flag.load(std::sync::atomic::Ordering::SeqCst) {
+            rx.recv().await.unwrap();
+            n += 1;
+        }
+        assert!(n < 10_000, "the other task never ran");
+    });
+}
