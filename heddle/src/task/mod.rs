@@ -188,5 +188,13 @@ where
     F: Future + Send + 'static,
     F::Output: Send + 'static,
 {
-    crate::runtime::Handle::current().spawn(future)
+    // Spawn through the thread's borrowed handle: cloning it would bump the
+    // scheduler's reference count, a cache line every worker shares.
+    let mut future = Some(future);
+    let spawned = crate::runtime::context::CONTEXT
+        .try_with(|c| c.handle.borrow().as_ref().map(|h| h.spawn(future.take().expect("spawned once"))));
+    match spawned {
+        Ok(Some(join)) => join,
+        _ => panic!("{}", crate::runtime::TryCurrentError::new()),
+    }
 }
