@@ -1,25 +1,15 @@
 //! Barrier (rounds, a single leader) and OnceCell (one initialiser,
 //! failure and cancellation hand over to the next).
 
-use std::future::Future;
 use std::sync::atomic::{AtomicUsize, Ordering::SeqCst};
 use std::sync::Arc;
 use std::time::Duration;
 
-use heddle::runtime::{Builder, Runtime};
 use heddle::sync::{Barrier, OnceCell};
 use heddle::time::timeout;
 
-fn runtimes() -> [Runtime; 2] {
-    [
-        Builder::new_current_thread().enable_all().build().unwrap(),
-        Builder::new_multi_thread().worker_threads(2).enable_all().build().unwrap(),
-    ]
-}
-
-fn run<F: Future>(rt: &Runtime, f: F) -> F::Output {
-    rt.block_on(async { timeout(Duration::from_secs(10), f).await.expect("test timed out") })
-}
+mod support;
+use support::{run, runtimes};
 
 #[test]
 fn barrier_rounds_have_one_leader_each() {

@@ -1,29 +1,11 @@
 //! Notify: stored permit, notify_waiters, FIFO order, cancellation.
 
-use std::future::Future;
 use std::sync::Arc;
-use std::task::{Context, Poll};
-use std::time::Duration;
 
-use futures::task::noop_waker_ref;
-use heddle::runtime::{Builder, Runtime};
 use heddle::sync::Notify;
-use heddle::time::timeout;
 
-fn runtimes() -> [Runtime; 2] {
-    [
-        Builder::new_current_thread().enable_all().build().unwrap(),
-        Builder::new_multi_thread().worker_threads(2).enable_all().build().unwrap(),
-    ]
-}
-
-fn run<F: Future>(rt: &Runtime, f: F) -> F::Output {
-    rt.block_on(async { timeout(Duration::from_secs(10), f).await.expect("test timed out") })
-}
-
-fn poll_once<F: Future + Unpin>(f: &mut F) -> Poll<F::Output> {
-    std::pin::Pin::new(f).poll(&mut Context::from_waker(noop_waker_ref()))
-}
+mod support;
+use support::{poll_once, run, runtimes};
 
 #[test]
 fn notify_one_stores_a_single_permit() {

@@ -1,24 +1,13 @@
 //! watch (change detection, closing) and broadcast (fan-out, lagging
 //! receivers, closing).
 
-use std::future::Future;
 use std::time::Duration;
 
-use heddle::runtime::{Builder, Runtime};
 use heddle::sync::broadcast::{self, error::RecvError, error::TryRecvError};
 use heddle::sync::watch;
-use heddle::time::timeout;
 
-fn runtimes() -> [Runtime; 2] {
-    [
-        Builder::new_current_thread().enable_all().build().unwrap(),
-        Builder::new_multi_thread().worker_threads(2).enable_all().build().unwrap(),
-    ]
-}
-
-fn run<F: Future>(rt: &Runtime, f: F) -> F::Output {
-    rt.block_on(async { timeout(Duration::from_secs(10), f).await.expect("test timed out") })
-}
+mod support;
+use support::{run, runtimes};
 
 #[test]
 fn watch_detects_changes() {
