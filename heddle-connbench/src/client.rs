@@ -2,6 +2,7 @@
 
 use std::net::{IpAddr, SocketAddr};
 use std::os::fd::AsRawFd;
+use std::sync::atomic::Ordering;
 use std::sync::Arc;
 
 use futures::channel::mpsc;
@@ -11,6 +12,7 @@ use heddle::net::TcpSocket;
 use heddle::time::{sleep_until, timeout, Duration, Instant};
 
 use crate::errors::{ErrorKind, Failure, Stage};
+use crate::progress::RoundProgress;
 use crate::schedule::Schedule;
 use crate::stats::{Exchange, RoundAccumulator, RoundReport};
 
@@ -36,6 +38,8 @@ pub struct RoundConfig {
     pub max_inflight: usize,
     /// Print the first failure of each kind to stderr as it happens.
     pub warn: bool,
+    /// Counts for a progress bar, if one is shown.
+    pub progress: Option<Arc<RoundProgress>>,
 }
 
 impl RoundConfig {
@@ -52,6 +56,7 @@ impl RoundConfig {
             local_ips: Arc::from(&[][..]),
             max_inflight: 10_000,
             warn: false,
+            progress: None,
         }
     }
 }
@@ -162,7 +167,14 @@ pub async fn run_round(cfg: &RoundConfig) -> RoundReport {
     let mut acc = RoundAccumulator::new();
     let mut inflight = 0usize;
     let max_inflight = cfg.max_inflight.max(1);
+    let progress = cfg.progress.as_deref();
     let warn = |acc: &mut RoundAccumulator, ex: &Exchange| {
+        if let Some(p) = progress {
+            p.finished.fetch_add(1, Ordering::Relaxed);
+            if ex.outcome.is_err() {
+                p.failed.fetch_add(1, Ordering::Relaxed);
+            }
+        }
         if let (Some(kind), Err(failure)) = (acc.add(ex), &ex.outcome) {
             if cfg.warn {
                 eprintln!("warning: first {kind} error of the round: {}", failure.detail);
@@ -197,6 +209,9 @@ pub async fn run_round(cfg: &RoundConfig) -> RoundReport {
             let _ = tx.unbounded_send(Exchange { scheduled, woken, started, finished, outcome });
         });
         inflight += 1;
+        if let Some(p) = progress {
+            p.started.fetch_add(1, Ordering::Relaxed);
+        }
     }
     drop(tx);
     while let Some(ex) = rx.next().await {

@@ -8,13 +8,15 @@
 //! of three modes.
 //!
 //! The protocol and accounting logic lives in modules that need no sockets
-//! ([`schedule`], [`errors`], [`stats`], [`saturate`], [`http`]); the socket
+//! ([`schedule`], [`errors`], [`stats`], [`saturate`], [`http`], [`report`]); the socket
 //! work is in the thin async functions of [`client`] and [`server`].
 
 pub mod client;
 pub mod errors;
 pub mod http;
 pub mod output;
+pub mod progress;
+pub mod report;
 pub mod rlimit;
 pub mod saturate;
 pub mod schedule;

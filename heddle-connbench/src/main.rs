@@ -15,7 +15,10 @@ use heddle::runtime::{Builder, Runtime};
 use heddle_connbench::client::{self, RoundConfig};
 use heddle_connbench::errors::ErrorKind;
 use heddle_connbench::output::{RoundEntry, RunReport};
+use heddle_connbench::progress::{Bar, RoundProgress};
+use heddle_connbench::report;
 use heddle_connbench::saturate::{Rule, Saturator, Verdict};
+use heddle_connbench::schedule::Schedule;
 use heddle_connbench::server::{self, Mode, ServerConfig, ServerStats};
 use heddle_connbench::{rlimit, stats::RoundReport};
 
@@ -73,6 +76,20 @@ struct ServerArgs {
     /// Do not print the per-second accept rate.
     #[arg(long)]
     quiet: bool,
+    /// The runtime the server runs on: heddle, or tokio for comparison (the
+    /// same server code, built on tokio's runtime; needs the `tokio`
+    /// feature, on by default).
+    #[arg(long, value_enum, default_value_t = ServerRuntime::Heddle)]
+    runtime: ServerRuntime,
+}
+
+/// `server --runtime`.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, clap::ValueEnum)]
+enum ServerRuntime {
+    /// heddle's multi-thread runtime.
+    Heddle,
+    /// tokio's multi-thread runtime (comparison build).
+    Tokio,
 }
 
 #[derive(Debug, Args)]
@@ -114,6 +131,12 @@ struct ClientArgs {
     /// Write every round's figures to FILE as CSV (rewritten after each round).
     #[arg(long, value_name = "FILE")]
     csv: Option<PathBuf>,
+    /// Write a self-contained HTML page with charts to FILE (rewritten after
+    /// each round): latency percentiles from the scheduled start against the
+    /// target rate, achieved against target rate, and a log-bucket latency
+    /// histogram per round. Inline CSS and SVG, no scripts.
+    #[arg(long, value_name = "FILE.html")]
+    report: Option<PathBuf>,
     /// Skip the check exchange done before the first round.
     #[arg(long)]
     no_check: bool,
@@ -196,7 +219,6 @@ fn read_content(path: &Option<PathBuf>) -> Result<Arc<[u8]>, String> {
 }
 
 fn run_server(args: ServerArgs) -> Result<(), String> {
-    let rt = runtime(args.workers)?;
     let cfg = Arc::new(ServerConfig {
         listen: args.listen,
         content: read_content(&args.content)?,
@@ -204,31 +226,58 @@ fn run_server(args: ServerArgs) -> Result<(), String> {
         backlog: args.backlog,
         mode: args.mode,
     });
-    let listeners = {
-        let _guard = rt.enter();
-        server::bind(&cfg).map_err(|e| format!("cannot listen on {}: {e}", args.listen))?
-    };
-    let addr = listeners[0].local_addr().map_err(|e| e.to_string())?;
-    println!(
-        "listening on {addr} (mode {:?}, {} acceptor(s), backlog {}, {} content bytes)",
-        cfg.mode,
-        cfg.acceptors,
-        cfg.backlog,
-        cfg.content.len()
-    );
-    let _ = std::io::stdout().flush();
     let stats = Arc::new(ServerStats::default());
-    if !args.quiet {
-        let stats = stats.clone();
-        std::thread::spawn(move || report_accepts(&stats));
-    }
-    let serve = server::serve(listeners, cfg, stats);
-    match args.duration {
-        Some(d) => {
-            // The timer must be made inside the runtime.
-            let _ = rt.block_on(async move { heddle::time::timeout(d, serve).await });
+    let listening = |addr: SocketAddr| {
+        println!(
+            "listening on {addr} (mode {:?}, runtime {:?}, {} acceptor(s), backlog {}, {} content bytes)",
+            cfg.mode,
+            args.runtime,
+            cfg.acceptors,
+            cfg.backlog,
+            cfg.content.len()
+        );
+        let _ = std::io::stdout().flush();
+        if !args.quiet {
+            let stats = stats.clone();
+            std::thread::spawn(move || report_accepts(&stats));
         }
-        None => rt.block_on(serve),
+    };
+    let bind_error = |e: std::io::Error| format!("cannot listen on {}: {e}", args.listen);
+    match args.runtime {
+        ServerRuntime::Heddle => {
+            let rt = runtime(args.workers)?;
+            let listeners = {
+                let _guard = rt.enter();
+                server::bind(&cfg).map_err(bind_error)?
+            };
+            listening(listeners[0].local_addr().map_err(|e| e.to_string())?);
+            let serve = server::serve(listeners, cfg.clone(), stats.clone());
+            match args.duration {
+                // The timer must be made inside the runtime.
+                Some(d) => drop(rt.block_on(async move { heddle::time::timeout(d, serve).await })),
+                None => rt.block_on(serve),
+            }
+        }
+        #[cfg(feature = "tokio")]
+        ServerRuntime::Tokio => {
+            let mut builder = tokio::runtime::Builder::new_multi_thread();
+            if let Some(n) = args.workers {
+                builder.worker_threads(n.max(1));
+            }
+            let rt = builder.enable_all().build().map_err(|e| format!("cannot start the tokio runtime: {e}"))?;
+            let listeners = {
+                let _guard = rt.enter();
+                server::on_tokio::bind(&cfg).map_err(bind_error)?
+            };
+            listening(listeners[0].local_addr().map_err(|e| e.to_string())?);
+            let serve = server::on_tokio::serve(listeners, cfg.clone(), stats.clone());
+            match args.duration {
+                Some(d) => drop(rt.block_on(async move { tokio::time::timeout(d, serve).await })),
+                None => rt.block_on(serve),
+            }
+        }
+        #[cfg(not(feature = "tokio"))]
+        ServerRuntime::Tokio => return Err("this build has no tokio server: build with `--features tokio`".into()),
     }
     Ok(())
 }
@@ -306,6 +355,7 @@ impl Client {
             local_ips: Arc::from(args.local_ip.as_slice()),
             max_inflight,
             warn: true,
+            progress: None,
         };
         let run = RunReport {
             command: command.into(),
@@ -352,8 +402,17 @@ impl Client {
         if !self.run.rounds.is_empty() && !self.args.cooldown.is_zero() {
             std::thread::sleep(self.args.cooldown);
         }
-        let cfg = RoundConfig { rate, ..self.base.clone() };
-        self.rt.block_on(client::run_round_spawned(cfg))
+        let counts = Arc::new(RoundProgress::default());
+        let total = Schedule::new(rate, self.base.length).count();
+        let prefix = format!("round {} at {rate:.0}/s", self.run.rounds.len() + 1);
+        let bar = Bar::start(counts.clone(), total, prefix);
+        let progress = bar.is_some().then_some(counts);
+        let cfg = RoundConfig { rate, progress, ..self.base.clone() };
+        let report = self.rt.block_on(client::run_round_spawned(cfg));
+        if let Some(bar) = bar {
+            bar.finish();
+        }
+        report
     }
 
     fn record(&mut self, report: RoundReport, verdict: Option<String>) -> Result<(), String> {
@@ -373,6 +432,9 @@ impl Client {
         }
         if let Some(p) = &self.args.csv {
             self.run.write_csv(p).map_err(|e| format!("cannot write {}: {e}", p.display()))?;
+        }
+        if let Some(p) = &self.args.report {
+            report::write_html(&self.run, p).map_err(|e| format!("cannot write {}: {e}", p.display()))?;
         }
         Ok(())
     }

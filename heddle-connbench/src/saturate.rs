@@ -144,6 +144,7 @@ mod tests {
             start_lag: Summary::default(),
             pacer_lag: Summary::default(),
             first_errors: BTreeMap::new(),
+            latency_histogram: Vec::new(),
         }
     }
 

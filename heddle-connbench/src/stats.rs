@@ -200,8 +200,46 @@ impl RoundAccumulator {
             start_lag: Summary::of(&self.start_lag),
             pacer_lag: Summary::of(&self.pacer_lag),
             first_errors: self.first_errors.iter().map(|(k, v)| (k.name().to_owned(), v.clone())).collect(),
+            latency_histogram: log_buckets(&self.from_scheduled, BUCKETS_PER_DECADE),
         }
     }
+}
+
+/// Buckets per factor of ten in [`RoundReport::latency_histogram`].
+pub const BUCKETS_PER_DECADE: u32 = 5;
+
+/// One bucket of a log-scaled latency histogram: `count` values in
+/// `[lo_us, hi_us)` microseconds.
+#[derive(Clone, Copy, Debug, PartialEq, Serialize)]
+pub struct LatencyBucket {
+    /// Lower edge, µs (included).
+    pub lo_us: f64,
+    /// Upper edge, µs (excluded).
+    pub hi_us: f64,
+    /// Values in the bucket.
+    pub count: u64,
+}
+
+/// The values of `hist` (nanoseconds) in log-scaled buckets of microseconds,
+/// `per_decade` buckets per factor of ten, edges at `10^(k/per_decade)` µs,
+/// from the first non-empty bucket to the last (empty ones in between
+/// included). Empty when `hist` is.
+pub fn log_buckets(hist: &Histogram<u64>, per_decade: u32) -> Vec<LatencyBucket> {
+    let per_decade = f64::from(per_decade.max(1));
+    let index = |us: f64| (us.max(1e-3).log10() * per_decade).floor() as i64;
+    let edge = |k: i64| 10f64.powf(k as f64 / per_decade);
+    let mut counts: BTreeMap<i64, u64> = BTreeMap::new();
+    for v in hist.iter_recorded() {
+        // The bucket of the HDR bucket's representative value.
+        let us = hist.median_equivalent(v.value_iterated_to()) as f64 / 1000.0;
+        *counts.entry(index(us)).or_default() += v.count_at_value();
+    }
+    let (Some((&first, _)), Some((&last, _))) = (counts.first_key_value(), counts.last_key_value()) else {
+        return Vec::new();
+    };
+    (first..=last)
+        .map(|k| LatencyBucket { lo_us: edge(k), hi_us: edge(k + 1), count: counts.get(&k).copied().unwrap_or(0) })
+        .collect()
 }
 
 /// Successful exchanges per second: `ok` over the round's nominal span, or
@@ -247,6 +285,9 @@ pub struct RoundReport {
     pub pacer_lag: Summary,
     /// The first failure's description, per kind.
     pub first_errors: BTreeMap<String, String>,
+    /// The latency from the scheduled start in log-scaled buckets (see
+    /// [`log_buckets`]), for the HTML report's histograms.
+    pub latency_histogram: Vec<LatencyBucket>,
 }
 
 impl RoundReport {
@@ -319,6 +360,26 @@ mod tests {
         assert_eq!(Summary::of(&new_histogram()), Summary::default());
         assert_eq!(Summary::default().line(), "no samples");
         assert!(s.line().starts_with("min 1.0 p50 500 "), "{}", s.line());
+    }
+
+    #[test]
+    fn log_buckets_cover_the_values() {
+        let mut h = new_histogram();
+        assert!(log_buckets(&h, 5).is_empty());
+        for v in [50u64, 55, 60, 900, 2000] {
+            record(&mut h, us(v));
+        }
+        let b = log_buckets(&h, 5);
+        assert_eq!(b.iter().map(|b| b.count).sum::<u64>(), 5);
+        // From the bucket of 50 µs (10^1.6 = 39.8 .. 63.1) to the one of
+        // 2000 µs (10^3.2 = 1585 .. 2512): 9 buckets, empty ones included.
+        assert_eq!(b.len(), 9, "{b:?}");
+        assert!((b[0].lo_us - 39.81).abs() < 0.01 && (b[0].hi_us - 63.10).abs() < 0.01, "{b:?}");
+        assert_eq!(b[0].count, 3);
+        assert_eq!(b[8].count, 1);
+        for w in b.windows(2) {
+            assert!((w[0].hi_us - w[1].lo_us).abs() < 1e-9);
+        }
     }
 
     #[test]

@@ -67,11 +67,23 @@ fn help_explains_every_subcommand() {
         "--max-inflight",
         "--json",
         "--csv",
+        "--report",
     ] {
         assert!(rate.contains(opt), "{opt} missing from:\n{rate}");
     }
     let server = text(&run(&["server", "--help"]).stdout);
-    for opt in ["--listen", "--content", "--acceptors", "--backlog", "--mode", "--workers", "echo", "http"] {
+    for opt in [
+        "--listen",
+        "--content",
+        "--acceptors",
+        "--backlog",
+        "--mode",
+        "--workers",
+        "echo",
+        "http",
+        "--runtime",
+        "tokio",
+    ] {
         assert!(server.contains(opt), "{opt} missing from:\n{server}");
     }
     let saturate = text(&run(&["saturate", "--help"]).stdout);
@@ -235,4 +247,47 @@ fn out_of_descriptors_is_reported_and_survived() {
     assert!(stdout.contains("ran out of file descriptors"), "{stdout}");
     assert!(stderr.contains("warning: first no_fds error"), "{stderr}");
     drop(silent);
+}
+
+#[test]
+fn echo_server_on_tokio_and_an_html_report() {
+    let dir = std::env::temp_dir().join(format!("connbench-tokio-{}", std::process::id()));
+    std::fs::create_dir_all(&dir).unwrap();
+    let request = dir.join("request.bin");
+    std::fs::write(&request, vec![b'r'; 300]).unwrap();
+    let html = dir.join("report.html");
+    for runtime in ["tokio", "heddle"] {
+        let server = Server::start(&["--mode", "echo", "--runtime", runtime]);
+        let out = run(&[
+            "rate",
+            "--target",
+            &server.addr,
+            "--rate",
+            "1000,2000",
+            "--length",
+            "0.3",
+            "--cooldown",
+            "0.1",
+            "--content",
+            request.to_str().unwrap(),
+            "--expect-bytes",
+            "300",
+            "--workers",
+            "1",
+            "--report",
+            html.to_str().unwrap(),
+        ]);
+        let stdout = text(&out.stdout);
+        assert!(out.status.success(), "{runtime}: {stdout}\n{}", text(&out.stderr));
+        assert!(stdout.contains("round 2: target 2000/s"), "{stdout}");
+        assert!(stdout.contains("errors: none"), "{runtime}: {stdout}");
+        // stdout is a pipe: no progress bar.
+        assert!(!stdout.contains(" started, "), "{stdout}");
+        let page = std::fs::read_to_string(&html).unwrap();
+        assert!(page.starts_with("<!DOCTYPE html>"));
+        assert_eq!(page.matches("<svg ").count(), 2 + 2, "two summary charts and a histogram per round");
+        assert!(page.contains(r#"id="chart-histogram-2""#));
+        assert!(page.matches(r#"class="bar""#).count() >= 2);
+    }
+    std::fs::remove_dir_all(&dir).unwrap();
 }

@@ -35,10 +35,14 @@
 #![warn(missing_docs, missing_debug_implementations)]
 
 pub(crate) mod driver;
+pub mod fs;
 pub mod io;
 pub(crate) mod loom;
+pub mod macros;
 pub mod net;
+pub mod process;
 pub mod runtime;
+pub mod signal;
 pub mod sync;
 pub mod task;
 pub mod time;

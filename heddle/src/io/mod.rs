@@ -21,6 +21,8 @@
 //! # });
 //! ```
 
+#[cfg(feature = "futures-io")]
+mod futures_io;
 pub(crate) mod poll_evented;
 
 pub use std::io::{Error, ErrorKind, Result};

@@ -33,6 +33,8 @@ pub struct Builder {
     pub(crate) event_interval: u32,
     /// Tasks a worker runs between checks of the global queue.
     pub(crate) global_queue_interval: u32,
+    pub(crate) max_blocking_threads: usize,
+    pub(crate) thread_keep_alive: Duration,
 }
 
 /// Env var that sets the default number of worker threads.
@@ -49,6 +51,8 @@ impl Builder {
             thread_stack_size: None,
             event_interval: 61,
             global_queue_interval: 31,
+            max_blocking_threads: super::blocking::pool::DEFAULT_MAX_BLOCKING_THREADS,
+            thread_keep_alive: super::blocking::pool::DEFAULT_KEEP_ALIVE,
         }
     }
 
@@ -119,6 +123,39 @@ impl Builder {
         assert!(ticks > 0, "global_queue_interval must be > 0");
         self.global_queue_interval = ticks;
         self
+    }
+
+    /// Most threads the blocking pool (`spawn_blocking`, `fs`) may run at
+    /// once (default 512). Jobs beyond that wait in a queue.
+    ///
+    /// ```
+    /// let rt = heddle::runtime::Builder::new_current_thread().max_blocking_threads(2).build().unwrap();
+    /// assert_eq!(rt.block_on(async { heddle::task::spawn_blocking(|| 1).await.unwrap() }), 1);
+    /// ```
+    ///
+    /// # Panics
+    /// If `n` is 0.
+    #[track_caller]
+    pub fn max_blocking_threads(&mut self, n: usize) -> &mut Builder {
+        assert!(n > 0, "max_blocking_threads cannot be set to 0");
+        self.max_blocking_threads = n;
+        self
+    }
+
+    /// How long an idle blocking-pool thread waits for work before it
+    /// exits (default 10 s).
+    pub fn thread_keep_alive(&mut self, duration: Duration) -> &mut Builder {
+        self.thread_keep_alive = duration;
+        self
+    }
+
+    pub(crate) fn blocking_config(&self) -> super::blocking::Config {
+        super::blocking::Config {
+            thread_name: self.thread_name.clone(),
+            stack_size: self.thread_stack_size,
+            max_threads: self.max_blocking_threads,
+            keep_alive: self.thread_keep_alive,
+        }
     }
 
     /// Creates the runtime.

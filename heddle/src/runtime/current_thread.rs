@@ -38,6 +38,7 @@ use crate::task::{self, Header, JoinHandle, Notified, Schedule};
 pub(crate) struct Shared {
     pub(crate) driver: Arc<DriverHandle>,
     pub(crate) owned: OwnedTasks,
+    pub(crate) blocking: super::blocking::BlockingPool,
     /// Tasks woken from other threads.
     remote: Mutex<VecDeque<Notified>>,
     remote_len: AtomicUsize,
@@ -81,6 +82,7 @@ pub(crate) fn build(builder: &Builder) -> std::io::Result<Runtime> {
     let shared = Arc::new(Shared {
         driver: Arc::new(driver_handle),
         owned: OwnedTasks::new(),
+        blocking: super::blocking::BlockingPool::new(builder.blocking_config()),
         remote: Mutex::new(VecDeque::new()),
         remote_len: AtomicUsize::new(0),
         core: Mutex::new(Some(Box::new(Core {

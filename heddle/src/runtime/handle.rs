@@ -85,6 +85,23 @@ impl Handle {
         self.inner.spawn(future)
     }
 
+    /// Runs the blocking closure `f` on this runtime's blocking pool; see
+    /// [`spawn_blocking`](crate::task::spawn_blocking). Works from any thread.
+    ///
+    /// ```
+    /// let rt = heddle::runtime::Runtime::new().unwrap();
+    /// let handle = rt.handle().clone();
+    /// let join = std::thread::spawn(move || handle.spawn_blocking(|| 2 + 2)).join().unwrap();
+    /// assert_eq!(rt.block_on(join).unwrap(), 4);
+    /// ```
+    pub fn spawn_blocking<F, R>(&self, f: F) -> JoinHandle<R>
+    where
+        F: FnOnce() -> R + Send + 'static,
+        R: Send + 'static,
+    {
+        self.inner.blocking().spawn_blocking(f, Some(self.inner.clone()))
+    }
+
     /// Makes this runtime current on this thread (so `heddle::spawn` and
     /// socket constructors find it) until the guard is dropped.
     pub fn enter(&self) -> EnterGuard<'_> {

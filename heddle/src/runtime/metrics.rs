@@ -24,6 +24,21 @@ impl RuntimeMetrics {
         self.handle.num_alive_tasks()
     }
 
+    /// Number of threads in the blocking pool (busy or idle).
+    pub fn num_blocking_threads(&self) -> usize {
+        self.handle.blocking().num_threads()
+    }
+
+    /// Number of blocking-pool threads waiting for work.
+    pub fn num_idle_blocking_threads(&self) -> usize {
+        self.handle.blocking().num_idle_threads()
+    }
+
+    /// Number of blocking jobs waiting for a thread.
+    pub fn blocking_queue_depth(&self) -> usize {
+        self.handle.blocking().queue_depth()
+    }
+
     /// Number of timers waiting to fire.
     pub fn num_pending_timers(&self) -> usize {
         self.handle.driver().time.pending()

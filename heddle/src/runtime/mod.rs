@@ -17,6 +17,7 @@
 //! }
 //! ```
 
+pub(crate) mod blocking;
 mod builder;
 pub(crate) mod context;
 pub(crate) mod coop;
@@ -88,6 +89,16 @@ impl Runtime {
         self.handle.spawn(future)
     }
 
+    /// Runs a blocking closure on this runtime's blocking pool; see
+    /// [`spawn_blocking`](crate::task::spawn_blocking).
+    pub fn spawn_blocking<F, R>(&self, f: F) -> JoinHandle<R>
+    where
+        F: FnOnce() -> R + Send + 'static,
+        R: Send + 'static,
+    {
+        self.handle.spawn_blocking(f)
+    }
+
     /// A handle to this runtime.
     pub fn handle(&self) -> &Handle {
         &self.handle
@@ -115,6 +126,7 @@ impl Runtime {
     }
 
     fn shutdown(&mut self, wait: Option<Duration>) {
+        let started = std::time::Instant::now();
         match &self.handle.inner {
             SchedulerHandle::CurrentThread(shared) => shared.shutdown(),
             SchedulerHandle::MultiThread(shared) => {
@@ -129,6 +141,9 @@ impl Runtime {
                 }
             }
         }
+        // Queued blocking jobs are dropped; running ones get what is left
+        // of the deadline.
+        self.handle.inner.blocking().shutdown(wait.map(|w| w.saturating_sub(started.elapsed())));
     }
 }
 

@@ -33,6 +33,14 @@ impl SchedulerHandle {
         }
     }
 
+    /// The runtime's blocking pool.
+    pub(crate) fn blocking(&self) -> &super::blocking::BlockingPool {
+        match self {
+            SchedulerHandle::CurrentThread(s) => &s.blocking,
+            SchedulerHandle::MultiThread(s) => &s.blocking,
+        }
+    }
+
     pub(crate) fn num_workers(&self) -> usize {
         match self {
             SchedulerHandle::CurrentThread(_) => 1,

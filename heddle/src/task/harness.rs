@@ -58,6 +58,8 @@ unsafe fn run<F: Future, S: Schedule>(ptr: NonNull<Header>) {
         }
     }
 
+    #[cfg(feature = "tracing")]
+    let _span = tracing::trace_span!("heddle.task.poll", task_id = cell.header.id.0).entered();
     // SAFETY: the waker borrows the poll's reference, which outlives it; it
     // is never dropped (ManuallyDrop), so no reference is released by it.
     let waker = std::mem::ManuallyDrop::new(unsafe { waker::borrowed(ptr) });

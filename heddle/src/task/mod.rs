@@ -20,8 +20,10 @@ mod cell;
 mod error;
 mod harness;
 mod join;
+mod join_set;
 pub(crate) mod list;
 pub(crate) mod state;
+mod task_local;
 mod waker;
 mod yield_now;
 
@@ -36,6 +38,11 @@ pub(crate) use cell::Header;
 pub use error::JoinError;
 pub use join::{AbortHandle, JoinHandle};
 pub use yield_now::yield_now;
+
+pub use join_set::JoinSet;
+pub use task_local::{AccessError, LocalKey, TaskLocalFuture};
+
+pub use crate::runtime::blocking::spawn_blocking;
 
 use crate::loom::sync::atomic::{AtomicU64, Ordering::Relaxed};
 
@@ -158,7 +165,10 @@ where
     F::Output: Send + 'static,
     S: Schedule,
 {
-    let raw = cell::Cell::allocate(future, scheduler, Id::next(), harness::vtable::<F, S>());
+    let id = Id::next();
+    #[cfg(feature = "tracing")]
+    tracing::trace!(target: "heddle::task", task_id = id.0, "spawn");
+    let raw = cell::Cell::allocate(future, scheduler, id, harness::vtable::<F, S>());
     // SAFETY: `State::new` counts three references, one per handle below.
     unsafe { (Task { raw }, Notified::from_raw(raw), JoinHandle::from_raw(raw)) }
 }

@@ -38,6 +38,7 @@ pub(crate) struct Shared {
     /// The parking side of the driver; whoever `try_lock`s it waits in epoll.
     driver_core: Mutex<Option<Driver>>,
     pub(crate) owned: OwnedTasks,
+    pub(crate) blocking: crate::runtime::blocking::BlockingPool,
     inject: Inject,
     remotes: Box<[Remote]>,
     idle: Idle,
@@ -103,6 +104,7 @@ pub(crate) fn build(builder: &Builder, num_workers: usize) -> std::io::Result<Ru
         driver: driver_handle,
         driver_core: Mutex::new(Some(driver)),
         owned: OwnedTasks::new(),
+        blocking: crate::runtime::blocking::BlockingPool::new(builder.blocking_config()),
         inject: Inject::new(),
         remotes: remotes.into_boxed_slice(),
         idle: Idle::new(num_workers),

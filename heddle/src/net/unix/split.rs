@@ -1,0 +1,136 @@
+//! Borrowed halves of a [`UnixStream`] ([`UnixStream::split`]): a
+//! [`ReadHalf`] and a [`WriteHalf`] that share the stream by reference, for
+//! reading and writing concurrently within one task without an `Arc`.
+
+use std::io::{self, IoSlice};
+use std::net::Shutdown;
+use std::os::unix::net::SocketAddr;
+use std::pin::Pin;
+use std::task::{Context, Poll};
+
+use tokio::io::{AsyncRead, AsyncWrite, ReadBuf};
+
+use super::UnixStream;
+
+/// The reading half of a [`UnixStream`], borrowed by [`UnixStream::split`].
+///
+/// ```
+/// use heddle::io::{AsyncReadExt, AsyncWriteExt};
+/// # heddle::runtime::Builder::new_current_thread().enable_all().build().unwrap().block_on(async {
+/// # let (mut client, mut server) = heddle::net::UnixStream::pair().unwrap();
+/// // Echo the first 5 bytes back by copying from the read half to the write half.
+/// let (mut rd, mut wr) = server.split();
+/// let echo = async move { heddle::io::copy(&mut (&mut rd).take(5), &mut wr).await };
+/// let talk = async {
+///     client.write_all(b"hello").await.unwrap();
+///     let mut buf = [0u8; 5];
+///     client.read_exact(&mut buf).await.unwrap();
+///     buf
+/// };
+/// let (copied, echoed) = futures::join!(echo, talk);
+/// assert_eq!(copied.unwrap(), 5);
+/// assert_eq!(&echoed, b"hello");
+/// # });
+/// ```
+#[derive(Debug)]
+pub struct ReadHalf<'a>(&'a UnixStream);
+
+/// The writing half of a [`UnixStream`], borrowed by [`UnixStream::split`].
+/// Shutting it down ([`AsyncWriteExt::shutdown`]) shuts down the stream's
+/// write direction.
+///
+/// [`AsyncWriteExt::shutdown`]: crate::io::AsyncWriteExt::shutdown
+#[derive(Debug)]
+pub struct WriteHalf<'a>(&'a UnixStream);
+
+pub(crate) fn split(stream: &mut UnixStream) -> (ReadHalf<'_>, WriteHalf<'_>) {
+    (ReadHalf(stream), WriteHalf(stream))
+}
+
+impl ReadHalf<'_> {
+    /// The remote address of the stream.
+    pub fn peer_addr(&self) -> io::Result<SocketAddr> {
+        self.0.peer_addr()
+    }
+
+    /// The local address of the stream.
+    pub fn local_addr(&self) -> io::Result<SocketAddr> {
+        self.0.local_addr()
+    }
+
+    /// See [`UnixStream::readable`].
+    pub async fn readable(&self) -> io::Result<()> {
+        self.0.readable().await
+    }
+
+    /// See [`UnixStream::try_read`].
+    pub fn try_read(&self, buf: &mut [u8]) -> io::Result<usize> {
+        self.0.try_read(buf)
+    }
+}
+
+impl WriteHalf<'_> {
+    /// The remote address of the stream.
+    pub fn peer_addr(&self) -> io::Result<SocketAddr> {
+        self.0.peer_addr()
+    }
+
+    /// The local address of the stream.
+    pub fn local_addr(&self) -> io::Result<SocketAddr> {
+        self.0.local_addr()
+    }
+
+    /// See [`UnixStream::writable`].
+    pub async fn writable(&self) -> io::Result<()> {
+        self.0.writable().await
+    }
+
+    /// See [`UnixStream::try_write`].
+    pub fn try_write(&self, buf: &[u8]) -> io::Result<usize> {
+        self.0.try_write(buf)
+    }
+}
+
+impl AsyncRead for ReadHalf<'_> {
+    fn poll_read(self: Pin<&mut Self>, cx: &mut Context<'_>, buf: &mut ReadBuf<'_>) -> Poll<io::Result<()>> {
+        self.0.poll_read_priv(cx, buf)
+    }
+}
+
+impl AsyncWrite for WriteHalf<'_> {
+    fn poll_write(self: Pin<&mut Self>, cx: &mut Context<'_>, buf: &[u8]) -> Poll<io::Result<usize>> {
+        self.0.poll_write_priv(cx, buf)
+    }
+
+    fn poll_write_vectored(
+        self: Pin<&mut Self>,
+        cx: &mut Context<'_>,
+        bufs: &[IoSlice<'_>],
+    ) -> Poll<io::Result<usize>> {
+        self.0.poll_write_vectored_priv(cx, bufs)
+    }
+
+    fn is_write_vectored(&self) -> bool {
+        true
+    }
+
+    fn poll_flush(self: Pin<&mut Self>, _cx: &mut Context<'_>) -> Poll<io::Result<()>> {
+        Poll::Ready(Ok(()))
+    }
+
+    fn poll_shutdown(self: Pin<&mut Self>, _cx: &mut Context<'_>) -> Poll<io::Result<()>> {
+        Poll::Ready(self.0.shutdown_std(Shutdown::Write))
+    }
+}
+
+impl AsRef<UnixStream> for ReadHalf<'_> {
+    fn as_ref(&self) -> &UnixStream {
+        self.0
+    }
+}
+
+impl AsRef<UnixStream> for WriteHalf<'_> {
+    fn as_ref(&self) -> &UnixStream {
+        self.0
+    }
+}

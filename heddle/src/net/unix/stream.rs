@@ -1,0 +1,228 @@
+//! [`UnixStream`]: one Unix stream connection, readable and writable
+//! through [`AsyncRead`]/[`AsyncWrite`].
+
+use std::io::{self, IoSlice, Read, Write};
+use std::net::Shutdown;
+use std::os::fd::{AsFd, AsRawFd, BorrowedFd, RawFd};
+use std::os::unix::net::SocketAddr;
+use std::path::Path;
+use std::pin::Pin;
+use std::task::{Context, Poll};
+
+use tokio::io::{AsyncRead, AsyncWrite, ReadBuf};
+
+use super::split::{self, ReadHalf, WriteHalf};
+use super::split_owned::{self, OwnedReadHalf, OwnedWriteHalf};
+use super::ucred::{self, UCred};
+use crate::driver::io::Direction;
+use crate::io::poll_evented::PollEvented;
+
+/// A connected Unix stream socket.
+///
+/// Made by [`UnixStream::connect`], [`UnixStream::pair`] or
+/// [`UnixListener::accept`](super::UnixListener::accept). Like a TCP
+/// stream it can be split into halves for a reader task and a writer task
+/// ([`into_split`](Self::into_split)).
+///
+/// ```
+/// use heddle::io::{AsyncReadExt, AsyncWriteExt};
+/// use heddle::net::UnixStream;
+///
+/// # heddle::runtime::Builder::new_current_thread().enable_all().build().unwrap().block_on(async {
+/// let (mut a, mut b) = UnixStream::pair().unwrap();
+/// a.write_all(b"over").await.unwrap();
+/// let mut buf = [0u8; 4];
+/// b.read_exact(&mut buf).await.unwrap();
+/// assert_eq!(&buf, b"over");
+/// # });
+/// ```
+pub struct UnixStream {
+    io: PollEvented<mio::net::UnixStream>,
+}
+
+impl UnixStream {
+    /// Connects to the socket bound at `path`.
+    ///
+    /// # Errors
+    /// [`NotFound`](io::ErrorKind::NotFound) when no socket file exists
+    /// there, [`ConnectionRefused`](io::ErrorKind::ConnectionRefused) when
+    /// nothing listens on it.
+    ///
+    /// # Panics
+    /// Outside a heddle runtime with I/O enabled.
+    pub async fn connect(path: impl AsRef<Path>) -> io::Result<UnixStream> {
+        let stream = UnixStream::new(mio::net::UnixStream::connect(path)?)?;
+        stream
+            .io
+            .async_io(Direction::Write, |sock| match sock.take_error()? {
+                Some(e) => Err(e),
+                None => Ok(()),
+            })
+            .await?;
+        Ok(stream)
+    }
+
+    /// Creates a pair of connected, unnamed sockets.
+    ///
+    /// # Panics
+    /// Outside a heddle runtime with I/O enabled.
+    pub fn pair() -> io::Result<(UnixStream, UnixStream)> {
+        let (a, b) = mio::net::UnixStream::pair()?;
+        Ok((UnixStream::new(a)?, UnixStream::new(b)?))
+    }
+
+    pub(crate) fn new(sys: mio::net::UnixStream) -> io::Result<UnixStream> {
+        Ok(UnixStream { io: PollEvented::new(sys)? })
+    }
+
+    /// Wraps a connected std stream, switching it to non-blocking mode.
+    ///
+    /// # Panics
+    /// Outside a heddle runtime with I/O enabled.
+    pub fn from_std(stream: std::os::unix::net::UnixStream) -> io::Result<UnixStream> {
+        stream.set_nonblocking(true)?;
+        UnixStream::new(mio::net::UnixStream::from_std(stream))
+    }
+
+    /// Deregisters the stream and returns it as a std stream, still in
+    /// non-blocking mode.
+    pub fn into_std(self) -> io::Result<std::os::unix::net::UnixStream> {
+        self.io.into_inner().map(std::os::unix::net::UnixStream::from)
+    }
+
+    /// This end's address (usually unnamed for a client).
+    pub fn local_addr(&self) -> io::Result<SocketAddr> {
+        self.io.get_ref().local_addr()
+    }
+
+    /// The other end's address.
+    pub fn peer_addr(&self) -> io::Result<SocketAddr> {
+        self.io.get_ref().peer_addr()
+    }
+
+    /// The credentials of the peer process (`SO_PEERCRED`).
+    pub fn peer_cred(&self) -> io::Result<UCred> {
+        ucred::peer_cred(self.io.get_ref())
+    }
+
+    /// The socket's pending error (`SO_ERROR`), clearing it.
+    pub fn take_error(&self) -> io::Result<Option<io::Error>> {
+        self.io.get_ref().take_error()
+    }
+
+    /// Waits until the stream may be readable. Can be a false positive.
+    pub async fn readable(&self) -> io::Result<()> {
+        std::future::poll_fn(|cx| self.poll_read_ready(cx)).await
+    }
+
+    /// Waits until the stream may be writable. Can be a false positive.
+    pub async fn writable(&self) -> io::Result<()> {
+        std::future::poll_fn(|cx| self.poll_write_ready(cx)).await
+    }
+
+    /// Polls for read readiness. Only the last task to poll is woken.
+    pub fn poll_read_ready(&self, cx: &mut Context<'_>) -> Poll<io::Result<()>> {
+        self.io.poll_ready(cx, Direction::Read)
+    }
+
+    /// Polls for write readiness. Only the last task to poll is woken.
+    pub fn poll_write_ready(&self, cx: &mut Context<'_>) -> Poll<io::Result<()>> {
+        self.io.poll_ready(cx, Direction::Write)
+    }
+
+    /// Reads what is available without waiting; `Ok(0)` is EOF and
+    /// `WouldBlock` means nothing is available yet.
+    pub fn try_read(&self, buf: &mut [u8]) -> io::Result<usize> {
+        self.io.try_io(Direction::Read, |mut sock| sock.read(buf))
+    }
+
+    /// Writes what fits without waiting; `WouldBlock` when nothing does.
+    pub fn try_write(&self, buf: &[u8]) -> io::Result<usize> {
+        self.io.try_io(Direction::Write, |mut sock| sock.write(buf))
+    }
+
+    /// Borrows the stream as a read half and a write half usable
+    /// concurrently on one task.
+    pub fn split(&mut self) -> (ReadHalf<'_>, WriteHalf<'_>) {
+        split::split(self)
+    }
+
+    /// Splits the stream into owned halves that can move to different
+    /// tasks. Dropping the write half shuts down the write direction.
+    pub fn into_split(self) -> (OwnedReadHalf, OwnedWriteHalf) {
+        split_owned::split_owned(self)
+    }
+
+    /// Shuts down the read, write or both directions.
+    pub(crate) fn shutdown_std(&self, how: Shutdown) -> io::Result<()> {
+        self.io.get_ref().shutdown(how)
+    }
+
+    pub(crate) fn poll_read_priv(&self, cx: &mut Context<'_>, buf: &mut ReadBuf<'_>) -> Poll<io::Result<()>> {
+        self.io.poll_read(cx, buf)
+    }
+
+    pub(crate) fn poll_write_priv(&self, cx: &mut Context<'_>, buf: &[u8]) -> Poll<io::Result<usize>> {
+        self.io.poll_write(cx, buf)
+    }
+
+    pub(crate) fn poll_write_vectored_priv(
+        &self,
+        cx: &mut Context<'_>,
+        bufs: &[IoSlice<'_>],
+    ) -> Poll<io::Result<usize>> {
+        self.io.poll_write_vectored(cx, bufs)
+    }
+}
+
+impl AsyncRead for UnixStream {
+    fn poll_read(self: Pin<&mut Self>, cx: &mut Context<'_>, buf: &mut ReadBuf<'_>) -> Poll<io::Result<()>> {
+        self.poll_read_priv(cx, buf)
+    }
+}
+
+impl AsyncWrite for UnixStream {
+    fn poll_write(self: Pin<&mut Self>, cx: &mut Context<'_>, buf: &[u8]) -> Poll<io::Result<usize>> {
+        self.poll_write_priv(cx, buf)
+    }
+
+    fn poll_write_vectored(
+        self: Pin<&mut Self>,
+        cx: &mut Context<'_>,
+        bufs: &[IoSlice<'_>],
+    ) -> Poll<io::Result<usize>> {
+        self.poll_write_vectored_priv(cx, bufs)
+    }
+
+    fn is_write_vectored(&self) -> bool {
+        true
+    }
+
+    /// No user-space buffer: always ready.
+    fn poll_flush(self: Pin<&mut Self>, _cx: &mut Context<'_>) -> Poll<io::Result<()>> {
+        Poll::Ready(Ok(()))
+    }
+
+    /// Shuts down the write direction (the peer reads EOF).
+    fn poll_shutdown(self: Pin<&mut Self>, _cx: &mut Context<'_>) -> Poll<io::Result<()>> {
+        Poll::Ready(self.shutdown_std(Shutdown::Write))
+    }
+}
+
+impl AsRawFd for UnixStream {
+    fn as_raw_fd(&self) -> RawFd {
+        self.io.get_ref().as_raw_fd()
+    }
+}
+
+impl AsFd for UnixStream {
+    fn as_fd(&self) -> BorrowedFd<'_> {
+        self.io.get_ref().as_fd()
+    }
+}
+
+impl std::fmt::Debug for UnixStream {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        std::fmt::Debug::fmt(self.io.get_ref(), f)
+    }
+}

@@ -1,0 +1,412 @@
+//! The blocking thread pool.
+//!
+//! Threads are started on demand, up to `max_threads`, and each one exits
+//! after `keep_alive` without work. All decisions are made under one mutex
+//! over [`State`]: a job is pushed, and then either an idle thread is
+//! claimed for it (`num_idle` moves to `num_notify`, so a thread that times
+//! out at the same moment sees the claim and stays), a new thread is
+//! started, or the job waits for a busy thread to come back for it.
+
+use std::collections::VecDeque;
+use std::future::Future;
+use std::pin::Pin;
+use std::ptr::NonNull;
+use std::sync::Arc;
+use std::task::{Context, Poll};
+use std::time::{Duration, Instant};
+
+use crate::loom::sync::{Condvar, Mutex};
+use crate::runtime::context;
+use crate::runtime::scheduler::SchedulerHandle;
+use crate::task::list::OwnedTasks;
+use crate::task::{self, Header, JoinHandle, Notified, Schedule};
+
+/// Default cap on blocking threads.
+pub(crate) const DEFAULT_MAX_BLOCKING_THREADS: usize = 512;
+/// Default idle time after which a blocking thread exits.
+pub(crate) const DEFAULT_KEEP_ALIVE: Duration = Duration::from_secs(10);
+
+/// The pool's bookkeeping; every field is read and written under one lock.
+#[derive(Debug)]
+pub(crate) struct State<J> {
+    /// Jobs waiting for a thread.
+    pub(crate) queue: VecDeque<J>,
+    /// Threads alive (running a job, idle, or about to start).
+    pub(crate) num_threads: usize,
+    /// Threads waiting for work and not yet claimed by a push.
+    pub(crate) num_idle: usize,
+    /// Wake-ups owed to idle threads claimed by a push.
+    pub(crate) num_notify: usize,
+    pub(crate) shutdown: bool,
+}
+
+/// What the pusher must do after [`State::push`].
+#[derive(Debug, PartialEq, Eq)]
+pub(crate) enum Push<J> {
+    /// A busy thread will pick the job up when it finishes.
+    Queued,
+    /// An idle thread was claimed: wake one.
+    NotifyIdle,
+    /// Start a thread (already counted in `num_threads`).
+    SpawnThread,
+    /// The pool is shut down.
+    Rejected(J),
+}
+
+/// What an idle thread does after waking up.
+#[derive(Debug, PartialEq, Eq)]
+pub(crate) enum Wake {
+    /// A push claimed this thread: go run the queue.
+    Work,
+    /// Leave (timed out or shut down); the thread is no longer counted.
+    Exit,
+    /// Spurious wake-up: wait again.
+    Sleep,
+}
+
+impl<J> State<J> {
+    pub(crate) fn new() -> State<J> {
+        State { queue: VecDeque::new(), num_threads: 0, num_idle: 0, num_notify: 0, shutdown: false }
+    }
+
+    /// Queues `job` and decides who runs it.
+    pub(crate) fn push(&mut self, job: J, max_threads: usize) -> Push<J> {
+        if self.shutdown {
+            return Push::Rejected(job);
+        }
+        self.queue.push_back(job);
+        if self.num_idle > 0 {
+            self.num_idle -= 1;
+            self.num_notify += 1;
+            Push::NotifyIdle
+        } else if self.num_threads < max_threads {
+            self.num_threads += 1;
+            Push::SpawnThread
+        } else {
+            Push::Queued
+        }
+    }
+
+    /// An idle thread woke up; `timed_out` if its keep-alive expired.
+    pub(crate) fn after_wait(&mut self, timed_out: bool) -> Wake {
+        if self.num_notify > 0 {
+            // Claimed by a push (possibly meant for another idle thread:
+            // the claims are interchangeable).
+            self.num_notify -= 1;
+            Wake::Work
+        } else if self.shutdown || timed_out {
+            self.num_idle -= 1;
+            self.num_threads -= 1;
+            Wake::Exit
+        } else {
+            Wake::Sleep
+        }
+    }
+}
+
+/// Pool configuration, from the runtime builder.
+#[derive(Debug, Clone)]
+pub(crate) struct Config {
+    pub(crate) thread_name: String,
+    pub(crate) stack_size: Option<usize>,
+    pub(crate) max_threads: usize,
+    pub(crate) keep_alive: Duration,
+}
+
+struct Inner {
+    state: Mutex<State<Notified>>,
+    /// Idle threads wait here.
+    work: Condvar,
+    /// Shutdown waits here for threads to exit.
+    exited: Condvar,
+    owned: OwnedTasks,
+    config: Config,
+}
+
+/// A runtime's blocking pool; cheap to clone.
+#[derive(Clone)]
+pub(crate) struct BlockingPool {
+    inner: Arc<Inner>,
+}
+
+impl std::fmt::Debug for BlockingPool {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("BlockingPool").field("num_threads", &self.num_threads()).finish()
+    }
+}
+
+/// The `Schedule` impl for blocking tasks: runs them on the pool.
+#[derive(Clone)]
+struct BlockingSchedule(Arc<Inner>);
+
+impl Schedule for BlockingSchedule {
+    fn schedule(&self, task: Notified) {
+        // Rejected after shutdown: dropping the Notified releases its
+        // reference; shutdown has already cancelled the task.
+        let _ = self.0.push(task);
+    }
+
+    fn release(&self, task: NonNull<Header>) -> bool {
+        self.0.owned.remove(task)
+    }
+}
+
+/// Runs a closure on the first poll.
+struct BlockingTask<F> {
+    func: Option<F>,
+    /// The runtime made current while the closure runs.
+    handle: Option<SchedulerHandle>,
+}
+
+impl<F> Unpin for BlockingTask<F> {}
+
+impl<F, R> Future for BlockingTask<F>
+where
+    F: FnOnce() -> R,
+{
+    type Output = R;
+
+    fn poll(mut self: Pin<&mut Self>, _cx: &mut Context<'_>) -> Poll<R> {
+        let func = self.func.take().expect("blocking task polled after completion");
+        let _guard = self.handle.take().map(context::set_handle);
+        Poll::Ready(func())
+    }
+}
+
+impl Inner {
+    fn push(self: &Arc<Self>, task: Notified) -> Result<(), Notified> {
+        let action = self.state.lock().unwrap().push(task, self.config.max_threads);
+        match action {
+            Push::Queued => {}
+            Push::NotifyIdle => self.work.notify_one(),
+            Push::SpawnThread => self.spawn_thread(),
+            Push::Rejected(task) => return Err(task),
+        }
+        Ok(())
+    }
+
+    fn spawn_thread(self: &Arc<Self>) {
+        let mut builder = std::thread::Builder::new().name(self.config.thread_name.clone());
+        if let Some(size) = self.config.stack_size {
+            builder = builder.stack_size(size);
+        }
+        let inner = self.clone();
+        if let Err(e) = builder.spawn(move || inner.run_thread()) {
+            let mut state = self.state.lock().unwrap();
+            state.num_threads -= 1;
+            if state.num_threads == 0 {
+                // Nobody would ever run the queue.
+                drop(state);
+                panic!("failed to spawn a blocking thread: {e}");
+            }
+        }
+    }
+
+    fn run_thread(self: Arc<Self>) {
+        let mut state = self.state.lock().unwrap();
+        'work: loop {
+            while let Some(task) = state.queue.pop_front() {
+                drop(state);
+                task.run();
+                state = self.state.lock().unwrap();
+            }
+            if state.shutdown {
+                state.num_threads -= 1;
+                break;
+            }
+            state.num_idle += 1;
+            loop {
+                let (guard, timeout) = self.work.wait_timeout(state, self.config.keep_alive).unwrap();
+                state = guard;
+                match state.after_wait(timeout.timed_out()) {
+                    Wake::Work => continue 'work,
+                    Wake::Exit => break 'work,
+                    Wake::Sleep => {}
+                }
+            }
+        }
+        drop(state);
+        self.exited.notify_all();
+    }
+}
+
+impl BlockingPool {
+    pub(crate) fn new(config: Config) -> BlockingPool {
+        BlockingPool {
+            inner: Arc::new(Inner {
+                state: Mutex::new(State::new()),
+                work: Condvar::new(),
+                exited: Condvar::new(),
+                owned: OwnedTasks::new(),
+                config,
+            }),
+        }
+    }
+
+    /// Runs `func` on the pool; `handle` is made current while it runs.
+    pub(crate) fn spawn_blocking<F, R>(&self, func: F, handle: Option<SchedulerHandle>) -> JoinHandle<R>
+    where
+        F: FnOnce() -> R + Send + 'static,
+        R: Send + 'static,
+    {
+        let future = BlockingTask { func: Some(func), handle };
+        let (task, notified, join) = task::new_task(future, BlockingSchedule(self.inner.clone()));
+        match self.inner.owned.insert(task) {
+            Ok(()) => {
+                if let Err(notified) = self.inner.push(notified) {
+                    // Shut down between the insert and the push: shutdown
+                    // cancels the task (it is in the owned list).
+                    drop(notified);
+                }
+            }
+            Err(task) => {
+                drop(notified);
+                task.shutdown();
+            }
+        }
+        join
+    }
+
+    /// Threads alive.
+    pub(crate) fn num_threads(&self) -> usize {
+        self.inner.state.lock().unwrap().num_threads
+    }
+
+    /// Threads waiting for work.
+    pub(crate) fn num_idle_threads(&self) -> usize {
+        self.inner.state.lock().unwrap().num_idle
+    }
+
+    /// Jobs waiting for a thread.
+    pub(crate) fn queue_depth(&self) -> usize {
+        self.inner.state.lock().unwrap().queue.len()
+    }
+
+    /// Cancels queued jobs, then waits up to `wait` for running ones.
+    pub(crate) fn shutdown(&self, wait: Option<Duration>) {
+        let queued = {
+            let mut state = self.inner.state.lock().unwrap();
+            if state.shutdown {
+                return;
+            }
+            state.shutdown = true;
+            std::mem::take(&mut state.queue)
+        };
+        self.inner.work.notify_all();
+        // Cancels the queued tasks (and marks running ones cancelled; they
+        // finish their closure regardless).
+        self.inner.owned.close_and_shutdown_all();
+        drop(queued);
+        if let Some(wait) = wait {
+            let deadline = Instant::now() + wait;
+            let mut state = self.inner.state.lock().unwrap();
+            while state.num_threads > 0 {
+                let left = deadline.saturating_duration_since(Instant::now());
+                if left.is_zero() {
+                    break;
+                }
+                state = self.inner.exited.wait_timeout(state, left).unwrap().0;
+            }
+        }
+    }
+}
+
+#[cfg(all(test, loom))]
+mod loom_tests {
+    //! The hand-off between a push and the last idle thread timing out,
+    //! run on loom's mutex and condvar with the pool's real decision code.
+    //! Loom's `wait_timeout` never times out, so the timeout is a third
+    //! thread that sets a flag and wakes the waiter.
+
+    use super::{Push, State, Wake};
+    use crate::loom::sync::atomic::{AtomicBool, AtomicUsize, Ordering::SeqCst};
+    use crate::loom::sync::{Arc, Condvar, Mutex};
+    use crate::loom::thread;
+
+    struct Pool {
+        state: Mutex<State<u32>>,
+        work: Condvar,
+        timed_out: AtomicBool,
+        ran: AtomicUsize,
+    }
+
+    impl Pool {
+        /// Runs the queue to empty (the lock is held on entry and exit).
+        fn drain<'a>(&'a self, mut state: crate::loom::sync::MutexGuard<'a, State<u32>>) {
+            while let Some(job) = state.queue.pop_front() {
+                drop(state);
+                assert_eq!(job, 7);
+                self.ran.fetch_add(1, SeqCst);
+                state = self.state.lock().unwrap();
+            }
+        }
+    }
+
+    #[test]
+    fn push_races_last_idle_thread_timing_out() {
+        crate::loom::model(|| {
+            let mut initial = State::new();
+            // One thread, idle: the last one.
+            initial.num_threads = 1;
+            initial.num_idle = 1;
+            let pool = Arc::new(Pool {
+                state: Mutex::new(initial),
+                work: Condvar::new(),
+                timed_out: AtomicBool::new(false),
+                ran: AtomicUsize::new(0),
+            });
+
+            let idle = {
+                let pool = pool.clone();
+                thread::spawn(move || {
+                    let mut state = pool.state.lock().unwrap();
+                    loop {
+                        match state.after_wait(pool.timed_out.load(SeqCst)) {
+                            Wake::Work => {
+                                pool.drain(state);
+                                return;
+                            }
+                            Wake::Exit => return,
+                            Wake::Sleep => state = pool.work.wait(state).unwrap(),
+                        }
+                    }
+                })
+            };
+            let timer = {
+                let pool = pool.clone();
+                thread::spawn(move || {
+                    pool.timed_out.store(true, SeqCst);
+                    let _state = pool.state.lock().unwrap();
+                    pool.work.notify_all();
+                })
+            };
+
+            let action = pool.state.lock().unwrap().push(7, 1);
+            let spawned = match action {
+                Push::NotifyIdle => {
+                    pool.work.notify_one();
+                    false
+                }
+                Push::SpawnThread => true,
+                Push::Queued | Push::Rejected(_) => panic!("job stranded: {action:?}"),
+            };
+            if spawned {
+                // The new thread's first act is to run the queue.
+                let fresh = {
+                    let pool = pool.clone();
+                    thread::spawn(move || {
+                        let state = pool.state.lock().unwrap();
+                        pool.drain(state);
+                    })
+                };
+                fresh.join().unwrap();
+            }
+            idle.join().unwrap();
+            timer.join().unwrap();
+            assert_eq!(pool.ran.load(SeqCst), 1, "the job ran exactly once");
+            let state = pool.state.lock().unwrap();
+            assert!(state.queue.is_empty());
+            assert_eq!(state.num_notify, 0);
+        });
+    }
+}

@@ -1,0 +1,182 @@
+//! The blocking pool: growth, shrinking, panics, shutdown, and use from
+//! outside the runtime.
+
+use std::sync::atomic::{AtomicUsize, Ordering};
+use std::sync::{Arc, Barrier};
+use std::time::{Duration, Instant};
+
+use heddle::runtime::Builder;
+use heddle::time::timeout;
+
+const LIMIT: Duration = Duration::from_secs(10);
+
+fn wait_until(what: &str, mut cond: impl FnMut() -> bool) {
+    let deadline = Instant::now() + LIMIT;
+    while !cond() {
+        assert!(Instant::now() < deadline, "timed out waiting for {what}");
+        std::thread::sleep(Duration::from_millis(5));
+    }
+}
+
+#[test]
+fn pool_grows_under_load_and_shrinks_after_keep_alive() {
+    let rt = Builder::new_multi_thread()
+        .worker_threads(1)
+        .enable_time()
+        .thread_keep_alive(Duration::from_millis(100))
+        .build()
+        .unwrap();
+    assert_eq!(rt.metrics().num_blocking_threads(), 0, "threads are created on demand");
+    let n = 6;
+    let barrier = Arc::new(Barrier::new(n));
+    rt.block_on(async {
+        let handles: Vec<_> = (0..n)
+            .map(|i| {
+                let barrier = barrier.clone();
+                // All n must run at once to pass the barrier: n threads.
+                heddle::task::spawn_blocking(move || {
+                    barrier.wait();
+                    i
+                })
+            })
+            .collect();
+        timeout(LIMIT, async {
+            for (i, h) in handles.into_iter().enumerate() {
+                assert_eq!(h.await.unwrap(), i);
+            }
+        })
+        .await
+        .unwrap();
+    });
+    assert!(rt.metrics().num_blocking_threads() >= n);
+    wait_until("idle blocking threads to exit", || rt.metrics().num_blocking_threads() == 0);
+    // And the pool comes back for new work.
+    assert_eq!(rt.block_on(rt.spawn_blocking(|| 5)).unwrap(), 5);
+}
+
+#[test]
+fn max_blocking_threads_caps_the_pool_and_queues_the_rest() {
+    let rt = Builder::new_current_thread().enable_time().max_blocking_threads(2).build().unwrap();
+    let running = Arc::new(AtomicUsize::new(0));
+    let peak = Arc::new(AtomicUsize::new(0));
+    rt.block_on(async {
+        let handles: Vec<_> = (0..8)
+            .map(|_| {
+                let (running, peak) = (running.clone(), peak.clone());
+                heddle::task::spawn_blocking(move || {
+                    let now = running.fetch_add(1, Ordering::SeqCst) + 1;
+                    peak.fetch_max(now, Ordering::SeqCst);
+                    std::thread::sleep(Duration::from_millis(5));
+                    running.fetch_sub(1, Ordering::SeqCst);
+                })
+            })
+            .collect();
+        timeout(LIMIT, async {
+            for h in handles {
+                h.await.unwrap();
+            }
+        })
+        .await
+        .unwrap();
+    });
+    assert!(peak.load(Ordering::SeqCst) <= 2);
+    assert!(rt.metrics().num_blocking_threads() <= 2);
+}
+
+#[test]
+fn idle_thread_is_reused() {
+    let rt = Builder::new_current_thread().enable_time().build().unwrap();
+    rt.block_on(async {
+        for i in 0..10 {
+            assert_eq!(heddle::task::spawn_blocking(move || i).await.unwrap(), i);
+            // Give the thread time to go back to idle: the awaiting task
+            // is woken just before it does.
+            heddle::time::sleep(Duration::from_millis(10)).await;
+        }
+    });
+    assert_eq!(rt.metrics().num_blocking_threads(), 1, "sequential jobs reuse the idle thread");
+    assert_eq!(rt.metrics().num_idle_blocking_threads(), 1);
+}
+
+#[heddle::test]
+async fn panic_becomes_join_error() {
+    let err = heddle::task::spawn_blocking(|| -> u32 { panic!("blocking boom") }).await.unwrap_err();
+    assert!(err.is_panic());
+    assert_eq!(err.into_panic().downcast_ref::<&str>(), Some(&"blocking boom"));
+    // The pool survives.
+    assert_eq!(heddle::task::spawn_blocking(|| 1).await.unwrap(), 1);
+}
+
+#[test]
+fn spawn_blocking_from_outside_via_handle() {
+    let rt = Builder::new_multi_thread().worker_threads(1).enable_time().build().unwrap();
+    let handle = rt.handle().clone();
+    let join = std::thread::spawn(move || handle.spawn_blocking(|| std::thread::current().name().map(String::from)))
+        .join()
+        .unwrap();
+    let name = rt.block_on(async { timeout(LIMIT, join).await.unwrap().unwrap() });
+    assert_eq!(name.as_deref(), Some("heddle-runtime-worker"));
+}
+
+#[heddle::test]
+async fn runtime_is_current_inside_blocking_closure() {
+    let inner = heddle::task::spawn_blocking(|| {
+        let handle = heddle::runtime::Handle::current();
+        handle.block_on_free_spawn()
+    });
+    assert_eq!(timeout(LIMIT, inner).await.unwrap().unwrap(), 3);
+}
+
+trait SpawnFromBlocking {
+    fn block_on_free_spawn(&self) -> u32;
+}
+
+impl SpawnFromBlocking for heddle::runtime::Handle {
+    fn block_on_free_spawn(&self) -> u32 {
+        // Spawn a task from the blocking thread and wait for it with a
+        // std channel (no async context here).
+        let (tx, rx) = std::sync::mpsc::channel();
+        self.spawn(async move { tx.send(3).unwrap() });
+        rx.recv_timeout(LIMIT).unwrap()
+    }
+}
+
+#[test]
+fn shutdown_waits_for_running_and_drops_queued() {
+    let rt = Builder::new_current_thread().max_blocking_threads(1).build().unwrap();
+    let finished = Arc::new(AtomicUsize::new(0));
+    let started = Arc::new(Barrier::new(2));
+    let (f1, s1) = (finished.clone(), started.clone());
+    let running = rt.spawn_blocking(move || {
+        s1.wait();
+        std::thread::sleep(Duration::from_millis(50));
+        f1.fetch_add(1, Ordering::SeqCst);
+    });
+    let f2 = finished.clone();
+    let queued = rt.spawn_blocking(move || {
+        f2.fetch_add(100, Ordering::SeqCst);
+    });
+    started.wait();
+    rt.shutdown_timeout(LIMIT);
+    assert_eq!(finished.load(Ordering::SeqCst), 1, "running job finished, queued one never ran");
+    let rt2 = Builder::new_current_thread().build().unwrap();
+    rt2.block_on(async move {
+        assert!(running.await.is_ok());
+        assert!(queued.await.unwrap_err().is_cancelled());
+    });
+}
+
+#[test]
+fn shutdown_timeout_does_not_wait_forever() {
+    let rt = Builder::new_current_thread().build().unwrap();
+    let started = Arc::new(Barrier::new(2));
+    let s = started.clone();
+    let _stuck = rt.spawn_blocking(move || {
+        s.wait();
+        std::thread::sleep(Duration::from_secs(2));
+    });
+    started.wait();
+    let t = Instant::now();
+    rt.shutdown_timeout(Duration::from_millis(50));
+    assert!(t.elapsed() < Duration::from_secs(1));
+}
