@@ -14,6 +14,7 @@ use std::time::Duration;
 
 use self::io::{IoDriver, IoHandle};
 use self::time::TimeHandle;
+use crate::runtime::stats::RuntimeStats;
 
 /// The parking side, owned by one thread at a time.
 pub(crate) struct Driver {
@@ -26,6 +27,8 @@ pub(crate) struct DriverHandle {
     pub(crate) time: TimeHandle,
     pub(crate) io_enabled: bool,
     pub(crate) time_enabled: bool,
+    /// Runtime-wide counters (`RuntimeMetrics`).
+    pub(crate) stats: crate::runtime::stats::RuntimeStats,
 }
 
 /// What the builder enabled.
@@ -43,7 +46,13 @@ impl Driver {
         let (io, io_handle) = IoDriver::new(cfg.event_capacity)?;
         let time = TimeHandle::new(cfg.timer_shards)?;
         io.register_timer(&mut mio::unix::SourceFd(&time.timerfd()))?;
-        let handle = DriverHandle { io: io_handle, time, io_enabled: cfg.enable_io, time_enabled: cfg.enable_time };
+        let handle = DriverHandle {
+            io: io_handle,
+            time,
+            io_enabled: cfg.enable_io,
+            time_enabled: cfg.enable_time,
+            stats: Default::default(),
+        };
         Ok((Driver { io }, handle))
     }
 
@@ -61,10 +70,12 @@ impl Driver {
 
     fn turn(&mut self, handle: &DriverHandle, timeout: Option<Duration>) {
         let outcome = self.io.turn(&handle.io, timeout);
+        RuntimeStats::add(&handle.stats.io_ready, outcome.io_events);
         if outcome.timer_fired {
             handle.time.clear_timerfd();
         }
-        handle.time.process();
+        let fired = handle.time.process();
+        RuntimeStats::add(&handle.stats.timers_fired, fired);
     }
 }
 

@@ -53,6 +53,9 @@ pub(crate) fn poll_proceed(cx: &mut Context<'_>) -> Poll<RestoreOnPending> {
     CONTEXT.with(|c| match c.budget.get() {
         None => Poll::Ready(RestoreOnPending(None)),
         Some(0) => {
+            if let Some(handle) = c.handle.borrow().as_ref() {
+                super::stats::RuntimeStats::add(&handle.driver().stats.budget_forced_yields, 1);
+            }
             cx.waker().wake_by_ref();
             Poll::Pending
         }

@@ -27,6 +27,7 @@ use super::context;
 use super::coop;
 use super::park::ThreadParker;
 use super::scheduler::SchedulerHandle;
+use super::stats::{bump, WorkerStats};
 use super::Runtime;
 use crate::driver::{Driver, DriverHandle};
 use crate::loom::sync::atomic::{AtomicBool, AtomicUsize, Ordering::*};
@@ -51,6 +52,8 @@ pub(crate) struct Shared {
     /// The core's thread is blocked in the driver (wake it via `unpark`).
     parked: AtomicBool,
     event_interval: u32,
+    /// Poll/park counters (written by the thread running the core).
+    pub(crate) stats: WorkerStats,
     global_queue_interval: u32,
 }
 
@@ -97,6 +100,7 @@ pub(crate) fn build(builder: &Builder) -> std::io::Result<Runtime> {
         parked: AtomicBool::new(false),
         event_interval: builder.event_interval,
         global_queue_interval: builder.global_queue_interval,
+        stats: WorkerStats::default(),
     });
     Ok(Runtime::from_parts(SchedulerHandle::CurrentThread(shared), super::RuntimeKind::CurrentThread))
 }
@@ -125,6 +129,11 @@ impl Shared {
         if self.parked.load(SeqCst) {
             self.driver.unpark();
         }
+    }
+
+    /// Tasks woken from other threads, waiting to run.
+    pub(crate) fn remote_queue_depth(&self) -> usize {
+        self.remote_len.load(Acquire)
     }
 
     fn pop_remote(&self) -> Option<Notified> {
@@ -201,7 +210,10 @@ impl Shared {
             // the tasks.
             for _ in 0..self.event_interval {
                 match self.next_task() {
-                    Some(task) => coop::with_budget(|| task.run()),
+                    Some(task) => {
+                        coop::with_budget(|| task.run());
+                        bump(&self.stats.polls, 1);
+                    }
                     None => {
                         idle = true;
                         break;
@@ -266,6 +278,7 @@ impl Shared {
 
     /// Blocks in the driver until there is something to do.
     fn park(&self) {
+        bump(&self.stats.parks, 1);
         self.with_driver(|driver, handle| {
             self.parked.store(true, SeqCst);
             // Re-check after announcing the park (pairs with `push_remote`

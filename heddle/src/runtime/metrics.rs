@@ -1,6 +1,7 @@
 //! `RuntimeMetrics`: counters an operator can read from a live runtime.
 
 use super::scheduler::SchedulerHandle;
+use super::stats;
 
 /// A view of a runtime's counters.
 ///
@@ -37,6 +38,61 @@ impl RuntimeMetrics {
     /// Number of blocking jobs waiting for a thread.
     pub fn blocking_queue_depth(&self) -> usize {
         self.handle.blocking().queue_depth()
+    }
+
+    /// Tasks spawned since the runtime started (blocking tasks excluded).
+    pub fn spawned_tasks_count(&self) -> u64 {
+        self.handle.spawned_tasks()
+    }
+
+    /// Task polls worker `worker` has made.
+    ///
+    /// # Panics
+    /// If `worker >= num_workers()`.
+    pub fn worker_poll_count(&self, worker: usize) -> u64 {
+        stats::read(&self.handle.worker_stats(worker).polls)
+    }
+
+    /// Times worker `worker` stole work from another worker.
+    ///
+    /// # Panics
+    /// If `worker >= num_workers()`.
+    pub fn worker_steal_count(&self, worker: usize) -> u64 {
+        stats::read(&self.handle.worker_stats(worker).steals)
+    }
+
+    /// Times worker `worker` went to sleep.
+    ///
+    /// # Panics
+    /// If `worker >= num_workers()`.
+    pub fn worker_park_count(&self, worker: usize) -> u64 {
+        stats::read(&self.handle.worker_stats(worker).parks)
+    }
+
+    /// Tasks queued on worker `worker` (0 on a current-thread runtime,
+    /// whose queue lives on the thread inside `block_on`).
+    pub fn worker_local_queue_depth(&self, worker: usize) -> usize {
+        self.handle.local_queue_depth(worker)
+    }
+
+    /// Tasks in the global queue (woken or spawned from outside a worker).
+    pub fn global_queue_depth(&self) -> usize {
+        self.handle.global_queue_depth()
+    }
+
+    /// Times a task was made to yield because it used up its budget.
+    pub fn budget_forced_yield_count(&self) -> u64 {
+        stats::read(&self.handle.driver().stats.budget_forced_yields)
+    }
+
+    /// Socket readiness events the reactor has dispatched.
+    pub fn io_driver_ready_count(&self) -> u64 {
+        stats::read(&self.handle.driver().stats.io_ready)
+    }
+
+    /// Timers that have fired.
+    pub fn timers_fired_count(&self) -> u64 {
+        stats::read(&self.handle.driver().stats.timers_fired)
     }
 
     /// Number of timers waiting to fire.

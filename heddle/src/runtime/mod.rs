@@ -27,6 +27,7 @@ mod metrics;
 mod multi_thread;
 pub(crate) mod park;
 pub(crate) mod scheduler;
+pub(crate) mod stats;
 
 use std::future::Future;
 use std::time::Duration;

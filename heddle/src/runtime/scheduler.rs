@@ -48,6 +48,41 @@ impl SchedulerHandle {
         }
     }
 
+    /// Counters of worker `index` (the only "worker" of a current-thread
+    /// runtime is index 0).
+    pub(crate) fn worker_stats(&self, index: usize) -> &super::stats::WorkerStats {
+        match self {
+            SchedulerHandle::CurrentThread(s) => {
+                assert_eq!(index, 0, "worker index out of range");
+                &s.stats
+            }
+            SchedulerHandle::MultiThread(s) => s.worker_stats(index),
+        }
+    }
+
+    pub(crate) fn local_queue_depth(&self, index: usize) -> usize {
+        match self {
+            // The local queue of a current-thread runtime lives on the
+            // running thread; only the remote queue is visible.
+            SchedulerHandle::CurrentThread(_) => 0,
+            SchedulerHandle::MultiThread(s) => s.local_queue_depth(index),
+        }
+    }
+
+    pub(crate) fn global_queue_depth(&self) -> usize {
+        match self {
+            SchedulerHandle::CurrentThread(s) => s.remote_queue_depth(),
+            SchedulerHandle::MultiThread(s) => s.global_queue_depth(),
+        }
+    }
+
+    pub(crate) fn spawned_tasks(&self) -> u64 {
+        match self {
+            SchedulerHandle::CurrentThread(s) => s.owned.spawned(),
+            SchedulerHandle::MultiThread(s) => s.owned.spawned(),
+        }
+    }
+
     pub(crate) fn num_alive_tasks(&self) -> usize {
         match self {
             SchedulerHandle::CurrentThread(s) => s.owned.len(),

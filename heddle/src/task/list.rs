@@ -9,13 +9,18 @@ use std::ptr::NonNull;
 
 use super::cell::Header;
 use super::Task;
-use crate::loom::sync::atomic::{AtomicBool, AtomicUsize, Ordering::*};
+use crate::loom::sync::atomic::{AtomicBool, Ordering::*};
 use crate::loom::sync::Mutex;
 
 const SHARDS: usize = 16;
 
 struct Shard {
     head: Option<NonNull<Header>>,
+    /// Tasks in this shard. Counted under the shard's lock rather than in
+    /// one shared atomic, which every spawning worker would contend on.
+    len: usize,
+    /// Tasks ever inserted into this shard.
+    inserted: u64,
 }
 
 // SAFETY: the raw pointers are only followed under the shard's mutex, and
@@ -26,15 +31,13 @@ unsafe impl Send for Shard {}
 pub(crate) struct OwnedTasks {
     shards: Box<[Mutex<Shard>]>,
     closed: AtomicBool,
-    len: AtomicUsize,
 }
 
 impl OwnedTasks {
     pub(crate) fn new() -> OwnedTasks {
         OwnedTasks {
-            shards: (0..SHARDS).map(|_| Mutex::new(Shard { head: None })).collect(),
+            shards: (0..SHARDS).map(|_| Mutex::new(Shard { head: None, len: 0, inserted: 0 })).collect(),
             closed: AtomicBool::new(false),
-            len: AtomicUsize::new(0),
         }
     }
 
@@ -62,8 +65,9 @@ impl OwnedTasks {
             }
         }
         shard.head = Some(ptr);
+        shard.len += 1;
+        shard.inserted += 1;
         std::mem::forget(task); // the list keeps its reference
-        self.len.fetch_add(1, Relaxed);
         Ok(())
     }
 
@@ -91,7 +95,7 @@ impl OwnedTasks {
             header.owned_prev.with_mut(|p| *p = None);
             header.owned_next.with_mut(|n| *n = None);
         }
-        self.len.fetch_sub(1, Relaxed);
+        shard.len -= 1;
         true
     }
 
@@ -114,9 +118,9 @@ impl OwnedTasks {
                         ptr.as_ref().owned_next.with_mut(|n| *n = None);
                         shard.head = next;
                     }
+                    shard.len -= 1;
                     ptr
                 };
-                self.len.fetch_sub(1, Relaxed);
                 // SAFETY: the list's reference is handed to shutdown.
                 unsafe { (ptr.as_ref().vtable.shutdown)(ptr) };
             }
@@ -125,6 +129,11 @@ impl OwnedTasks {
 
     /// Number of live tasks.
     pub(crate) fn len(&self) -> usize {
-        self.len.load(Relaxed)
+        self.shards.iter().map(|s| s.lock().unwrap().len).sum()
+    }
+
+    /// Number of tasks ever added.
+    pub(crate) fn spawned(&self) -> u64 {
+        self.shards.iter().map(|s| s.lock().unwrap().inserted).sum()
     }
 }

@@ -62,6 +62,8 @@ struct Registrations {
 pub(crate) struct TurnOutcome {
     /// The timerfd fired: the time driver should advance.
     pub(crate) timer_fired: bool,
+    /// Socket readiness events dispatched.
+    pub(crate) io_events: u64,
 }
 
 impl IoDriver {
@@ -97,12 +99,13 @@ impl IoDriver {
             }
         }
         self.tick = self.tick.wrapping_add(1);
-        let mut outcome = TurnOutcome { timer_fired: false };
+        let mut outcome = TurnOutcome { timer_fired: false, io_events: 0 };
         for event in self.events.iter() {
             match event.token() {
                 WAKE_TOKEN => {}
                 TIMER_TOKEN => outcome.timer_fired = true,
                 Token(addr) => {
+                    outcome.io_events += 1;
                     let mut ready = 0;
                     if event.is_readable() {
                         ready |= READABLE;

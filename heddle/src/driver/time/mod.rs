@@ -146,12 +146,12 @@ impl TimeHandle {
         self.next_wake.load(Acquire) <= self.now_tick()
     }
 
-    /// Fires every due timer and re-arms the timerfd for the next one.
-    /// Called by the thread that owns the driver.
-    pub(crate) fn process(&self) {
+    /// Fires every due timer and re-arms the timerfd for the next one;
+    /// returns how many fired. Called by the thread that owns the driver.
+    pub(crate) fn process(&self) -> u64 {
         let now = self.now_tick();
         if self.next_wake.load(Acquire) > now {
-            return;
+            return 0;
         }
         // Timers added while we scan lower this again with `fetch_min`.
         self.next_wake.store(u64::MAX, Release);
@@ -170,9 +170,11 @@ impl TimeHandle {
                 self.arm(&mut armed, target);
             }
         }
+        let count = fired.len() as u64;
         for waker in fired.drain(..) {
             waker.wake();
         }
+        count
     }
 
     /// Drains the timerfd's expiry count after it fired.

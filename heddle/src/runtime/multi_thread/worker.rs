@@ -24,6 +24,7 @@ use crate::loom::sync::atomic::{AtomicBool, AtomicUsize, Ordering::*};
 use crate::loom::sync::{Condvar, Mutex};
 use crate::runtime::builder::Builder;
 use crate::runtime::scheduler::SchedulerHandle;
+use crate::runtime::stats::{bump, WorkerStats};
 use crate::runtime::{context, coop, Runtime};
 use crate::task::list::OwnedTasks;
 use crate::task::{self, Header, JoinHandle, Notified, Schedule};
@@ -57,6 +58,8 @@ pub(crate) struct Shared {
 struct Remote {
     steal: Steal<Notified>,
     parker: Parker,
+    /// Written by the owning worker only.
+    stats: WorkerStats,
 }
 
 /// What only the owning worker touches.
@@ -98,7 +101,7 @@ pub(crate) fn build(builder: &Builder, num_workers: usize) -> std::io::Result<Ru
             is_searching: false,
             rand: FastRand::new(index as u64 + 1),
         }));
-        remotes.push(Remote { steal, parker: Parker::new(driver_handle.clone()) });
+        remotes.push(Remote { steal, parker: Parker::new(driver_handle.clone()), stats: WorkerStats::default() });
     }
     let shared = Arc::new(Shared {
         driver: driver_handle,
@@ -161,6 +164,21 @@ fn with_core<R>(f: impl FnOnce(&mut Core) -> R) -> R {
 impl Shared {
     pub(crate) fn num_workers(&self) -> usize {
         self.remotes.len()
+    }
+
+    /// Worker `index`'s counters.
+    pub(crate) fn worker_stats(&self, index: usize) -> &WorkerStats {
+        &self.remotes[index].stats
+    }
+
+    /// Tasks in worker `index`'s local queue.
+    pub(crate) fn local_queue_depth(&self, index: usize) -> usize {
+        self.remotes[index].steal.len()
+    }
+
+    /// Tasks in the global (inject) queue.
+    pub(crate) fn global_queue_depth(&self) -> usize {
+        self.inject.len()
     }
 
     pub(crate) fn spawn<F>(this: &Arc<Shared>, future: F) -> JoinHandle<F::Output>
@@ -281,6 +299,7 @@ impl Shared {
                 continue;
             }
             if let Some(task) = with_core(|core| self.remotes[victim].steal.steal_into(&mut core.run_queue)) {
+                bump(&self.remotes[index].stats.steals, 1);
                 return Some(task);
             }
         }
@@ -294,6 +313,8 @@ impl Shared {
             // another worker looking.
             self.notify_parked();
         }
+        let index = with_core(|core| core.index);
+        let stats = &self.remotes[index].stats;
         coop::with_budget(|| {
             task.run();
             // Run what the task woke (message passing), a bounded number
@@ -308,11 +329,13 @@ impl Shared {
                 lifo_polls += 1;
                 next.run();
             }
+            bump(&stats.polls, 1 + u64::from(lifo_polls));
         });
     }
 
     fn park(&self) {
         let (index, is_searching) = with_core(|core| (core.index, std::mem::replace(&mut core.is_searching, false)));
+        bump(&self.remotes[index].stats.parks, 1);
         let is_last_searcher = self.idle.transition_worker_to_parked(index, is_searching);
         if is_last_searcher && self.has_pending_work() {
             // Work arrived while we searched; make sure someone takes it.
