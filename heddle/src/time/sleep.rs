@@ -115,11 +115,16 @@ impl Sleep {
                 self.elapsed = true;
                 return Poll::Ready(());
             }
-            let entry = self.entry.get_or_insert_with(|| Arc::new(TimerEntry::default())).clone();
+            let entry = self.entry.get_or_insert_with(spare_entry).clone();
             // Register before inserting so a fire right after the insert
             // finds the waker.
             let _ = entry.poll_fired(cx);
             self.key = Some(time.insert(tick, entry));
+            // Registered once; a fire from here on wakes us, so a load is
+            // enough (no second registration).
+            if !self.entry.as_ref().is_some_and(|e| e.is_fired()) {
+                return Poll::Pending;
+            }
         }
         let entry = self.entry.as_ref().expect("registered sleep has an entry");
         ready!(entry.poll_fired(cx));
@@ -148,7 +153,36 @@ impl Drop for Sleep {
                 driver.time.remove(key);
             }
         }
+        if let Some(entry) = self.entry.take() {
+            recycle_entry(entry);
+        }
     }
+}
+
+// A few timer entries are kept per thread for reuse: a server that arms a
+// timeout per request would otherwise allocate and free one each time.
+thread_local! {
+    static SPARE_ENTRIES: std::cell::RefCell<Vec<Arc<TimerEntry>>> = const { std::cell::RefCell::new(Vec::new()) };
+}
+const MAX_SPARE_ENTRIES: usize = 64;
+
+fn spare_entry() -> Arc<TimerEntry> {
+    SPARE_ENTRIES.try_with(|s| s.borrow_mut().pop()).ok().flatten().unwrap_or_default()
+}
+
+fn recycle_entry(entry: Arc<TimerEntry>) {
+    // Unique means the wheel no longer holds it (removed or fired), so no
+    // other thread can touch it: reset and keep it.
+    if Arc::strong_count(&entry) != 1 {
+        return;
+    }
+    entry.clear();
+    let _ = SPARE_ENTRIES.try_with(|s| {
+        let mut spare = s.borrow_mut();
+        if spare.len() < MAX_SPARE_ENTRIES {
+            spare.push(entry);
+        }
+    });
 }
 
 impl std::fmt::Debug for Sleep {

@@ -38,6 +38,13 @@ impl TimerEntry {
         self.fired.load(Acquire)
     }
 
+    /// Forgets the waker and the fired flag, for reuse by another `Sleep`.
+    /// The caller is the entry's only owner.
+    pub(crate) fn clear(&self) {
+        drop(self.waker.take());
+        self.fired.store(false, Release);
+    }
+
     /// Re-arms a fired entry so a `Sleep` can be reset and reuse it.
     pub(crate) fn rearm(&self) {
         self.fired.store(false, Release);

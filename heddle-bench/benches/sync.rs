@@ -1,0 +1,437 @@
+//! Synchronisation, blocking-pool, timeout and io-copy micro-benchmarks on
+//! heddle and tokio, with the same code: the workloads measured by tokio's
+//! `benches/sync_mpsc.rs`, `sync_mpsc_oneshot.rs`, `sync_semaphore.rs`,
+//! `sync_notify.rs`, `spawn_blocking.rs`, `time_timeout.rs` and `copy.rs`
+//! (written afresh here, not copied).
+//!
+//! Each workload is one criterion group with two functions, `heddle` and
+//! `tokio`. The code is written once, in the `workloads!` macro, against a
+//! crate alias `rt`, and expanded once per runtime. Group names start with
+//! `sync_`, `blocking_` or `io_` so they do not collide with `rt.rs` and
+//! `timer.rs`:
+//!
+//! * `sync_mpsc_bounded_uncontended`: one task sends `MSGS` values into a
+//!   bounded channel with room for all of them, then receives them.
+//! * `sync_mpsc_bounded_contended`: `PRODUCERS` tasks send `MSGS /
+//!   PRODUCERS` values each into a roomy bounded channel; one receiver.
+//! * `sync_mpsc_bounded_full`: as above with a 16-slot channel, so the
+//!   producers are parked on back-pressure most of the time.
+//! * `sync_mpsc_unbounded_uncontended`, `sync_mpsc_unbounded_contended`: as
+//!   the bounded ones with an unbounded channel.
+//! * `sync_mpsc_oneshot_current`, `sync_mpsc_oneshot_multi`: a server task
+//!   receives requests carrying a `oneshot::Sender` over an mpsc channel and
+//!   replies; the client makes `REQUESTS` sequential round trips
+//!   (current-thread and multi-thread runtime).
+//! * `sync_semaphore_uncontended`: `ACQUIRES` acquire/release pairs by one
+//!   task.
+//! * `sync_semaphore_contended_multi`, `sync_semaphore_contended_current`:
+//!   `SEM_TASKS` tasks each acquire a 2-permit semaphore `SEM_ROUNDS` times
+//!   and hold it across a yield, so the others queue up.
+//! * `sync_notify_one_10`, `sync_notify_waiters_10`: 10 long-lived waiter
+//!   tasks loop on `notified().await`; the measured task calls
+//!   `notify_one` / `notify_waiters` (and yields) until `WAKEUPS` wake-ups
+//!   have been counted.
+//! * `blocking_spawn_many`: `BLOCKING_JOBS` `spawn_blocking` jobs spawned,
+//!   then awaited; `blocking_spawn_one_current`: one job on a current-thread
+//!   runtime.
+//! * `sync_timeout_ready`: `TIMEOUTS` `timeout(1 s, ready)` awaited in turn
+//!   (the timer entry is created and dropped without firing).
+//! * `sync_timeout_elapsed`: `ELAPSED_TASKS` tasks each await a
+//!   `timeout(1 ms, pending)` that elapses.
+//! * `io_copy_mem_to_sink`: `io::copy` of `COPY_BYTES` from an in-memory
+//!   slice into `io::sink()`.
+//! * `io_copy_duplex`: one task copies `COPY_BYTES` from a slice into a
+//!   16 KiB `io::duplex` pipe while another copies the other end into a sink.
+//!
+//! Multi-thread workloads use 4 workers like `rt.rs` (`HEDDLE_BENCH_WORKERS`
+//! overrides).
+
+use criterion::measurement::WallTime;
+use criterion::{criterion_group, criterion_main, BenchmarkGroup, Criterion};
+
+/// Messages per iteration of the mpsc workloads.
+const MSGS: usize = 5_000;
+/// Producer tasks of the contended mpsc workloads.
+const PRODUCERS: usize = 5;
+/// Round trips per iteration of the request/response workloads.
+const REQUESTS: usize = 1_000;
+/// Acquire/release pairs of the uncontended semaphore workload.
+const ACQUIRES: usize = 1_000;
+/// Tasks and acquisitions per task of the contended semaphore workloads.
+const SEM_TASKS: usize = 8;
+const SEM_ROUNDS: usize = 100;
+/// Wake-ups per iteration of the notify workloads.
+const WAKEUPS: usize = 1_000;
+/// Jobs per iteration of `blocking_spawn_many`.
+const BLOCKING_JOBS: usize = 1_000;
+/// Timeouts per iteration of `sync_timeout_ready`.
+const TIMEOUTS: usize = 1_000;
+/// Tasks per iteration of `sync_timeout_elapsed`.
+const ELAPSED_TASKS: usize = 100;
+/// Bytes per iteration of the copy workloads.
+const COPY_BYTES: usize = 1 << 20;
+
+fn num_workers() -> usize {
+    std::env::var("HEDDLE_BENCH_WORKERS").ok().and_then(|v| v.parse().ok()).unwrap_or(4)
+}
+
+macro_rules! workloads {
+    ($runtime:ident) => {
+        pub mod $runtime {
+            use std::hint::black_box;
+            use std::sync::atomic::AtomicUsize;
+            use std::sync::atomic::Ordering::Relaxed;
+            use std::sync::Arc;
+            use std::time::Duration;
+
+            use criterion::measurement::WallTime;
+            use criterion::BenchmarkGroup;
+
+            use super::*;
+            use ::$runtime as rt;
+            use rt::sync::{mpsc, oneshot, Notify, Semaphore};
+
+            const NAME: &str = stringify!($runtime);
+
+            fn multi_thread() -> rt::runtime::Runtime {
+                rt::runtime::Builder::new_multi_thread().worker_threads(num_workers()).enable_all().build().unwrap()
+            }
+
+            fn current_thread() -> rt::runtime::Runtime {
+                rt::runtime::Builder::new_current_thread().enable_all().build().unwrap()
+            }
+
+            pub fn sync_mpsc_bounded_uncontended(g: &mut BenchmarkGroup<'_, WallTime>) {
+                let rt = multi_thread();
+                g.bench_function(NAME, |b| {
+                    b.iter(|| {
+                        rt.block_on(async {
+                            let (tx, mut rx) = mpsc::channel::<usize>(MSGS);
+                            for i in 0..MSGS {
+                                tx.send(i).await.unwrap();
+                            }
+                            for _ in 0..MSGS {
+                                black_box(rx.recv().await.unwrap());
+                            }
+                        })
+                    })
+                });
+            }
+
+            async fn bounded_contended(capacity: usize) {
+                let (tx, mut rx) = mpsc::channel::<usize>(capacity);
+                for _ in 0..PRODUCERS {
+                    let tx = tx.clone();
+                    rt::spawn(async move {
+                        for i in 0..MSGS / PRODUCERS {
+                            tx.send(i).await.unwrap();
+                        }
+                    });
+                }
+                drop(tx);
+                let mut n = 0;
+                while let Some(v) = rx.recv().await {
+                    black_box(v);
+                    n += 1;
+                }
+                assert_eq!(n, MSGS);
+            }
+
+            pub fn sync_mpsc_bounded_contended(g: &mut BenchmarkGroup<'_, WallTime>) {
+                let rt = multi_thread();
+                g.bench_function(NAME, |b| b.iter(|| rt.block_on(bounded_contended(MSGS))));
+            }
+
+            pub fn sync_mpsc_bounded_full(g: &mut BenchmarkGroup<'_, WallTime>) {
+                let rt = multi_thread();
+                g.bench_function(NAME, |b| b.iter(|| rt.block_on(bounded_contended(16))));
+            }
+
+            pub fn sync_mpsc_unbounded_uncontended(g: &mut BenchmarkGroup<'_, WallTime>) {
+                let rt = multi_thread();
+                g.bench_function(NAME, |b| {
+                    b.iter(|| {
+                        rt.block_on(async {
+                            let (tx, mut rx) = mpsc::unbounded_channel::<usize>();
+                            for i in 0..MSGS {
+                                tx.send(i).unwrap();
+                            }
+                            for _ in 0..MSGS {
+                                black_box(rx.recv().await.unwrap());
+                            }
+                        })
+                    })
+                });
+            }
+
+            pub fn sync_mpsc_unbounded_contended(g: &mut BenchmarkGroup<'_, WallTime>) {
+                let rt = multi_thread();
+                g.bench_function(NAME, |b| {
+                    b.iter(|| {
+                        rt.block_on(async {
+                            let (tx, mut rx) = mpsc::unbounded_channel::<usize>();
+                            for _ in 0..PRODUCERS {
+                                let tx = tx.clone();
+                                rt::spawn(async move {
+                                    for i in 0..MSGS / PRODUCERS {
+                                        tx.send(i).unwrap();
+                                    }
+                                });
+                            }
+                            drop(tx);
+                            let mut n = 0;
+                            while let Some(v) = rx.recv().await {
+                                black_box(v);
+                                n += 1;
+                            }
+                            assert_eq!(n, MSGS);
+                        })
+                    })
+                });
+            }
+
+            fn request_reply(g: &mut BenchmarkGroup<'_, WallTime>, rt: rt::runtime::Runtime) {
+                let (tx, mut rx) = mpsc::channel::<(usize, oneshot::Sender<usize>)>(16);
+                rt.spawn(async move {
+                    while let Some((req, reply)) = rx.recv().await {
+                        let _ = reply.send(req + 1);
+                    }
+                });
+                g.bench_function(NAME, |b| {
+                    b.iter(|| {
+                        rt.block_on(async {
+                            for i in 0..REQUESTS {
+                                let (reply_tx, reply_rx) = oneshot::channel();
+                                tx.send((i, reply_tx)).await.unwrap();
+                                assert_eq!(reply_rx.await.unwrap(), i + 1);
+                            }
+                        })
+                    })
+                });
+            }
+
+            pub fn sync_mpsc_oneshot_current(g: &mut BenchmarkGroup<'_, WallTime>) {
+                request_reply(g, current_thread());
+            }
+
+            pub fn sync_mpsc_oneshot_multi(g: &mut BenchmarkGroup<'_, WallTime>) {
+                request_reply(g, multi_thread());
+            }
+
+            pub fn sync_semaphore_uncontended(g: &mut BenchmarkGroup<'_, WallTime>) {
+                let rt = multi_thread();
+                let sem = Semaphore::new(10);
+                g.bench_function(NAME, |b| {
+                    b.iter(|| {
+                        rt.block_on(async {
+                            for _ in 0..ACQUIRES {
+                                let permit = sem.acquire().await.unwrap();
+                                drop(black_box(permit));
+                            }
+                        })
+                    })
+                });
+            }
+
+            fn semaphore_contended(g: &mut BenchmarkGroup<'_, WallTime>, rt: rt::runtime::Runtime) {
+                let sem = Arc::new(Semaphore::new(2));
+                g.bench_function(NAME, |b| {
+                    b.iter(|| {
+                        rt.block_on(async {
+                            let handles: Vec<_> = (0..SEM_TASKS)
+                                .map(|_| {
+                                    let sem = sem.clone();
+                                    rt::spawn(async move {
+                                        for _ in 0..SEM_ROUNDS {
+                                            let permit = sem.acquire().await.unwrap();
+                                            rt::task::yield_now().await;
+                                            drop(permit);
+                                        }
+                                    })
+                                })
+                                .collect();
+                            for h in handles {
+                                h.await.unwrap();
+                            }
+                        })
+                    })
+                });
+            }
+
+            pub fn sync_semaphore_contended_multi(g: &mut BenchmarkGroup<'_, WallTime>) {
+                semaphore_contended(g, multi_thread());
+            }
+
+            pub fn sync_semaphore_contended_current(g: &mut BenchmarkGroup<'_, WallTime>) {
+                semaphore_contended(g, current_thread());
+            }
+
+            /// Ten waiter tasks count their wake-ups; `notify` is called (with
+            /// a yield in between) until `WAKEUPS` have been counted.
+            fn notify_loop(g: &mut BenchmarkGroup<'_, WallTime>, notify: fn(&Notify)) {
+                const WAITERS: usize = 10;
+                let rt = multi_thread();
+                let n = Arc::new(Notify::new());
+                let count = Arc::new(AtomicUsize::new(0));
+                for _ in 0..WAITERS {
+                    let n = n.clone();
+                    let count = count.clone();
+                    rt.spawn(async move {
+                        loop {
+                            n.notified().await;
+                            count.fetch_add(1, Relaxed);
+                        }
+                    });
+                }
+                g.bench_function(NAME, |b| {
+                    b.iter(|| {
+                        rt.block_on(async {
+                            count.store(0, Relaxed);
+                            while count.load(Relaxed) < WAKEUPS {
+                                notify(&n);
+                                rt::task::yield_now().await;
+                            }
+                        })
+                    })
+                });
+            }
+
+            pub fn sync_notify_one_10(g: &mut BenchmarkGroup<'_, WallTime>) {
+                notify_loop(g, Notify::notify_one);
+            }
+
+            pub fn sync_notify_waiters_10(g: &mut BenchmarkGroup<'_, WallTime>) {
+                notify_loop(g, Notify::notify_waiters);
+            }
+
+            pub fn blocking_spawn_many(g: &mut BenchmarkGroup<'_, WallTime>) {
+                let rt = multi_thread();
+                g.bench_function(NAME, |b| {
+                    b.iter(|| {
+                        rt.block_on(async {
+                            let handles: Vec<_> =
+                                (0..BLOCKING_JOBS).map(|i| rt::task::spawn_blocking(move || black_box(i))).collect();
+                            for (i, h) in handles.into_iter().enumerate() {
+                                assert_eq!(h.await.unwrap(), i);
+                            }
+                        })
+                    })
+                });
+            }
+
+            pub fn blocking_spawn_one_current(g: &mut BenchmarkGroup<'_, WallTime>) {
+                let rt = current_thread();
+                g.bench_function(NAME, |b| {
+                    b.iter(|| rt.block_on(async { rt::task::spawn_blocking(|| black_box(1)).await.unwrap() }))
+                });
+            }
+
+            pub fn sync_timeout_ready(g: &mut BenchmarkGroup<'_, WallTime>) {
+                let rt = current_thread();
+                g.bench_function(NAME, |b| {
+                    b.iter(|| {
+                        rt.block_on(async {
+                            for i in 0..TIMEOUTS {
+                                let v = rt::time::timeout(Duration::from_secs(1), async { i }).await.unwrap();
+                                black_box(v);
+                            }
+                        })
+                    })
+                });
+            }
+
+            pub fn sync_timeout_elapsed(g: &mut BenchmarkGroup<'_, WallTime>) {
+                let rt = multi_thread();
+                g.bench_function(NAME, |b| {
+                    b.iter(|| {
+                        rt.block_on(async {
+                            let handles: Vec<_> = (0..ELAPSED_TASKS)
+                                .map(|_| {
+                                    rt::spawn(rt::time::timeout(Duration::from_millis(1), std::future::pending::<()>()))
+                                })
+                                .collect();
+                            for h in handles {
+                                assert!(h.await.unwrap().is_err());
+                            }
+                        })
+                    })
+                });
+            }
+
+            pub fn io_copy_mem_to_sink(g: &mut BenchmarkGroup<'_, WallTime>) {
+                let rt = current_thread();
+                let data = vec![7u8; COPY_BYTES];
+                g.bench_function(NAME, |b| {
+                    b.iter(|| {
+                        rt.block_on(async {
+                            let mut src: &[u8] = &data;
+                            let n = rt::io::copy(&mut src, &mut rt::io::sink()).await.unwrap();
+                            assert_eq!(n as usize, COPY_BYTES);
+                        })
+                    })
+                });
+            }
+
+            pub fn io_copy_duplex(g: &mut BenchmarkGroup<'_, WallTime>) {
+                let rt = multi_thread();
+                let data: Arc<[u8]> = vec![7u8; COPY_BYTES].into();
+                g.bench_function(NAME, |b| {
+                    b.iter(|| {
+                        rt.block_on(async {
+                            let (mut w, mut r) = rt::io::duplex(16 * 1024);
+                            let data = data.clone();
+                            let writer = rt::spawn(async move {
+                                let mut src: &[u8] = &data;
+                                rt::io::copy(&mut src, &mut w).await.unwrap()
+                            });
+                            let n = rt::io::copy(&mut r, &mut rt::io::sink()).await.unwrap();
+                            assert_eq!(writer.await.unwrap(), n);
+                            assert_eq!(n as usize, COPY_BYTES);
+                        })
+                    })
+                });
+            }
+        }
+    };
+}
+
+workloads!(heddle);
+workloads!(tokio);
+
+/// One group per workload, `heddle` measured first, then `tokio`.
+macro_rules! groups {
+    ($($workload:ident),* $(,)?) => {
+        $(
+            fn $workload(c: &mut Criterion) {
+                let mut g: BenchmarkGroup<'_, WallTime> = c.benchmark_group(stringify!($workload));
+                self::heddle::$workload(&mut g);
+                self::tokio::$workload(&mut g);
+                g.finish();
+            }
+        )*
+        criterion_group!(sync, $($workload),*);
+    };
+}
+
+groups!(
+    sync_mpsc_bounded_uncontended,
+    sync_mpsc_bounded_contended,
+    sync_mpsc_bounded_full,
+    sync_mpsc_unbounded_uncontended,
+    sync_mpsc_unbounded_contended,
+    sync_mpsc_oneshot_current,
+    sync_mpsc_oneshot_multi,
+    sync_semaphore_uncontended,
+    sync_semaphore_contended_multi,
+    sync_semaphore_contended_current,
+    sync_notify_one_10,
+    sync_notify_waiters_10,
+    blocking_spawn_many,
+    blocking_spawn_one_current,
+    sync_timeout_ready,
+    sync_timeout_elapsed,
+    io_copy_mem_to_sink,
+    io_copy_duplex,
+);
+
+criterion_main!(sync);

@@ -1,0 +1,248 @@
+//! HTTP handlers: routing, PUT/GET/HEAD/DELETE of objects, listing.
+
+use std::convert::Infallible;
+use std::io::{Seek, SeekFrom};
+use std::sync::Arc;
+
+use bytes::Bytes;
+use http_body_util::BodyExt;
+use hyper::body::Incoming;
+use hyper::header::{self, HeaderValue};
+use hyper::{Method, Request, Response, StatusCode};
+
+use crate::body::{empty, full, FileBody, RespBody};
+use crate::key::Key;
+use crate::range::{self, RangeOutcome};
+use crate::store::{etag, Store, StoreError};
+
+/// Shared state of the handlers.
+#[derive(Debug)]
+pub struct App {
+    pub store: Store,
+    pub max_body: u64,
+}
+
+/// Upload bytes gathered before one blocking write.
+const WRITE_CHUNK: usize = 256 * 1024;
+/// Default and largest page of `GET /`.
+const LIST_DEFAULT: usize = 1000;
+const LIST_MAX: usize = 10_000;
+
+type Resp = Response<RespBody>;
+
+fn status(code: StatusCode, msg: &str) -> Resp {
+    let mut r = Response::new(full(format!("{msg}\n")));
+    *r.status_mut() = code;
+    r.headers_mut().insert(header::CONTENT_TYPE, HeaderValue::from_static("text/plain; charset=utf-8"));
+    r
+}
+
+fn store_error(e: StoreError) -> Resp {
+    match e {
+        StoreError::NotFound => status(StatusCode::NOT_FOUND, "not found"),
+        StoreError::Symlink => status(StatusCode::BAD_REQUEST, "symlink on key path"),
+        StoreError::Conflict => status(StatusCode::CONFLICT, "key conflicts with an existing directory or object"),
+        StoreError::NoSpace => status(StatusCode::INSUFFICIENT_STORAGE, "no space left"),
+        StoreError::Io(e) => {
+            tracing::error!(error = %e, "I/O error");
+            status(StatusCode::INTERNAL_SERVER_ERROR, "internal error")
+        }
+    }
+}
+
+async fn blocking<R: Send + 'static>(f: impl FnOnce() -> R + Send + 'static) -> Result<R, Resp> {
+    heddle::task::spawn_blocking(f).await.map_err(|e| {
+        tracing::error!(error = %e, "blocking task failed");
+        status(StatusCode::INTERNAL_SERVER_ERROR, "internal error")
+    })
+}
+
+/// The service function.
+pub async fn handle(app: Arc<App>, req: Request<Incoming>) -> Result<Resp, Infallible> {
+    let method = req.method().clone();
+    let path = req.uri().path().to_owned();
+    let resp = route(app, req).await.unwrap_or_else(|r| r);
+    tracing::info!(%method, %path, status = resp.status().as_u16(), "request");
+    Ok(resp)
+}
+
+async fn route(app: Arc<App>, req: Request<Incoming>) -> Result<Resp, Resp> {
+    if req.uri().path() == "/" {
+        return match *req.method() {
+            Method::GET | Method::HEAD => list(app, &req).await,
+            _ => Ok(not_allowed("GET, HEAD")),
+        };
+    }
+    let key = Key::from_uri_path(req.uri().path()).map_err(|e| status(StatusCode::BAD_REQUEST, &e.to_string()))?;
+    match *req.method() {
+        Method::GET | Method::HEAD => get(app, req, key).await,
+        Method::PUT => put(app, req, key).await,
+        Method::DELETE => delete(app, key).await,
+        _ => Ok(not_allowed("GET, HEAD, PUT, DELETE")),
+    }
+}
+
+fn not_allowed(allow: &'static str) -> Resp {
+    let mut r = status(StatusCode::METHOD_NOT_ALLOWED, "method not allowed");
+    r.headers_mut().insert(header::ALLOW, HeaderValue::from_static(allow));
+    r
+}
+
+async fn put(app: Arc<App>, req: Request<Incoming>, key: Key) -> Result<Resp, Resp> {
+    let headers = req.headers();
+    let content_length = match headers.get(header::CONTENT_LENGTH) {
+        // hyper has already rejected malformed values with 400.
+        Some(v) => v.to_str().ok().and_then(|s| s.parse::<u64>().ok()),
+        None if headers.contains_key(header::TRANSFER_ENCODING) => None,
+        None => return Ok(status(StatusCode::LENGTH_REQUIRED, "Content-Length or chunked body required")),
+    };
+    if content_length.is_some_and(|n| n > app.max_body) {
+        return Ok(status(StatusCode::PAYLOAD_TOO_LARGE, "body larger than --max-body"));
+    }
+
+    let store_app = app.clone();
+    let (file, temp) = blocking(move || store_app.store.create_temp()).await?.map_err(store_error)?;
+    // From here on, returning or being dropped (client gone) drops `temp`,
+    // which removes the temporary file.
+    let file = Arc::new(file);
+    let mut body = req.into_body();
+    let mut total: u64 = 0;
+    let mut pending: Vec<u8> = Vec::with_capacity(WRITE_CHUNK);
+    loop {
+        let frame = match body.frame().await {
+            None => break,
+            Some(Ok(frame)) => frame,
+            Some(Err(e)) => {
+                tracing::debug!(error = %e, "upload aborted");
+                return Err(status(StatusCode::BAD_REQUEST, "incomplete request body"));
+            }
+        };
+        let Ok(data) = frame.into_data() else { continue };
+        total += data.len() as u64;
+        if total > app.max_body {
+            return Err(status(StatusCode::PAYLOAD_TOO_LARGE, "body larger than --max-body"));
+        }
+        pending.extend_from_slice(&data);
+        if pending.len() >= WRITE_CHUNK {
+            let chunk = std::mem::replace(&mut pending, Vec::with_capacity(WRITE_CHUNK));
+            write(&file, chunk).await?;
+        }
+    }
+    if !pending.is_empty() {
+        write(&file, pending).await?;
+    }
+    let (replaced, meta) = blocking(move || app.store.commit(&file, temp, &key)).await?.map_err(store_error)?;
+    let mut r = Response::new(empty());
+    *r.status_mut() = if replaced { StatusCode::NO_CONTENT } else { StatusCode::CREATED };
+    r.headers_mut().insert(header::ETAG, hv(etag(&meta)));
+    Ok(r)
+}
+
+async fn write(file: &Arc<std::fs::File>, chunk: Vec<u8>) -> Result<(), Resp> {
+    let file = file.clone();
+    blocking(move || Store::write_chunk(&file, &chunk)).await?.map_err(store_error)
+}
+
+fn hv(s: String) -> HeaderValue {
+    HeaderValue::try_from(s).expect("generated header values are visible ASCII")
+}
+
+/// Weak comparison of `If-None-Match` (a list of entity tags, or `*`).
+fn none_match(header: &str, tag: &str) -> bool {
+    let strip = |t: &str| t.trim().trim_start_matches("W/").to_owned();
+    let ours = strip(tag);
+    header.split(',').any(|t| t.trim() == "*" || strip(t) == ours)
+}
+
+async fn get(app: Arc<App>, req: Request<Incoming>, key: Key) -> Result<Resp, Resp> {
+    let (file, meta) = blocking(move || app.store.open_read(&key)).await?.map_err(store_error)?;
+    let size = meta.len();
+    let tag = etag(&meta);
+    let mut r = Response::new(empty());
+    let h = r.headers_mut();
+    h.insert(header::ETAG, hv(tag.clone()));
+    if let Ok(mtime) = meta.modified() {
+        h.insert(header::LAST_MODIFIED, hv(httpdate::fmt_http_date(mtime)));
+    }
+    h.insert(header::ACCEPT_RANGES, HeaderValue::from_static("bytes"));
+    h.insert(header::CONTENT_TYPE, HeaderValue::from_static("application/octet-stream"));
+
+    if let Some(inm) = req.headers().get(header::IF_NONE_MATCH).and_then(|v| v.to_str().ok()) {
+        if none_match(inm, &tag) {
+            *r.status_mut() = StatusCode::NOT_MODIFIED;
+            r.headers_mut().remove(header::CONTENT_TYPE);
+            return Ok(r);
+        }
+    }
+    let outcome = match req.headers().get(header::RANGE).and_then(|v| v.to_str().ok()) {
+        Some(v) => range::parse(v, size),
+        None => RangeOutcome::Full,
+    };
+    let (start, len) = match outcome {
+        RangeOutcome::Full => (0, size),
+        RangeOutcome::Partial { start, end } => {
+            *r.status_mut() = StatusCode::PARTIAL_CONTENT;
+            r.headers_mut().insert(header::CONTENT_RANGE, hv(format!("bytes {start}-{end}/{size}")));
+            (start, end - start + 1)
+        }
+        RangeOutcome::Unsatisfiable => {
+            let mut r = status(StatusCode::RANGE_NOT_SATISFIABLE, "range not satisfiable");
+            r.headers_mut().insert(header::CONTENT_RANGE, hv(format!("bytes */{size}")));
+            return Ok(r);
+        }
+    };
+    r.headers_mut().insert(header::CONTENT_LENGTH, hv(len.to_string()));
+    if req.method() == Method::HEAD || len == 0 {
+        return Ok(r);
+    }
+    let file = blocking(move || {
+        let mut file = file;
+        file.seek(SeekFrom::Start(start)).map(|_| file)
+    })
+    .await?
+    .map_err(|e| store_error(e.into()))?;
+    *r.body_mut() = FileBody::new(file, len).boxed();
+    Ok(r)
+}
+
+async fn delete(app: Arc<App>, key: Key) -> Result<Resp, Resp> {
+    blocking(move || app.store.delete(&key)).await?.map_err(store_error)?;
+    let mut r = Response::new(empty());
+    *r.status_mut() = StatusCode::NO_CONTENT;
+    Ok(r)
+}
+
+/// `GET /?prefix=p&after=k&limit=n`: `{"keys":[{"key":..,"size":..}],"next_after":..}`;
+/// `next_after` is null on the last page.
+async fn list(app: Arc<App>, req: &Request<Incoming>) -> Result<Resp, Resp> {
+    let (mut prefix, mut after, mut limit) = (String::new(), String::new(), LIST_DEFAULT);
+    for pair in req.uri().query().unwrap_or("").split('&').filter(|p| !p.is_empty()) {
+        let (name, value) = pair.split_once('=').unwrap_or((pair, ""));
+        let value = crate::key::percent_decode(value.as_bytes())
+            .ok()
+            .and_then(|v| String::from_utf8(v).ok())
+            .ok_or_else(|| status(StatusCode::BAD_REQUEST, "bad query string"))?;
+        match name {
+            "prefix" => prefix = value,
+            "after" => after = value,
+            "limit" => {
+                limit = value
+                    .parse::<usize>()
+                    .ok()
+                    .filter(|&n| (1..=LIST_MAX).contains(&n))
+                    .ok_or_else(|| status(StatusCode::BAD_REQUEST, "limit must be 1..=10000"))?
+            }
+            _ => return Err(status(StatusCode::BAD_REQUEST, "unknown query parameter")),
+        }
+    }
+    let (keys, truncated) =
+        blocking(move || app.store.list(&prefix, &after, limit)).await?.map_err(|e| store_error(e.into()))?;
+    let next_after = if truncated { keys.last().map(|(k, _)| k.clone()) } else { None };
+    let json = serde_json::json!({
+        "keys": keys.iter().map(|(k, s)| serde_json::json!({"key": k, "size": s})).collect::<Vec<_>>(),
+        "next_after": next_after,
+    });
+    let mut r = Response::new(full(Bytes::from(json.to_string())));
+    r.headers_mut().insert(header::CONTENT_TYPE, HeaderValue::from_static("application/json"));
+    Ok(r)
+}

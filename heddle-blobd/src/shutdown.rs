@@ -1,0 +1,28 @@
+//! Shutdown signals: SIGTERM and SIGINT.
+
+use std::io;
+
+use heddle::signal::unix::{signal, Signal, SignalKind};
+
+/// Listens for SIGTERM and SIGINT. Register it before announcing readiness:
+/// from then on the signals no longer kill the process.
+#[derive(Debug)]
+pub struct Signals {
+    term: Signal,
+    int: Signal,
+}
+
+impl Signals {
+    /// Installs the handlers.
+    pub fn new() -> io::Result<Signals> {
+        Ok(Signals { term: signal(SignalKind::terminate())?, int: signal(SignalKind::interrupt())? })
+    }
+
+    /// Waits for either signal; returns its name.
+    pub async fn recv(&mut self) -> &'static str {
+        heddle::select! {
+            _ = self.term.recv() => "SIGTERM",
+            _ = self.int.recv() => "SIGINT",
+        }
+    }
+}

@@ -1,0 +1,282 @@
+//! The object store on disk: blocking file-system calls, to be run on the
+//! blocking pool (`heddle::task::spawn_blocking`).
+//!
+//! Layout: object `a/b/c` is the regular file `DATA/a/b/c`; uploads are
+//! written to `DATA/.tmp/<random>` and renamed into place, so a reader opens
+//! either the old or the new version, never a mix. `DATA/.tmp` is emptied at
+//! start-up (leftovers of a crash). Keys never contain a segment starting
+//! with `.` (see `key.rs`), so `.tmp` cannot be addressed.
+//!
+//! Symlinks inside DATA are never followed. What is checked:
+//! - every parent directory of the key is looked at with `lstat`
+//!   (`symlink_metadata`) and must be a real directory, not a symlink (a
+//!   symlink or a file there answers 400 or 409);
+//! - the object itself is opened with `O_NOFOLLOW` (a symlink fails with
+//!   `ELOOP`, answered 400), and must be a regular file (a directory answers
+//!   404 for GET);
+//! - PUT refuses to replace a symlink or a directory, DELETE refuses to
+//!   remove a symlink.
+//!
+//! These checks are not atomic with the later open/rename: someone able to
+//! create symlinks inside DATA concurrently could still race them. Making it
+//! race-free needs `openat2(RESOLVE_BENEATH | RESOLVE_NO_SYMLINKS)` and
+//! `*at` calls on directory descriptors: left for later. DATA itself may be
+//! a symlink (that is the operator's choice).
+
+use std::fs::{self, File, Metadata, OpenOptions};
+use std::io::{self, Write};
+use std::os::unix::fs::{MetadataExt, OpenOptionsExt};
+use std::path::{Path, PathBuf};
+use std::sync::atomic::{AtomicU64, Ordering};
+use std::time::{SystemTime, UNIX_EPOCH};
+
+use crate::key::Key;
+
+/// Name of the temporary directory inside DATA.
+pub const TMP_DIR: &str = ".tmp";
+
+/// Why a store operation failed, mapped to an HTTP status by the handlers.
+#[derive(Debug)]
+pub enum StoreError {
+    /// No such object (404).
+    NotFound,
+    /// A symlink on the key's path (400).
+    Symlink,
+    /// The key clashes with an existing directory or file on its path (409).
+    Conflict,
+    /// Disk full (507).
+    NoSpace,
+    /// Anything else (500).
+    Io(io::Error),
+}
+
+impl From<io::Error> for StoreError {
+    fn from(e: io::Error) -> StoreError {
+        match e.raw_os_error() {
+            Some(libc::ENOSPC) | Some(libc::EDQUOT) => StoreError::NoSpace,
+            Some(libc::ELOOP) => StoreError::Symlink,
+            Some(libc::ENOTDIR) | Some(libc::EISDIR) => StoreError::Conflict,
+            _ if e.kind() == io::ErrorKind::NotFound => StoreError::NotFound,
+            _ => StoreError::Io(e),
+        }
+    }
+}
+
+/// The store rooted at DATA.
+#[derive(Debug)]
+pub struct Store {
+    root: PathBuf,
+    tmp: PathBuf,
+    fsync: bool,
+}
+
+/// An upload in progress: a temporary file, removed when dropped unless
+/// committed. Dropping it is what cleans up after a client that went away.
+#[derive(Debug)]
+pub struct TempObject {
+    path: PathBuf,
+    committed: bool,
+}
+
+impl Drop for TempObject {
+    fn drop(&mut self) {
+        if !self.committed {
+            let _ = fs::remove_file(&self.path);
+        }
+    }
+}
+
+impl Store {
+    /// Creates DATA and DATA/.tmp if missing and removes leftover temporary
+    /// files. Returns the store and how many leftovers were removed.
+    pub fn open(root: &Path, fsync: bool) -> io::Result<(Store, usize)> {
+        fs::create_dir_all(root)?;
+        let tmp = root.join(TMP_DIR);
+        match fs::symlink_metadata(&tmp) {
+            Ok(m) if m.is_dir() => {}
+            Ok(_) => return Err(io::Error::other(format!("{} is not a directory", tmp.display()))),
+            Err(e) if e.kind() == io::ErrorKind::NotFound => fs::create_dir(&tmp)?,
+            Err(e) => return Err(e),
+        }
+        let mut removed = 0;
+        for entry in fs::read_dir(&tmp)? {
+            let entry = entry?;
+            if entry.file_type()?.is_dir() {
+                fs::remove_dir_all(entry.path())?;
+            } else {
+                fs::remove_file(entry.path())?;
+            }
+            removed += 1;
+        }
+        Ok((Store { root: root.to_path_buf(), tmp, fsync }, removed))
+    }
+
+    /// The path of `key`, after checking each parent is a real directory.
+    /// With `create`, missing parents are created.
+    fn resolve(&self, key: &Key, create: bool) -> Result<PathBuf, StoreError> {
+        let segs: Vec<&str> = key.segments().collect();
+        let (last, parents) = segs.split_last().expect("keys are not empty");
+        let mut path = self.root.clone();
+        for seg in parents {
+            path.push(seg);
+            match fs::symlink_metadata(&path) {
+                Ok(m) if m.is_dir() => {}
+                Ok(m) if m.file_type().is_symlink() => return Err(StoreError::Symlink),
+                Ok(_) => return Err(StoreError::Conflict),
+                Err(e) if e.kind() == io::ErrorKind::NotFound && create => {
+                    match fs::create_dir(&path) {
+                        Ok(()) => {}
+                        // Created concurrently: check it again.
+                        Err(e) if e.kind() == io::ErrorKind::AlreadyExists => {
+                            if !fs::symlink_metadata(&path)?.is_dir() {
+                                return Err(StoreError::Conflict);
+                            }
+                        }
+                        Err(e) => return Err(e.into()),
+                    }
+                }
+                Err(e) => return Err(e.into()),
+            }
+        }
+        path.push(last);
+        Ok(path)
+    }
+
+    /// Opens an object for reading, never through a symlink.
+    pub fn open_read(&self, key: &Key) -> Result<(File, Metadata), StoreError> {
+        let path = self.resolve(key, false)?;
+        let file = OpenOptions::new().read(true).custom_flags(libc::O_NOFOLLOW | libc::O_CLOEXEC).open(&path)?;
+        let meta = file.metadata()?;
+        if !meta.is_file() {
+            return Err(StoreError::NotFound);
+        }
+        Ok((file, meta))
+    }
+
+    /// Creates a new temporary file for an upload.
+    pub fn create_temp(&self) -> Result<(File, TempObject), StoreError> {
+        static COUNTER: AtomicU64 = AtomicU64::new(0);
+        loop {
+            let n = COUNTER.fetch_add(1, Ordering::Relaxed);
+            let nanos = SystemTime::now().duration_since(UNIX_EPOCH).map_or(0, |d| d.as_nanos() as u64);
+            let name = format!("{:016x}", mix(nanos ^ (u64::from(std::process::id()) << 32) ^ n));
+            let path = self.tmp.join(name);
+            match OpenOptions::new()
+                .write(true)
+                .create_new(true)
+                .mode(0o644)
+                .custom_flags(libc::O_NOFOLLOW | libc::O_CLOEXEC)
+                .open(&path)
+            {
+                Ok(file) => return Ok((file, TempObject { path, committed: false })),
+                Err(e) if e.kind() == io::ErrorKind::AlreadyExists => continue,
+                Err(e) => return Err(e.into()),
+            }
+        }
+    }
+
+    /// Writes a chunk of an upload.
+    pub fn write_chunk(mut file: &File, data: &[u8]) -> Result<(), StoreError> {
+        file.write_all(data).map_err(StoreError::from)
+    }
+
+    /// Moves a finished upload into place as `key` (fsyncing the file and
+    /// the directory first with `--fsync`). Returns whether an object was
+    /// replaced, and the new object's metadata.
+    pub fn commit(&self, file: &File, mut temp: TempObject, key: &Key) -> Result<(bool, Metadata), StoreError> {
+        if self.fsync {
+            file.sync_all()?;
+        }
+        let meta = file.metadata()?;
+        let dest = self.resolve(key, true)?;
+        let replaced = match fs::symlink_metadata(&dest) {
+            Ok(m) if m.file_type().is_symlink() => return Err(StoreError::Symlink),
+            Ok(m) if m.is_dir() => return Err(StoreError::Conflict),
+            Ok(_) => true,
+            Err(e) if e.kind() == io::ErrorKind::NotFound => false,
+            Err(e) => return Err(e.into()),
+        };
+        fs::rename(&temp.path, &dest)?;
+        temp.committed = true;
+        if self.fsync {
+            sync_parent(&dest)?;
+        }
+        Ok((replaced, meta))
+    }
+
+    /// Removes an object.
+    pub fn delete(&self, key: &Key) -> Result<(), StoreError> {
+        let path = self.resolve(key, false)?;
+        let m = fs::symlink_metadata(&path)?;
+        if m.file_type().is_symlink() {
+            return Err(StoreError::Symlink);
+        }
+        if !m.is_file() {
+            return Err(StoreError::NotFound);
+        }
+        fs::remove_file(&path)?;
+        if self.fsync {
+            sync_parent(&path)?;
+        }
+        Ok(())
+    }
+
+    /// Keys starting with `prefix`, sorted, strictly after `after`, at most
+    /// `limit` of them; and whether more follow. Walks the whole tree
+    /// (skipping dot-names, so `.tmp`, and symlinks).
+    pub fn list(&self, prefix: &str, after: &str, limit: usize) -> io::Result<(Vec<(String, u64)>, bool)> {
+        let mut all = Vec::new();
+        walk(&self.root, "", &mut all)?;
+        all.retain(|(k, _)| k.starts_with(prefix) && k.as_str() > after);
+        all.sort();
+        let truncated = all.len() > limit;
+        all.truncate(limit);
+        Ok((all, truncated))
+    }
+}
+
+fn walk(dir: &Path, rel: &str, out: &mut Vec<(String, u64)>) -> io::Result<()> {
+    let entries = match fs::read_dir(dir) {
+        Ok(e) => e,
+        // Removed concurrently.
+        Err(e) if e.kind() == io::ErrorKind::NotFound => return Ok(()),
+        Err(e) => return Err(e),
+    };
+    for entry in entries {
+        let entry = entry?;
+        let name = entry.file_name();
+        let Some(name) = name.to_str() else { continue };
+        if name.starts_with('.') {
+            continue;
+        }
+        let key = if rel.is_empty() { name.to_string() } else { format!("{rel}/{name}") };
+        let ft = entry.file_type()?;
+        if ft.is_dir() {
+            walk(&entry.path(), &key, out)?;
+        } else if ft.is_file() {
+            let size = entry.metadata().map(|m| m.len()).unwrap_or(0);
+            out.push((key, size));
+        }
+    }
+    Ok(())
+}
+
+fn sync_parent(path: &Path) -> io::Result<()> {
+    let parent = path.parent().unwrap_or(Path::new("."));
+    File::open(parent)?.sync_all()
+}
+
+/// A weak validator from the file's metadata: size, mtime (ns) and inode.
+/// A rename keeps all three, so PUT can answer with the ETag GET will give.
+pub fn etag(meta: &Metadata) -> String {
+    let mtime_ns = (meta.mtime() as i128) * 1_000_000_000 + meta.mtime_nsec() as i128;
+    format!("W/\"{:x}-{:x}-{:x}\"", meta.len(), mtime_ns, meta.ino())
+}
+
+/// splitmix64 finalizer, to spread the temporary names.
+fn mix(mut z: u64) -> u64 {
+    z = z.wrapping_add(0x9e37_79b9_7f4a_7c15);
+    z = (z ^ (z >> 30)).wrapping_mul(0xbf58_476d_1ce4_e5b9);
+    z = (z ^ (z >> 27)).wrapping_mul(0x94d0_49bb_1331_11eb);
+    z ^ (z >> 31)
+}
