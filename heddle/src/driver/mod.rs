@@ -16,6 +16,13 @@ use self::io::{IoDriver, IoHandle};
 use self::time::TimeHandle;
 use crate::runtime::stats::RuntimeStats;
 
+/// What a driver turn saw.
+struct Turn {
+    io_events: u64,
+    unparked: bool,
+    fired: u64,
+}
+
 /// The parking side, owned by one thread at a time.
 pub(crate) struct Driver {
     io: IoDriver,
@@ -39,12 +46,14 @@ pub(crate) struct DriverConfig {
     pub(crate) event_capacity: usize,
     /// One timer wheel per worker thread.
     pub(crate) timer_shards: usize,
+    /// Poll instead of sleeping this long before a timer deadline.
+    pub(crate) timer_spin_us: u64,
 }
 
 impl Driver {
     pub(crate) fn new(cfg: DriverConfig) -> std::io::Result<(Driver, DriverHandle)> {
         let (io, io_handle) = IoDriver::new(cfg.event_capacity)?;
-        let time = TimeHandle::new(cfg.timer_shards)?;
+        let time = TimeHandle::new(cfg.timer_shards, cfg.timer_spin_us)?;
         io.register_timer(&mut mio::unix::SourceFd(&time.timerfd()))?;
         let handle = DriverHandle {
             io: io_handle,
@@ -58,17 +67,31 @@ impl Driver {
 
     /// Blocks until an event, a due timer, an `unpark`, or `timeout`.
     pub(crate) fn park(&mut self, handle: &DriverHandle, timeout: Option<Duration>) {
-        let timeout = if handle.time.is_due() { Some(Duration::ZERO) } else { timeout };
-        self.turn(handle, timeout);
+        let time = &handle.time;
+        if time.is_due_within(time.spin_us) && !time.is_due() && timeout.is_none() {
+            // The next timer is due within the spin window: poll until it
+            // is, or until anything else happens, rather than let the CPU
+            // sleep and pay its wake-up latency (see `Builder::timer_spin`).
+            loop {
+                let outcome = self.turn(handle, Some(Duration::ZERO));
+                if outcome.io_events > 0 || outcome.unparked || outcome.fired > 0 || time.is_due() {
+                    break;
+                }
+                std::hint::spin_loop();
+            }
+            return;
+        }
+        let timeout = if time.is_due() { Some(Duration::ZERO) } else { timeout };
+        let _ = self.turn(handle, timeout);
     }
 
     /// Polls for events without blocking (a busy runtime still needs to
     /// see I/O and timers).
     pub(crate) fn poll_now(&mut self, handle: &DriverHandle) {
-        self.turn(handle, Some(Duration::ZERO));
+        let _ = self.turn(handle, Some(Duration::ZERO));
     }
 
-    fn turn(&mut self, handle: &DriverHandle, timeout: Option<Duration>) {
+    fn turn(&mut self, handle: &DriverHandle, timeout: Option<Duration>) -> Turn {
         let outcome = self.io.turn(&handle.io, timeout);
         RuntimeStats::add(&handle.stats.io_ready, outcome.io_events);
         if outcome.timer_fired {
@@ -76,6 +99,7 @@ impl Driver {
         }
         let fired = handle.time.process();
         RuntimeStats::add(&handle.stats.timers_fired, fired);
+        Turn { io_events: outcome.io_events, unparked: outcome.unparked, fired }
     }
 }
 

@@ -64,6 +64,8 @@ pub(crate) struct TurnOutcome {
     pub(crate) timer_fired: bool,
     /// Socket readiness events dispatched.
     pub(crate) io_events: u64,
+    /// The cross-thread waker fired (work was handed to this thread).
+    pub(crate) unparked: bool,
 }
 
 impl IoDriver {
@@ -99,10 +101,10 @@ impl IoDriver {
             }
         }
         self.tick = self.tick.wrapping_add(1);
-        let mut outcome = TurnOutcome { timer_fired: false, io_events: 0 };
+        let mut outcome = TurnOutcome { timer_fired: false, io_events: 0, unparked: false };
         for event in self.events.iter() {
             match event.token() {
-                WAKE_TOKEN => {}
+                WAKE_TOKEN => outcome.unparked = true,
                 TIMER_TOKEN => outcome.timer_fired = true,
                 Token(addr) => {
                     outcome.io_events += 1;

@@ -47,6 +47,8 @@ pub(crate) struct TimeHandle {
     /// Wakers of fired timers, woken after the shard locks are released;
     /// only the driver's owner takes this lock. Reused to avoid allocating.
     fired: Mutex<Vec<std::task::Waker>>,
+    /// How long before a deadline the driver stops sleeping and polls.
+    pub(crate) spin_us: u64,
 }
 
 struct Shard {
@@ -68,8 +70,9 @@ fn monotonic_ns() -> u64 {
 }
 
 impl TimeHandle {
-    /// A timer driver with `shards` wheels (one per worker thread).
-    pub(crate) fn new(shards: usize) -> io::Result<TimeHandle> {
+    /// A timer driver with `shards` wheels (one per worker thread) that
+    /// polls instead of sleeping for the last `spin_us` µs before a deadline.
+    pub(crate) fn new(shards: usize, spin_us: u64) -> io::Result<TimeHandle> {
         // SAFETY: plain syscall; the result is checked.
         let fd = unsafe { libc::timerfd_create(libc::CLOCK_MONOTONIC, libc::TFD_NONBLOCK | libc::TFD_CLOEXEC) };
         if fd < 0 {
@@ -87,6 +90,7 @@ impl TimeHandle {
             armed: Mutex::new(u64::MAX),
             armed_hint: AtomicU64::new(u64::MAX),
             fired: Mutex::new(Vec::new()),
+            spin_us,
         })
     }
 
@@ -146,6 +150,12 @@ impl TimeHandle {
         self.next_wake.load(Acquire) <= self.now_tick()
     }
 
+    /// True if the next timer is due within `window` µs: close enough that
+    /// polling beats sleeping (a parked virtual CPU takes tens of µs to wake).
+    pub(crate) fn is_due_within(&self, window: u64) -> bool {
+        window > 0 && self.next_wake.load(Acquire) <= self.now_tick().saturating_add(window)
+    }
+
     /// Fires every due timer and re-arms the timerfd for the next one;
     /// returns how many fired. Called by the thread that owns the driver.
     pub(crate) fn process(&self) -> u64 {
@@ -190,6 +200,8 @@ impl TimeHandle {
     fn arm(&self, armed: &mut u64, tick: u64) {
         *armed = tick;
         self.armed_hint.store(tick, Release);
+        // Wake early by the spin window; the driver polls the rest.
+        let tick = if tick == u64::MAX { tick } else { tick.saturating_sub(self.spin_us) };
         let spec = if tick == u64::MAX {
             libc::itimerspec { it_interval: zero_ts(), it_value: zero_ts() }
         } else {
