@@ -40,7 +40,7 @@ use std::sync::Arc;
 
 use super::Semaphore;
 
-/// An asynchronous mutual-exclusion lock. See the [module docs](self).
+/// An asynchronous mutual-exclusion lock. See the [`sync` module docs](crate::sync).
 pub struct Mutex<T: ?Sized> {
     sem: Semaphore,
     data: UnsafeCell<T>,

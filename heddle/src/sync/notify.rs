@@ -58,7 +58,7 @@ const NOTIFIED: usize = 2;
 const STATE_MASK: usize = 0b11;
 const GEN_ONE: usize = 0b100;
 
-/// Notifies waiting tasks of an event. See the [module docs](self).
+/// Notifies waiting tasks of an event. See the [`sync` module docs](crate::sync).
 pub struct Notify {
     state: AtomicUsize,
     waiters: Mutex<WaitList<Waiter>>,

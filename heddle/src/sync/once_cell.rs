@@ -35,7 +35,7 @@ use std::sync::OnceLock;
 use super::semaphore::TryAcquireError;
 use super::Semaphore;
 
-/// A thread-safe cell written once. See the [module docs](self).
+/// A thread-safe cell written once. See the [`sync` module docs](crate::sync).
 pub struct OnceCell<T> {
     value: OnceLock<T>,
     sem: Semaphore,

@@ -16,7 +16,7 @@
 //! # Design
 //!
 //! Lock-free: one allocation holding an atomic state, the value slot and
-//! two [`AtomicWaker`]s (the receiver's, and the sender's for
+//! two `AtomicWaker`s (the receiver's, and the sender's for
 //! [`Sender::closed`]). The sender writes the slot *before* publishing
 //! `VALUE_SENT`; the receiver reads it only *after* seeing `VALUE_SENT`.
 //!

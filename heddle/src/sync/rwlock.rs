@@ -38,7 +38,7 @@ use super::{Semaphore, TryLockError};
 /// The default (and largest) number of concurrent readers.
 const MAX_READS: u32 = u32::MAX >> 3;
 
-/// An asynchronous reader-writer lock. See the [module docs](self).
+/// An asynchronous reader-writer lock. See the [`sync` module docs](crate::sync).
 pub struct RwLock<T: ?Sized> {
     max_readers: u32,
     sem: Semaphore,
