@@ -21,9 +21,7 @@ const NUM_SPAWN: usize = 10_000;
 /// How long a "busy" task keeps its worker between yields or spawns.
 const STALL: Duration = Duration::from_micros(10);
 
-fn num_workers() -> usize {
-    std::env::var("HEDDLE_BENCH_WORKERS").ok().and_then(|v| v.parse().ok()).unwrap_or(4)
-}
+use heddle_bench::bench_workers as num_workers;
 
 /// Burns `STALL` of CPU time, yielding the thread to the OS in between.
 fn stall() {

@@ -71,9 +71,7 @@ const ELAPSED_TASKS: usize = 100;
 /// Bytes per iteration of the copy workloads.
 const COPY_BYTES: usize = 1 << 20;
 
-fn num_workers() -> usize {
-    std::env::var("HEDDLE_BENCH_WORKERS").ok().and_then(|v| v.parse().ok()).unwrap_or(4)
-}
+use heddle_bench::bench_workers as num_workers;
 
 macro_rules! workloads {
     ($runtime:ident) => {

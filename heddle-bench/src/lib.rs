@@ -11,3 +11,9 @@
 //! `BENCHMARKS.md` at the repository root has the commands and the figures.
 
 pub mod tinyhttp;
+
+/// Worker threads for the multi-thread micro-benchmarks: 4, as tokio's
+/// benches use, unless `HEDDLE_BENCH_WORKERS` says otherwise.
+pub fn bench_workers() -> usize {
+    std::env::var("HEDDLE_BENCH_WORKERS").ok().and_then(|v| v.parse().ok()).unwrap_or(4)
+}

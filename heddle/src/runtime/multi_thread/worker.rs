@@ -307,13 +307,12 @@ impl Shared {
     }
 
     fn run_task(&self, task: Notified) {
-        let was_searching = with_core(|core| std::mem::replace(&mut core.is_searching, false));
+        let (index, was_searching) = with_core(|core| (core.index, std::mem::replace(&mut core.is_searching, false)));
         if was_searching && self.idle.transition_worker_from_searching() {
             // The last searcher found work: there may be more, so get
             // another worker looking.
             self.notify_parked();
         }
-        let index = with_core(|core| core.index);
         let stats = &self.remotes[index].stats;
         coop::with_budget(|| {
             task.run();
