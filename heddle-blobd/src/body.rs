@@ -9,8 +9,9 @@ use std::pin::Pin;
 use std::sync::Arc;
 use std::task::{ready, Context, Poll};
 
+use crate::rt;
+use crate::rt::task::JoinHandle;
 use bytes::Bytes;
-use heddle::task::JoinHandle;
 use http_body::{Body, Frame, SizeHint};
 use http_body_util::combinators::BoxBody;
 use http_body_util::{BodyExt, Empty, Full};
@@ -63,7 +64,7 @@ impl Body for FileBody {
         let pending = this.pending.get_or_insert_with(|| {
             let want = this.remaining.min(CHUNK as u64) as usize;
             let file = this.file.clone();
-            heddle::task::spawn_blocking(move || {
+            rt::task::spawn_blocking(move || {
                 let mut buf = vec![0u8; want];
                 let mut filled = 0;
                 while filled < want {

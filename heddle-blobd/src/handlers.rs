@@ -13,6 +13,7 @@ use hyper::{Method, Request, Response, StatusCode};
 use crate::body::{empty, full, FileBody, RespBody};
 use crate::key::Key;
 use crate::range::{self, RangeOutcome};
+use crate::rt;
 use crate::store::{etag, Store, StoreError};
 
 /// Shared state of the handlers.
@@ -51,7 +52,7 @@ fn store_error(e: StoreError) -> Resp {
 }
 
 async fn blocking<R: Send + 'static>(f: impl FnOnce() -> R + Send + 'static) -> Result<R, Resp> {
-    heddle::task::spawn_blocking(f).await.map_err(|e| {
+    rt::task::spawn_blocking(f).await.map_err(|e| {
         tracing::error!(error = %e, "blocking task failed");
         status(StatusCode::INTERNAL_SERVER_ERROR, "internal error")
     })

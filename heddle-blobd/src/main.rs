@@ -5,6 +5,7 @@ mod cli;
 mod handlers;
 mod key;
 mod range;
+mod rt;
 mod server;
 mod shutdown;
 mod store;
@@ -19,7 +20,7 @@ fn main() -> ExitCode {
     let level = if cli.quiet { tracing::Level::WARN } else { tracing::Level::INFO };
     tracing_subscriber::fmt().with_max_level(level).with_writer(std::io::stderr).init();
 
-    let mut builder = heddle::runtime::Builder::new_multi_thread();
+    let mut builder = crate::rt::runtime::Builder::new_multi_thread();
     builder.enable_all().thread_name("blobd-worker");
     if let Some(n) = cli.workers {
         builder.worker_threads(n.max(1));

@@ -4,9 +4,10 @@ use std::io::{self, Write};
 use std::sync::Arc;
 use std::time::Duration;
 
-use heddle::net::TcpListener;
-use heddle::sync::watch;
-use heddle_hyper::{HeddleIo, HeddleTimer};
+use crate::rt;
+use crate::rt::net::TcpListener;
+use crate::rt::sync::watch;
+
 use hyper::server::conn::http1;
 use hyper::service::service_fn;
 
@@ -23,7 +24,7 @@ pub async fn run(cli: Cli) -> io::Result<()> {
     let mut signals = Signals::new()?;
     let (dir, fsync) = (cli.dir.clone(), cli.fsync);
     let (store, removed) =
-        heddle::task::spawn_blocking(move || Store::open(&dir, fsync)).await.map_err(io::Error::other)??;
+        rt::task::spawn_blocking(move || Store::open(&dir, fsync)).await.map_err(io::Error::other)??;
     if removed > 0 {
         tracing::warn!(removed, "removed leftover temporary files");
     }
@@ -43,7 +44,7 @@ pub async fn run(cli: Cli) -> io::Result<()> {
 
     let (stop_tx, stop_rx) = watch::channel(false);
     let sig = loop {
-        let accepted = heddle::select! {
+        let accepted = rt::select! {
             sig = signals.recv() => break sig,
             res = listener.accept() => res,
         };
@@ -52,22 +53,22 @@ pub async fn run(cli: Cli) -> io::Result<()> {
             Err(e) => {
                 // EMFILE and friends: back off briefly instead of spinning.
                 tracing::warn!(error = %e, "accept failed");
-                heddle::time::sleep(Duration::from_millis(10)).await;
+                rt::time::sleep(Duration::from_millis(10)).await;
                 continue;
             }
         };
         let _ = stream.set_nodelay(true);
         let app = app.clone();
         let mut stop = stop_rx.clone();
-        heddle::spawn(async move {
+        rt::spawn(async move {
             let svc = service_fn(move |req| handle(app.clone(), req));
             let conn = http1::Builder::new()
-                .timer(HeddleTimer::new())
+                .timer(rt::hyper_timer())
                 .header_read_timeout(header_read_timeout)
                 .keep_alive(true)
-                .serve_connection(HeddleIo::new(stream), svc);
-            heddle::pin!(conn);
-            let res = heddle::select! {
+                .serve_connection(rt::HyperIo::new(stream), svc);
+            rt::pin!(conn);
+            let res = rt::select! {
                 res = conn.as_mut() => res,
                 _ = stop.changed() => {
                     conn.as_mut().graceful_shutdown();
@@ -84,7 +85,7 @@ pub async fn run(cli: Cli) -> io::Result<()> {
     drop(listener);
     drop(stop_rx);
     let _ = stop_tx.send(true);
-    if heddle::time::timeout(SHUTDOWN_GRACE, stop_tx.closed()).await.is_err() {
+    if rt::time::timeout(SHUTDOWN_GRACE, stop_tx.closed()).await.is_err() {
         tracing::warn!(open = stop_tx.receiver_count(), "grace period over: dropping remaining connections");
     }
     Ok(())

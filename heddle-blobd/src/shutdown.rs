@@ -2,7 +2,8 @@
 
 use std::io;
 
-use heddle::signal::unix::{signal, Signal, SignalKind};
+use crate::rt;
+use crate::rt::signal::unix::{signal, Signal, SignalKind};
 
 /// Listens for SIGTERM and SIGINT. Register it before announcing readiness:
 /// from then on the signals no longer kill the process.
@@ -20,7 +21,7 @@ impl Signals {
 
     /// Waits for either signal; returns its name.
     pub async fn recv(&mut self) -> &'static str {
-        heddle::select! {
+        rt::select! {
             _ = self.term.recv() => "SIGTERM",
             _ = self.int.recv() => "SIGINT",
         }
