@@ -9,6 +9,9 @@
 #   3a  /plaintext, 16 pipelined, 64 connections, 1 worker pinned:
 #       heddle batched vs tokio framed (tokio's published behaviour)
 #   3b  as 3a, heddle batched vs tokio batched
+#   f1  scenario 1 with A = examples/floor.rs (no runtime, no HTTP library,
+#       raw epoll: the kernel's share of a request) and B = tokio framed
+#   f2  scenario 1 with A = floor on io_uring and B = floor on epoll
 #
 # environment:
 #   ROUNDS=3        alternating rounds per scenario (medians are reported)
@@ -56,6 +59,7 @@ if [ -z "${TINYHTTP_BIN:-}" ]; then
     (cd "$ROOT" && cargo build --release -p heddle-bench --examples) || die "cargo build failed"
     TINYHTTP_BIN=${CARGO_TARGET_DIR:-$ROOT/target}/release/examples/tinyhttp
 fi
+FLOOR_BIN=${FLOOR_BIN:-$(dirname "$TINYHTTP_BIN")/floor}
 [ -x "$TINYHTTP_BIN" ] || die "no tinyhttp binary at $TINYHTTP_BIN"
 
 RESULTS=$ROOT/bench/results
@@ -93,7 +97,15 @@ for s in "${SCENARIOS[@]}"; do
             "$(server "$A_RUNTIME" batched '--workers 1')" "$(server tokio batched '--workers 1')" \
             --url-path /plaintext --pipeline 16 --threads 1 --connections 64 --duration "${DURATION:-6}" \
             --server-cpus 1 --wrk-cpus 0 ;;
-    *)  die "unknown scenario '$s' (1 2 3a 3b)" ;;
+    f1) run f1-json-floor-epoll-vs-tokio \
+            "$FLOOR_BIN epoll 127.0.0.1:{port}" "$(server tokio framed '--workers 1')" \
+            --url-path /json --threads 1 --connections 200 --duration "${DURATION:-6}" \
+            --server-cpus 1 --wrk-cpus 0 ;;
+    f2) run f2-json-floor-uring-vs-epoll \
+            "$FLOOR_BIN uring 127.0.0.1:{port}" "$FLOOR_BIN epoll 127.0.0.1:{port}" \
+            --url-path /json --threads 1 --connections 200 --duration "${DURATION:-6}" \
+            --server-cpus 1 --wrk-cpus 0 ;;
+    *)  die "unknown scenario '$s' (1 2 3a 3b f1 f2)" ;;
     esac
 done
 

@@ -1,0 +1,166 @@
+//! The kernel floor of the tinyhttp `/json` benchmark: what a server costs
+//! when it does nothing but the system calls.
+//!
+//! One thread, no runtime, no HTTP library: it counts `\r\n\r\n` in what it
+//! reads and answers each request with the exact bytes tinyhttp's `/json`
+//! sends (same length, a fixed date). Whatever CPU per request this server
+//! needs is kernel TCP work that every runtime pays; the difference between
+//! it and tinyhttp on a runtime is the runtime plus the handler.
+//!
+//! Two ways to drive the sockets:
+//! * `epoll`: mio, edge-triggered; per request one `read` and one `send`,
+//!   one `epoll_wait` per batch of ready sockets (a readiness runtime's floor).
+//! * `uring`: io_uring; one `recv` and one `send` SQE per request, every
+//!   batch submitted with one `io_uring_enter` that also waits (a
+//!   completion runtime's floor). `uring-defer` adds `DEFER_TASKRUN`.
+//!
+//! ```text
+//! cargo run --release -p heddle-bench --example floor -- epoll 127.0.0.1:18080
+//! ```
+
+use std::io::{self, Read, Write};
+use std::os::fd::AsRawFd;
+
+/// tinyhttp's `/json` answer, byte for byte apart from the date's value.
+const RESPONSE: &[u8] = b"HTTP/1.1 200 OK\r\nServer: Example\r\nContent-Length: 27\r\nDate: Sun, 22 Nov 2026 02:29:47 GMT\r\ncontent-type: application/json\r\n\r\n{\"message\":\"Hello, World!\"}";
+
+/// Requests wholly contained in `buf` (wrk sends bodiless GETs, so each
+/// ends at a blank line; a request split across reads is not expected on
+/// loopback and would only make this server answer late, never wrongly).
+fn count_requests(buf: &[u8]) -> usize {
+    buf.windows(4).filter(|w| *w == b"\r\n\r\n").count()
+}
+
+fn serve_epoll(addr: std::net::SocketAddr) -> io::Result<()> {
+    use mio::net::TcpListener;
+    use mio::{Events, Interest, Poll, Token};
+    const LISTENER: Token = Token(usize::MAX);
+
+    let mut poll = Poll::new()?;
+    let mut listener = TcpListener::bind(addr)?;
+    poll.registry().register(&mut listener, LISTENER, Interest::READABLE)?;
+    let mut conns = slab::Slab::new();
+    let mut events = Events::with_capacity(1024);
+    let mut buf = vec![0u8; 4096];
+    loop {
+        poll.poll(&mut events, None)?;
+        for event in events.iter() {
+            if event.token() == LISTENER {
+                while let Ok((mut stream, _)) = listener.accept() {
+                    let slot = conns.vacant_entry();
+                    poll.registry().register(&mut stream, Token(slot.key()), Interest::READABLE)?;
+                    slot.insert(stream);
+                }
+                continue;
+            }
+            let key = event.token().0;
+            let Some(stream) = conns.get_mut(key) else { continue };
+            let close = loop {
+                match stream.read(&mut buf) {
+                    Ok(0) => break true,
+                    Ok(n) => {
+                        for _ in 0..count_requests(&buf[..n]) {
+                            // The answer is far smaller than an empty send
+                            // buffer; a short write would only truncate it.
+                            let _ = stream.write(RESPONSE);
+                        }
+                        if n < buf.len() {
+                            break false;
+                        }
+                    }
+                    Err(e) if e.kind() == io::ErrorKind::WouldBlock => break false,
+                    Err(_) => break true,
+                }
+            };
+            if close {
+                let mut stream = conns.remove(key);
+                poll.registry().deregister(&mut stream)?;
+            }
+        }
+    }
+}
+
+fn serve_uring(addr: std::net::SocketAddr, defer_taskrun: bool) -> io::Result<()> {
+    use io_uring::{cqueue, opcode, squeue, types, IoUring};
+    const ACCEPT: u64 = 1 << 63;
+    const SEND: u64 = 1;
+
+    let mut builder = IoUring::builder();
+    builder.setup_coop_taskrun();
+    if defer_taskrun {
+        builder.setup_single_issuer().setup_defer_taskrun();
+    }
+    let mut ring = builder.build(4096)?;
+    let listener = std::net::TcpListener::bind(addr)?;
+    // One receive buffer per connection, indexed by connection number.
+    let mut conns: Vec<(std::os::fd::RawFd, Box<[u8; 4096]>)> = Vec::new();
+
+    fn push(ring: &mut IoUring<squeue::Entry, cqueue::Entry>, sqe: &squeue::Entry) -> io::Result<()> {
+        // SAFETY: every buffer an SQE points to (the static answer, or a
+        // connection's boxed receive buffer, never freed while the server
+        // runs) outlives the operation.
+        while unsafe { ring.submission().push(sqe) }.is_err() {
+            ring.submit()?;
+        }
+        Ok(())
+    }
+    fn recv(conn: usize, fd: std::os::fd::RawFd, buf: &mut [u8; 4096]) -> squeue::Entry {
+        opcode::Recv::new(types::Fd(fd), buf.as_mut_ptr(), buf.len() as u32).build().user_data((conn as u64) << 1)
+    }
+
+    push(&mut ring, &opcode::AcceptMulti::new(types::Fd(listener.as_raw_fd())).build().user_data(ACCEPT))?;
+    let mut done = Vec::new();
+    loop {
+        ring.submit_and_wait(1)?;
+        done.extend(ring.completion().map(|c| (c.user_data(), c.result())));
+        for (user_data, result) in done.drain(..) {
+            if user_data == ACCEPT {
+                if result >= 0 {
+                    conns.push((result, Box::new([0; 4096])));
+                    let conn = conns.len() - 1;
+                    let sqe = recv(conn, result, &mut conns[conn].1);
+                    push(&mut ring, &sqe)?;
+                }
+                continue;
+            }
+            if user_data & SEND != 0 {
+                continue;
+            }
+            let conn = (user_data >> 1) as usize;
+            let (fd, buf) = &mut conns[conn];
+            if result <= 0 {
+                // SAFETY: the fd came from accept and is closed once.
+                unsafe { libc::close(*fd) };
+                continue;
+            }
+            for _ in 0..count_requests(&buf[..result as usize]) {
+                let send = opcode::Send::new(types::Fd(*fd), RESPONSE.as_ptr(), RESPONSE.len() as u32)
+                    .build()
+                    .user_data(((conn as u64) << 1) | SEND);
+                push(&mut ring, &send)?;
+            }
+            let sqe = recv(conn, *fd, buf);
+            push(&mut ring, &sqe)?;
+        }
+    }
+}
+
+fn main() -> io::Result<()> {
+    let args: Vec<String> = std::env::args().collect();
+    let usage = "usage: floor epoll|uring|uring-defer ADDR";
+    let (Some(mode), Some(addr)) = (args.get(1), args.get(2)) else {
+        eprintln!("{usage}");
+        std::process::exit(2);
+    };
+    let addr = addr.parse().map_err(|e| io::Error::new(io::ErrorKind::InvalidInput, format!("{addr}: {e}")))?;
+    eprintln!("floor: {mode} server on {addr}");
+    match mode.as_str() {
+        "epoll" => serve_epoll(addr),
+        "uring" => serve_uring(addr, false),
+        "uring-defer" => serve_uring(addr, true),
+        _ => {
+            eprintln!("{usage}");
+            std::process::exit(2);
+        }
+    }
+}
