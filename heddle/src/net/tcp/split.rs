@@ -2,14 +2,14 @@
 //! [`ReadHalf`] and a [`WriteHalf`] that share the stream by reference, for
 //! reading and writing concurrently within one task without an `Arc`.
 
-use std::io::{self, IoSlice};
+use std::io;
 use std::net::{Shutdown, SocketAddr};
-use std::pin::Pin;
 use std::task::{Context, Poll};
 
-use tokio::io::{AsyncRead, AsyncWrite, ReadBuf};
+use tokio::io::ReadBuf;
 
 use super::TcpStream;
+use crate::net::stream_io::{forward_async_read, forward_async_write};
 
 /// The reading half of a [`TcpStream`], borrowed by [`TcpStream::split`].
 ///
@@ -81,6 +81,10 @@ impl ReadHalf<'_> {
 }
 
 impl WriteHalf<'_> {
+    fn shutdown_write(&mut self) -> io::Result<()> {
+        self.0.shutdown_std(Shutdown::Write)
+    }
+
     /// The remote address of the stream.
     pub fn peer_addr(&self) -> io::Result<SocketAddr> {
         self.0.peer_addr()
@@ -102,37 +106,8 @@ impl WriteHalf<'_> {
     }
 }
 
-impl AsyncRead for ReadHalf<'_> {
-    fn poll_read(self: Pin<&mut Self>, cx: &mut Context<'_>, buf: &mut ReadBuf<'_>) -> Poll<io::Result<()>> {
-        self.0.poll_read_priv(cx, buf)
-    }
-}
-
-impl AsyncWrite for WriteHalf<'_> {
-    fn poll_write(self: Pin<&mut Self>, cx: &mut Context<'_>, buf: &[u8]) -> Poll<io::Result<usize>> {
-        self.0.poll_write_priv(cx, buf)
-    }
-
-    fn poll_write_vectored(
-        self: Pin<&mut Self>,
-        cx: &mut Context<'_>,
-        bufs: &[IoSlice<'_>],
-    ) -> Poll<io::Result<usize>> {
-        self.0.poll_write_vectored_priv(cx, bufs)
-    }
-
-    fn is_write_vectored(&self) -> bool {
-        true
-    }
-
-    fn poll_flush(self: Pin<&mut Self>, _cx: &mut Context<'_>) -> Poll<io::Result<()>> {
-        Poll::Ready(Ok(()))
-    }
-
-    fn poll_shutdown(self: Pin<&mut Self>, _cx: &mut Context<'_>) -> Poll<io::Result<()>> {
-        Poll::Ready(self.0.shutdown_std(Shutdown::Write))
-    }
-}
+forward_async_read!(ReadHalf<'_>, |this| this.0);
+forward_async_write!(WriteHalf<'_>, |this| this.0);
 
 impl AsRef<TcpStream> for ReadHalf<'_> {
     fn as_ref(&self) -> &TcpStream {

@@ -4,17 +4,17 @@
 use std::io::{self, IoSlice, IoSliceMut, Read, Write};
 use std::net::{Shutdown, SocketAddr};
 use std::os::fd::{AsFd, AsRawFd, BorrowedFd, RawFd};
-use std::pin::Pin;
 use std::task::{ready, Context, Poll};
 use std::time::Duration;
 
-use tokio::io::{AsyncRead, AsyncWrite, ReadBuf};
+use tokio::io::ReadBuf;
 
 use super::split::{self, ReadHalf, WriteHalf};
 use super::split_owned::{self, OwnedReadHalf, OwnedWriteHalf};
 use crate::driver::io::Direction;
 use crate::io::poll_evented::PollEvented;
 use crate::net::addr::{each_addr, ToSocketAddrs};
+use crate::net::stream_io::{forward_async_read, forward_async_write};
 
 /// A TCP connection between a local and a remote socket.
 ///
@@ -284,45 +284,18 @@ impl TcpStream {
         self.io.poll_write_vectored(cx, bufs)
     }
 
+    /// `AsyncWrite::poll_shutdown`.
+    fn shutdown_write(&mut self) -> io::Result<()> {
+        self.shutdown_std(Shutdown::Write)
+    }
+
     pub(crate) fn shutdown_std(&self, how: Shutdown) -> io::Result<()> {
         self.io.get_ref().shutdown(how)
     }
 }
 
-impl AsyncRead for TcpStream {
-    fn poll_read(self: Pin<&mut Self>, cx: &mut Context<'_>, buf: &mut ReadBuf<'_>) -> Poll<io::Result<()>> {
-        self.poll_read_priv(cx, buf)
-    }
-}
-
-impl AsyncWrite for TcpStream {
-    fn poll_write(self: Pin<&mut Self>, cx: &mut Context<'_>, buf: &[u8]) -> Poll<io::Result<usize>> {
-        self.poll_write_priv(cx, buf)
-    }
-
-    fn poll_write_vectored(
-        self: Pin<&mut Self>,
-        cx: &mut Context<'_>,
-        bufs: &[IoSlice<'_>],
-    ) -> Poll<io::Result<usize>> {
-        self.poll_write_vectored_priv(cx, bufs)
-    }
-
-    fn is_write_vectored(&self) -> bool {
-        true
-    }
-
-    /// TCP has no user-space buffer: always ready.
-    fn poll_flush(self: Pin<&mut Self>, _cx: &mut Context<'_>) -> Poll<io::Result<()>> {
-        Poll::Ready(Ok(()))
-    }
-
-    /// Shuts down the write direction (the peer reads EOF); reading still
-    /// works.
-    fn poll_shutdown(self: Pin<&mut Self>, _cx: &mut Context<'_>) -> Poll<io::Result<()>> {
-        Poll::Ready(self.shutdown_std(Shutdown::Write))
-    }
-}
+forward_async_read!(TcpStream, |this| this);
+forward_async_write!(TcpStream, |this| this);
 
 impl AsRawFd for TcpStream {
     fn as_raw_fd(&self) -> RawFd {

@@ -2,15 +2,12 @@
 //! [`ReadHalf`] and a [`WriteHalf`] that share the stream by reference, for
 //! reading and writing concurrently within one task without an `Arc`.
 
-use std::io::{self, IoSlice};
+use std::io;
 use std::net::Shutdown;
 use std::os::unix::net::SocketAddr;
-use std::pin::Pin;
-use std::task::{Context, Poll};
-
-use tokio::io::{AsyncRead, AsyncWrite, ReadBuf};
 
 use super::UnixStream;
+use crate::net::stream_io::{forward_async_read, forward_async_write};
 
 /// The reading half of a [`UnixStream`], borrowed by [`UnixStream::split`].
 ///
@@ -70,6 +67,10 @@ impl ReadHalf<'_> {
 }
 
 impl WriteHalf<'_> {
+    fn shutdown_write(&mut self) -> io::Result<()> {
+        self.0.shutdown_std(Shutdown::Write)
+    }
+
     /// The remote address of the stream.
     pub fn peer_addr(&self) -> io::Result<SocketAddr> {
         self.0.peer_addr()
@@ -91,37 +92,8 @@ impl WriteHalf<'_> {
     }
 }
 
-impl AsyncRead for ReadHalf<'_> {
-    fn poll_read(self: Pin<&mut Self>, cx: &mut Context<'_>, buf: &mut ReadBuf<'_>) -> Poll<io::Result<()>> {
-        self.0.poll_read_priv(cx, buf)
-    }
-}
-
-impl AsyncWrite for WriteHalf<'_> {
-    fn poll_write(self: Pin<&mut Self>, cx: &mut Context<'_>, buf: &[u8]) -> Poll<io::Result<usize>> {
-        self.0.poll_write_priv(cx, buf)
-    }
-
-    fn poll_write_vectored(
-        self: Pin<&mut Self>,
-        cx: &mut Context<'_>,
-        bufs: &[IoSlice<'_>],
-    ) -> Poll<io::Result<usize>> {
-        self.0.poll_write_vectored_priv(cx, bufs)
-    }
-
-    fn is_write_vectored(&self) -> bool {
-        true
-    }
-
-    fn poll_flush(self: Pin<&mut Self>, _cx: &mut Context<'_>) -> Poll<io::Result<()>> {
-        Poll::Ready(Ok(()))
-    }
-
-    fn poll_shutdown(self: Pin<&mut Self>, _cx: &mut Context<'_>) -> Poll<io::Result<()>> {
-        Poll::Ready(self.0.shutdown_std(Shutdown::Write))
-    }
-}
+forward_async_read!(ReadHalf<'_>, |this| this.0);
+forward_async_write!(WriteHalf<'_>, |this| this.0);
 
 impl AsRef<UnixStream> for ReadHalf<'_> {
     fn as_ref(&self) -> &UnixStream {

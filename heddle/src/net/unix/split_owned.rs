@@ -6,16 +6,13 @@
 
 use std::error::Error;
 use std::fmt;
-use std::io::{self, IoSlice};
+use std::io;
 use std::net::Shutdown;
 use std::os::unix::net::SocketAddr;
-use std::pin::Pin;
 use std::sync::Arc;
-use std::task::{Context, Poll};
-
-use tokio::io::{AsyncRead, AsyncWrite, ReadBuf};
 
 use super::UnixStream;
+use crate::net::stream_io::{forward_async_read, forward_async_write};
 
 /// The reading half of a [`UnixStream`], from [`UnixStream::into_split`].
 ///
@@ -111,6 +108,13 @@ impl OwnedReadHalf {
 }
 
 impl OwnedWriteHalf {
+    /// Shuts down the write direction; the drop will not do it again.
+    fn shutdown_write(&mut self) -> io::Result<()> {
+        self.inner.shutdown_std(Shutdown::Write)?;
+        self.shutdown_on_drop = false;
+        Ok(())
+    }
+
     /// Puts the stream back together; see [`OwnedReadHalf::reunite`].
     pub fn reunite(self, other: OwnedReadHalf) -> Result<UnixStream, ReuniteError> {
         reunite(other, self)
@@ -151,42 +155,8 @@ impl Drop for OwnedWriteHalf {
     }
 }
 
-impl AsyncRead for OwnedReadHalf {
-    fn poll_read(self: Pin<&mut Self>, cx: &mut Context<'_>, buf: &mut ReadBuf<'_>) -> Poll<io::Result<()>> {
-        self.inner.poll_read_priv(cx, buf)
-    }
-}
-
-impl AsyncWrite for OwnedWriteHalf {
-    fn poll_write(self: Pin<&mut Self>, cx: &mut Context<'_>, buf: &[u8]) -> Poll<io::Result<usize>> {
-        self.inner.poll_write_priv(cx, buf)
-    }
-
-    fn poll_write_vectored(
-        self: Pin<&mut Self>,
-        cx: &mut Context<'_>,
-        bufs: &[IoSlice<'_>],
-    ) -> Poll<io::Result<usize>> {
-        self.inner.poll_write_vectored_priv(cx, bufs)
-    }
-
-    fn is_write_vectored(&self) -> bool {
-        true
-    }
-
-    fn poll_flush(self: Pin<&mut Self>, _cx: &mut Context<'_>) -> Poll<io::Result<()>> {
-        Poll::Ready(Ok(()))
-    }
-
-    /// Shuts down the write direction; the drop will not do it again.
-    fn poll_shutdown(mut self: Pin<&mut Self>, _cx: &mut Context<'_>) -> Poll<io::Result<()>> {
-        let result = self.inner.shutdown_std(Shutdown::Write);
-        if result.is_ok() {
-            self.shutdown_on_drop = false;
-        }
-        Poll::Ready(result)
-    }
-}
+forward_async_read!(OwnedReadHalf, |this| this.inner);
+forward_async_write!(OwnedWriteHalf, |this| this.inner);
 
 impl AsRef<UnixStream> for OwnedReadHalf {
     fn as_ref(&self) -> &UnixStream {

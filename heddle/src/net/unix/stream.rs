@@ -6,16 +6,16 @@ use std::net::Shutdown;
 use std::os::fd::{AsFd, AsRawFd, BorrowedFd, RawFd};
 use std::os::unix::net::SocketAddr;
 use std::path::Path;
-use std::pin::Pin;
 use std::task::{Context, Poll};
 
-use tokio::io::{AsyncRead, AsyncWrite, ReadBuf};
+use tokio::io::ReadBuf;
 
 use super::split::{self, ReadHalf, WriteHalf};
 use super::split_owned::{self, OwnedReadHalf, OwnedWriteHalf};
 use super::ucred::{self, UCred};
 use crate::driver::io::Direction;
 use crate::io::poll_evented::PollEvented;
+use crate::net::stream_io::{forward_async_read, forward_async_write};
 
 /// A connected Unix stream socket.
 ///
@@ -154,6 +154,11 @@ impl UnixStream {
     }
 
     /// Shuts down the read, write or both directions.
+    /// `AsyncWrite::poll_shutdown`.
+    fn shutdown_write(&mut self) -> io::Result<()> {
+        self.shutdown_std(Shutdown::Write)
+    }
+
     pub(crate) fn shutdown_std(&self, how: Shutdown) -> io::Result<()> {
         self.io.get_ref().shutdown(how)
     }
@@ -175,39 +180,8 @@ impl UnixStream {
     }
 }
 
-impl AsyncRead for UnixStream {
-    fn poll_read(self: Pin<&mut Self>, cx: &mut Context<'_>, buf: &mut ReadBuf<'_>) -> Poll<io::Result<()>> {
-        self.poll_read_priv(cx, buf)
-    }
-}
-
-impl AsyncWrite for UnixStream {
-    fn poll_write(self: Pin<&mut Self>, cx: &mut Context<'_>, buf: &[u8]) -> Poll<io::Result<usize>> {
-        self.poll_write_priv(cx, buf)
-    }
-
-    fn poll_write_vectored(
-        self: Pin<&mut Self>,
-        cx: &mut Context<'_>,
-        bufs: &[IoSlice<'_>],
-    ) -> Poll<io::Result<usize>> {
-        self.poll_write_vectored_priv(cx, bufs)
-    }
-
-    fn is_write_vectored(&self) -> bool {
-        true
-    }
-
-    /// No user-space buffer: always ready.
-    fn poll_flush(self: Pin<&mut Self>, _cx: &mut Context<'_>) -> Poll<io::Result<()>> {
-        Poll::Ready(Ok(()))
-    }
-
-    /// Shuts down the write direction (the peer reads EOF).
-    fn poll_shutdown(self: Pin<&mut Self>, _cx: &mut Context<'_>) -> Poll<io::Result<()>> {
-        Poll::Ready(self.shutdown_std(Shutdown::Write))
-    }
-}
+forward_async_read!(UnixStream, |this| this);
+forward_async_write!(UnixStream, |this| this);
 
 impl AsRawFd for UnixStream {
     fn as_raw_fd(&self) -> RawFd {
