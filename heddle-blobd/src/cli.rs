@@ -2,13 +2,15 @@
 
 use std::net::SocketAddr;
 use std::path::PathBuf;
+use std::time::Duration;
 
-use clap::Parser;
+use clap::{ArgGroup, Parser};
 
 /// A REST blob store: PUT, GET, HEAD and DELETE objects kept as files in a
 /// directory.
 #[derive(Parser, Debug, Clone)]
 #[command(name = "heddle-blobd", version)]
+#[command(group(ArgGroup::new("token_source").args(["token", "token_file"])))]
 pub struct Cli {
     /// Directory holding the objects (created if missing).
     #[arg(long, default_value = "data")]
@@ -26,10 +28,36 @@ pub struct Cli {
     /// Worker threads (default: one per CPU).
     #[arg(long)]
     pub workers: Option<usize>,
-    /// Seconds a client may take to send a request's headers (also the idle
-    /// limit between kept-alive requests).
-    #[arg(long, default_value_t = 10)]
-    pub header_read_timeout: u64,
+    /// Bearer token required (`Authorization: Bearer SECRET`) for PUT and
+    /// DELETE; answered 401 without it.
+    #[arg(long, value_name = "SECRET")]
+    pub token: Option<String>,
+    /// Read the bearer token from this file (surrounding whitespace
+    /// trimmed), so it does not show in `ps`.
+    #[arg(long, value_name = "PATH")]
+    pub token_file: Option<PathBuf>,
+    /// Require the token for GET, HEAD and the listing too.
+    #[arg(long, requires = "token_source")]
+    pub token_read: bool,
+    /// Largest request head (request line and headers), in bytes (same
+    /// suffixes as `--max-body`); larger answers 431.
+    #[arg(long, default_value = "64KiB", value_parser = parse_size)]
+    pub max_header_size: u64,
+    /// Time a client may take to send a request's headers, counted from their
+    /// first byte (`500ms`, `10s`, `2m`; a bare number is seconds).
+    #[arg(long, default_value = "10s", value_parser = parse_duration)]
+    pub header_read_timeout: Duration,
+    /// Time an upload may go without any body bytes arriving before it is
+    /// aborted (408, nothing stored).
+    #[arg(long, default_value = "30s", value_parser = parse_duration)]
+    pub body_read_timeout: Duration,
+    /// Time a kept-alive connection may stay idle between requests.
+    #[arg(long, default_value = "60s", value_parser = parse_duration)]
+    pub idle_timeout: Duration,
+    /// Time a response write may stay blocked (client not reading) before
+    /// the connection is dropped.
+    #[arg(long, default_value = "30s", value_parser = parse_duration)]
+    pub write_timeout: Duration,
     /// Log only warnings and errors.
     #[arg(long)]
     pub quiet: bool,
@@ -51,6 +79,41 @@ pub fn parse_size(s: &str) -> Result<u64, String> {
     n.checked_mul(mult).ok_or_else(|| format!("size {s:?} overflows"))
 }
 
+impl Cli {
+    /// The bearer token, from `--token` or `--token-file`, if any.
+    pub fn token(&self) -> std::io::Result<Option<String>> {
+        if let Some(t) = &self.token {
+            return Ok(Some(t.clone()));
+        }
+        let Some(path) = &self.token_file else { return Ok(None) };
+        let t = std::fs::read_to_string(path)
+            .map_err(|e| std::io::Error::new(e.kind(), format!("--token-file {}: {e}", path.display())))?;
+        let t = t.trim();
+        if t.is_empty() {
+            return Err(std::io::Error::other(format!("--token-file {}: empty", path.display())));
+        }
+        Ok(Some(t.to_string()))
+    }
+}
+
+/// Parses `250ms`, `10s`, `2m` or a bare number of seconds; must be > 0.
+pub fn parse_duration(s: &str) -> Result<Duration, String> {
+    let s = s.trim();
+    let split = s.find(|c: char| !c.is_ascii_digit()).unwrap_or(s.len());
+    let (num, unit) = s.split_at(split);
+    let n: u64 = num.parse().map_err(|_| format!("invalid duration {s:?}"))?;
+    let d = match unit.trim() {
+        "ms" => Duration::from_millis(n),
+        "" | "s" => Duration::from_secs(n),
+        "m" => Duration::from_secs(n.saturating_mul(60)),
+        _ => return Err(format!("invalid duration unit in {s:?} (ms, s, m)")),
+    };
+    if d.is_zero() {
+        return Err("duration must be positive".into());
+    }
+    Ok(d)
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -70,12 +133,30 @@ mod tests {
     }
 
     #[test]
+    fn durations() {
+        assert_eq!(parse_duration("250ms"), Ok(Duration::from_millis(250)));
+        assert_eq!(parse_duration("10"), Ok(Duration::from_secs(10)));
+        assert_eq!(parse_duration("3s"), Ok(Duration::from_secs(3)));
+        assert_eq!(parse_duration("2m"), Ok(Duration::from_secs(120)));
+        assert!(parse_duration("0").is_err());
+        assert!(parse_duration("1h").is_err());
+        assert!(parse_duration("ms").is_err());
+    }
+
+    #[test]
     fn cli_parses() {
         Cli::command_debug_assert();
         let c = Cli::try_parse_from(["x", "--dir", "d", "--max-body", "1MiB", "--fsync", "--workers", "2"]).unwrap();
         assert_eq!(c.max_body, 1 << 20);
         assert!(c.fsync);
         assert_eq!(c.workers, Some(2));
+        assert!(c.token.is_none());
+        assert!(Cli::try_parse_from(["x", "--token-read"]).is_err(), "--token-read needs --token");
+        assert!(Cli::try_parse_from(["x", "--token", "a", "--token-file", "f"]).is_err(), "one token source");
+        assert!(Cli::try_parse_from(["x", "--token-file", "f", "--token-read"]).is_ok());
+        let c = Cli::try_parse_from(["x", "--token", "s", "--token-read", "--idle-timeout", "500ms"]).unwrap();
+        assert_eq!((c.token.as_deref(), c.token_read), (Some("s"), true));
+        assert_eq!(c.idle_timeout, Duration::from_millis(500));
     }
 
     impl Cli {

@@ -3,6 +3,7 @@
 use std::convert::Infallible;
 use std::io::{Seek, SeekFrom};
 use std::sync::Arc;
+use std::time::Duration;
 
 use bytes::Bytes;
 use http_body_util::BodyExt;
@@ -10,17 +11,24 @@ use hyper::body::Incoming;
 use hyper::header::{self, HeaderValue};
 use hyper::{Method, Request, Response, StatusCode};
 
+use crate::auth::{Auth, Denied};
 use crate::body::{empty, full, FileBody, RespBody};
 use crate::key::Key;
 use crate::range::{self, RangeOutcome};
 use crate::rt;
-use crate::store::{etag, Store, StoreError};
+use crate::store::{Store, StoreError, Upload};
 
 /// Shared state of the handlers.
 #[derive(Debug)]
 pub struct App {
+    /// The objects on disk.
     pub store: Store,
+    /// Largest PUT body (`--max-body`).
     pub max_body: u64,
+    /// Who may do what (`--token`, `--token-read`).
+    pub auth: Auth,
+    /// Longest wait for the next bytes of an upload (`--body-read-timeout`).
+    pub body_read_timeout: Duration,
 }
 
 /// Upload bytes gathered before one blocking write.
@@ -67,19 +75,36 @@ pub async fn handle(app: Arc<App>, req: Request<Incoming>) -> Result<Resp, Infal
     Ok(resp)
 }
 
+fn unauthorized(why: Denied) -> Resp {
+    let (msg, challenge) = match why {
+        Denied::Missing => ("bearer token required", "Bearer realm=\"heddle-blobd\""),
+        Denied::Invalid => ("invalid bearer token", "Bearer realm=\"heddle-blobd\", error=\"invalid_token\""),
+    };
+    let mut r = status(StatusCode::UNAUTHORIZED, msg);
+    r.headers_mut().insert(header::WWW_AUTHENTICATE, HeaderValue::from_static(challenge));
+    r
+}
+
 async fn route(app: Arc<App>, req: Request<Incoming>) -> Result<Resp, Resp> {
+    let write = match *req.method() {
+        Method::GET | Method::HEAD => false,
+        Method::PUT | Method::DELETE => true,
+        _ if req.uri().path() == "/" => return Ok(not_allowed("GET, HEAD")),
+        _ => return Ok(not_allowed("GET, HEAD, PUT, DELETE")),
+    };
     if req.uri().path() == "/" {
-        return match *req.method() {
-            Method::GET | Method::HEAD => list(app, &req).await,
-            _ => Ok(not_allowed("GET, HEAD")),
-        };
+        if write {
+            return Ok(not_allowed("GET, HEAD"));
+        }
+        app.auth.check(req.headers(), false).map_err(unauthorized)?;
+        return list(app, &req).await;
     }
+    app.auth.check(req.headers(), write).map_err(unauthorized)?;
     let key = Key::from_uri_path(req.uri().path()).map_err(|e| status(StatusCode::BAD_REQUEST, &e.to_string()))?;
     match *req.method() {
         Method::GET | Method::HEAD => get(app, req, key).await,
         Method::PUT => put(app, req, key).await,
-        Method::DELETE => delete(app, key).await,
-        _ => Ok(not_allowed("GET, HEAD, PUT, DELETE")),
+        _ => delete(app, key).await,
     }
 }
 
@@ -102,18 +127,23 @@ async fn put(app: Arc<App>, req: Request<Incoming>, key: Key) -> Result<Resp, Re
     }
 
     let store_app = app.clone();
-    let (file, temp) = blocking(move || store_app.store.create_temp()).await?.map_err(store_error)?;
-    // From here on, returning or being dropped (client gone) drops `temp`,
-    // which removes the temporary file.
-    let file = Arc::new(file);
+    // The upload owns its temporary file: returning early, or hyper dropping
+    // this future because the client went away, drops it and so removes the
+    // file (also when it is inside a blocking write at that moment: the
+    // blocking task drops it when done).
+    let mut upload = blocking(move || store_app.store.create_upload()).await?.map_err(store_error)?;
     let mut body = req.into_body();
     let mut total: u64 = 0;
     let mut pending: Vec<u8> = Vec::with_capacity(WRITE_CHUNK);
     loop {
-        let frame = match body.frame().await {
-            None => break,
-            Some(Ok(frame)) => frame,
-            Some(Err(e)) => {
+        let frame = match rt::time::timeout(app.body_read_timeout, body.frame()).await {
+            Err(_) => {
+                tracing::debug!(received = total, "upload stalled");
+                return Err(status(StatusCode::REQUEST_TIMEOUT, "request body stalled"));
+            }
+            Ok(None) => break,
+            Ok(Some(Ok(frame))) => frame,
+            Ok(Some(Err(e))) => {
                 tracing::debug!(error = %e, "upload aborted");
                 return Err(status(StatusCode::BAD_REQUEST, "incomplete request body"));
             }
@@ -126,22 +156,28 @@ async fn put(app: Arc<App>, req: Request<Incoming>, key: Key) -> Result<Resp, Re
         pending.extend_from_slice(&data);
         if pending.len() >= WRITE_CHUNK {
             let chunk = std::mem::replace(&mut pending, Vec::with_capacity(WRITE_CHUNK));
-            write(&file, chunk).await?;
+            upload = write(upload, chunk).await?;
         }
     }
     if !pending.is_empty() {
-        write(&file, pending).await?;
+        upload = write(upload, pending).await?;
     }
-    let (replaced, meta) = blocking(move || app.store.commit(&file, temp, &key)).await?.map_err(store_error)?;
+    let (replaced, tag) = blocking(move || app.store.commit(upload, &key)).await?.map_err(store_error)?;
     let mut r = Response::new(empty());
     *r.status_mut() = if replaced { StatusCode::NO_CONTENT } else { StatusCode::CREATED };
-    r.headers_mut().insert(header::ETAG, hv(etag(&meta)));
+    r.headers_mut().insert(header::ETAG, hv(tag));
     Ok(r)
 }
 
-async fn write(file: &Arc<std::fs::File>, chunk: Vec<u8>) -> Result<(), Resp> {
-    let file = file.clone();
-    blocking(move || Store::write_chunk(&file, &chunk)).await?.map_err(store_error)
+/// Writes (and hashes) a chunk on the blocking pool; on failure the upload
+/// is dropped there, removing its temporary file.
+async fn write(upload: Upload, chunk: Vec<u8>) -> Result<Upload, Resp> {
+    blocking(move || {
+        let mut upload = upload;
+        upload.write(&chunk).map(|()| upload)
+    })
+    .await?
+    .map_err(store_error)
 }
 
 fn hv(s: String) -> HeaderValue {
@@ -156,9 +192,14 @@ fn none_match(header: &str, tag: &str) -> bool {
 }
 
 async fn get(app: Arc<App>, req: Request<Incoming>, key: Key) -> Result<Resp, Resp> {
-    let (file, meta) = blocking(move || app.store.open_read(&key)).await?.map_err(store_error)?;
+    let (file, meta, tag) = blocking(move || {
+        let (file, meta) = app.store.open_read(&key)?;
+        let tag = crate::store::etag(&file, &meta);
+        Ok::<_, StoreError>((file, meta, tag))
+    })
+    .await?
+    .map_err(store_error)?;
     let size = meta.len();
-    let tag = etag(&meta);
     let mut r = Response::new(empty());
     let h = r.headers_mut();
     h.insert(header::ETAG, hv(tag.clone()));

@@ -16,6 +16,10 @@
 
 use std::fmt;
 
+#[cfg(test)]
+#[path = "key_check.rs"]
+mod key_check;
+
 /// Longest key, in bytes after percent-decoding.
 pub const MAX_KEY_LEN: usize = 1024;
 /// Longest path segment, in bytes.
@@ -28,15 +32,25 @@ pub struct Key(String);
 /// Why a key was refused.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub enum KeyError {
+    /// Nothing after the leading `/`.
     Empty,
+    /// Longer than [`MAX_KEY_LEN`] bytes once decoded.
     TooLong,
+    /// A `%` not followed by two hex digits.
     BadEscape,
+    /// The decoded bytes are not UTF-8.
     NotUtf8,
+    /// NUL or another control character.
     ControlChar,
+    /// A backslash.
     Backslash,
+    /// Starts with `/` once decoded.
     Absolute,
+    /// `a//b` or a trailing `/`.
     EmptySegment,
+    /// A segment starting with `.` (so also `.` and `..`).
     DotSegment,
+    /// A segment longer than [`MAX_SEGMENT_LEN`] bytes.
     SegmentTooLong,
 }
 
@@ -215,6 +229,87 @@ mod tests {
         assert!(nasty.len() >= 20);
         for (raw, want) in nasty {
             assert_eq!(Key::from_uri_path(raw), Err(want), "{raw:?}");
+        }
+    }
+
+    /// The fuzz target's invariants (`key_check.rs`) on a few thousand
+    /// generated inputs: concatenations of tokens chosen to hit the edge
+    /// cases (dots, slashes, escapes, NUL, backslash, overlong UTF-8, long
+    /// runs), and random bytes.
+    #[test]
+    fn generated_inputs_keep_invariants() {
+        const TOKENS: &[&str] = &[
+            "a",
+            "b0",
+            ".",
+            "..",
+            "/",
+            "//",
+            "%2e",
+            "%2E",
+            "%2f",
+            "%2F",
+            "%00",
+            "%5c",
+            "%5C",
+            "\\",
+            "%",
+            "%z",
+            "%4",
+            "%41",
+            "é",
+            "%C3%A9",
+            "%C0%AE",
+            "%C2%85",
+            "\u{85}",
+            "~",
+            " ",
+            "%20",
+            "+",
+            "?",
+            "#",
+            "\n",
+            "%0a",
+            "\u{7f}",
+            "%7f",
+            ".tmp",
+            "x.y",
+            "%ff",
+            "\u{fffd}",
+            "\u{1F600}",
+        ];
+        let mut x: u64 = 0x1234_5678_9abc_def1;
+        let mut next = move || {
+            x ^= x << 13;
+            x ^= x >> 7;
+            x ^= x << 17;
+            x
+        };
+        let (mut inputs, mut accepted) = (0, 0);
+        for i in 0..6000 {
+            let input: Vec<u8> = if i % 5 == 4 {
+                (0..next() % 40).map(|_| next() as u8).collect()
+            } else {
+                let mut s = String::new();
+                for _ in 0..next() % 12 {
+                    let t = TOKENS[(next() % TOKENS.len() as u64) as usize];
+                    if next() % 50 == 0 {
+                        // Long runs, around the segment and key limits.
+                        s.push_str(&t.repeat(250 + (next() % 20) as usize));
+                    } else {
+                        s.push_str(t);
+                    }
+                }
+                s.into_bytes()
+            };
+            inputs += 1;
+            accepted += key_check::check(&input);
+        }
+        // Not vacuous: a fair share of inputs is accepted, and many refused.
+        assert!(accepted > inputs / 10, "{accepted} of {inputs}");
+        assert!(accepted < inputs * 2, "{accepted} of {inputs}");
+        for nasty in ["..", "a/../../b", "//etc/passwd", "a\\b", "a//b", "./x", "\0"] {
+            assert_eq!(key_check::check(nasty.as_bytes()), 0, "{nasty}");
         }
     }
 

@@ -17,6 +17,15 @@
 //! - PUT refuses to replace a symlink or a directory, DELETE refuses to
 //!   remove a symlink.
 //!
+//! ETags: while an upload streams in, its bytes are hashed (XXH3-128); at
+//! commit the hash is stored in the extended attribute
+//! `user.heddle-blobd.etag` of the temporary file, together with the file's
+//! size and mtime, before the rename (so object and attribute appear
+//! together). GET reads it back from the open descriptor and, if size and
+//! mtime still match, answers the strong ETag `"<hash>"`; otherwise (no
+//! xattr support, or the file was changed behind the server's back) the weak
+//! `W/"size-mtime-inode"` from metadata.
+//!
 //! These checks are not atomic with the later open/rename: someone able to
 //! create symlinks inside DATA concurrently could still race them. Making it
 //! race-free needs `openat2(RESOLVE_BENEATH | RESOLVE_NO_SYMLINKS)` and
@@ -25,12 +34,18 @@
 
 use std::fs::{self, File, Metadata, OpenOptions};
 use std::io::{self, Write};
+use std::os::fd::AsRawFd;
 use std::os::unix::fs::{MetadataExt, OpenOptionsExt};
 use std::path::{Path, PathBuf};
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::time::{SystemTime, UNIX_EPOCH};
 
+use xxhash_rust::xxh3::Xxh3;
+
 use crate::key::Key;
+
+/// Name of the extended attribute holding an object's content hash.
+const ETAG_XATTR: &std::ffi::CStr = c"user.heddle-blobd.etag";
 
 /// Name of the temporary directory inside DATA.
 pub const TMP_DIR: &str = ".tmp";
@@ -70,20 +85,59 @@ pub struct Store {
     fsync: bool,
 }
 
-/// An upload in progress: a temporary file, removed when dropped unless
-/// committed. Dropping it is what cleans up after a client that went away.
-#[derive(Debug)]
-pub struct TempObject {
+/// An upload in progress: a temporary file (removed when dropped unless
+/// committed: dropping it is what cleans up after a client that went away or
+/// a failed write) and the running hash of what was written.
+pub struct Upload {
+    file: File,
     path: PathBuf,
     committed: bool,
+    hasher: Box<Xxh3>,
+    written: u64,
 }
 
-impl Drop for TempObject {
+impl std::fmt::Debug for Upload {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Upload").field("path", &self.path).field("written", &self.written).finish()
+    }
+}
+
+impl Drop for Upload {
     fn drop(&mut self) {
         if !self.committed {
             let _ = fs::remove_file(&self.path);
         }
     }
+}
+
+impl Upload {
+    /// Appends (and hashes) a chunk of the body.
+    pub fn write(&mut self, data: &[u8]) -> Result<(), StoreError> {
+        #[cfg(debug_assertions)]
+        if let Some(limit) = fail_writes_after() {
+            // Test hook (debug builds only): behave like a disk that fills up
+            // after `limit` bytes of this upload.
+            if self.written + data.len() as u64 > limit {
+                let fit = limit.saturating_sub(self.written) as usize;
+                (&self.file).write_all(&data[..fit])?;
+                self.written += fit as u64;
+                return Err(StoreError::NoSpace);
+            }
+        }
+        (&self.file).write_all(data)?;
+        self.hasher.update(data);
+        self.written += data.len() as u64;
+        Ok(())
+    }
+}
+
+/// `HEDDLE_BLOBD_FAIL_WRITES_AFTER=BYTES` (debug builds only): uploads fail
+/// with ENOSPC past that many bytes, so tests can exercise the 507 path on
+/// machines where they cannot mount a small file system.
+#[cfg(debug_assertions)]
+fn fail_writes_after() -> Option<u64> {
+    static LIMIT: std::sync::OnceLock<Option<u64>> = std::sync::OnceLock::new();
+    *LIMIT.get_or_init(|| std::env::var("HEDDLE_BLOBD_FAIL_WRITES_AFTER").ok()?.parse().ok())
 }
 
 impl Store {
@@ -154,7 +208,7 @@ impl Store {
     }
 
     /// Creates a new temporary file for an upload.
-    pub fn create_temp(&self) -> Result<(File, TempObject), StoreError> {
+    pub fn create_upload(&self) -> Result<Upload, StoreError> {
         static COUNTER: AtomicU64 = AtomicU64::new(0);
         loop {
             let n = COUNTER.fetch_add(1, Ordering::Relaxed);
@@ -168,26 +222,31 @@ impl Store {
                 .custom_flags(libc::O_NOFOLLOW | libc::O_CLOEXEC)
                 .open(&path)
             {
-                Ok(file) => return Ok((file, TempObject { path, committed: false })),
+                Ok(file) => {
+                    return Ok(Upload { file, path, committed: false, hasher: Box::new(Xxh3::new()), written: 0 })
+                }
                 Err(e) if e.kind() == io::ErrorKind::AlreadyExists => continue,
                 Err(e) => return Err(e.into()),
             }
         }
     }
 
-    /// Writes a chunk of an upload.
-    pub fn write_chunk(mut file: &File, data: &[u8]) -> Result<(), StoreError> {
-        file.write_all(data).map_err(StoreError::from)
-    }
-
-    /// Moves a finished upload into place as `key` (fsyncing the file and
-    /// the directory first with `--fsync`). Returns whether an object was
-    /// replaced, and the new object's metadata.
-    pub fn commit(&self, file: &File, mut temp: TempObject, key: &Key) -> Result<(bool, Metadata), StoreError> {
+    /// Moves a finished upload into place as `key` (recording its content
+    /// hash, and fsyncing the file and the directory first with `--fsync`).
+    /// Returns whether an object was replaced, and the new object's ETag.
+    pub fn commit(&self, mut temp: Upload, key: &Key) -> Result<(bool, String), StoreError> {
+        let file = &temp.file;
+        let meta = file.metadata()?;
+        let hash = format!("{:032x}", temp.hasher.digest128());
+        let tag = match set_xattr(file, &format!("{hash} {} {}", meta.len(), mtime_ns(&meta))) {
+            Ok(()) => format!("\"{hash}\""),
+            Err(e) if matches!(e.raw_os_error(), Some(libc::ENOSPC) | Some(libc::EDQUOT)) => return Err(e.into()),
+            // No xattr support here: fall back to the weak tag.
+            Err(_) => weak_etag(&meta),
+        };
         if self.fsync {
             file.sync_all()?;
         }
-        let meta = file.metadata()?;
         let dest = self.resolve(key, true)?;
         let replaced = match fs::symlink_metadata(&dest) {
             Ok(m) if m.file_type().is_symlink() => return Err(StoreError::Symlink),
@@ -201,7 +260,7 @@ impl Store {
         if self.fsync {
             sync_parent(&dest)?;
         }
-        Ok((replaced, meta))
+        Ok((replaced, tag))
     }
 
     /// Removes an object.
@@ -266,11 +325,45 @@ fn sync_parent(path: &Path) -> io::Result<()> {
     File::open(parent)?.sync_all()
 }
 
+fn mtime_ns(meta: &Metadata) -> i128 {
+    (meta.mtime() as i128) * 1_000_000_000 + meta.mtime_nsec() as i128
+}
+
 /// A weak validator from the file's metadata: size, mtime (ns) and inode.
 /// A rename keeps all three, so PUT can answer with the ETag GET will give.
-pub fn etag(meta: &Metadata) -> String {
-    let mtime_ns = (meta.mtime() as i128) * 1_000_000_000 + meta.mtime_nsec() as i128;
-    format!("W/\"{:x}-{:x}-{:x}\"", meta.len(), mtime_ns, meta.ino())
+fn weak_etag(meta: &Metadata) -> String {
+    format!("W/\"{:x}-{:x}-{:x}\"", meta.len(), mtime_ns(meta), meta.ino())
+}
+
+/// The ETag of an open object: strong (its content hash) when the hash
+/// recorded at PUT still matches the file's size and mtime, weak otherwise.
+pub fn etag(file: &File, meta: &Metadata) -> String {
+    let mut buf = [0u8; 128];
+    // SAFETY: `file` is an open descriptor, the name is NUL-terminated, and
+    // the kernel writes at most `buf.len()` bytes into `buf`.
+    let n = unsafe { libc::fgetxattr(file.as_raw_fd(), ETAG_XATTR.as_ptr(), buf.as_mut_ptr().cast(), buf.len()) };
+    if n > 0 {
+        let value = std::str::from_utf8(&buf[..n as usize]).unwrap_or("");
+        let mut parts = value.split(' ');
+        if let (Some(hash), Some(size), Some(mtime), None) = (parts.next(), parts.next(), parts.next(), parts.next()) {
+            let fresh = size.parse() == Ok(meta.len()) && mtime.parse() == Ok(mtime_ns(meta));
+            if fresh && hash.len() == 32 && hash.bytes().all(|b| b.is_ascii_hexdigit()) {
+                return format!("\"{hash}\"");
+            }
+        }
+    }
+    weak_etag(meta)
+}
+
+fn set_xattr(file: &File, value: &str) -> io::Result<()> {
+    // SAFETY: `file` is an open descriptor, the name is NUL-terminated and
+    // `value` is valid for `value.len()` bytes.
+    let rc = unsafe { libc::fsetxattr(file.as_raw_fd(), ETAG_XATTR.as_ptr(), value.as_ptr().cast(), value.len(), 0) };
+    if rc == 0 {
+        Ok(())
+    } else {
+        Err(io::Error::last_os_error())
+    }
 }
 
 /// splitmix64 finalizer, to spread the temporary names.

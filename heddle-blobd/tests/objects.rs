@@ -200,3 +200,59 @@ fn listing_with_prefix_and_pages() {
     assert_eq!(s.req("GET", "/?limit=0", &[], b"").status, 400);
     assert_eq!(s.req("GET", "/?bogus=1", &[], b"").status, 400);
 }
+
+#[test]
+fn strong_etag_is_a_content_hash() {
+    let s = Server::start(&[]);
+    let data = pattern(300_000, 8);
+    let put = s.req("PUT", "/e", &[], &data);
+    assert_eq!(put.status, 201);
+    let tag = put.header("etag").unwrap().to_string();
+    // Strong: no W/ prefix, a quoted 128-bit hex hash.
+    assert!(!tag.starts_with("W/"), "{tag}");
+    assert_eq!(tag.len(), 34, "{tag}");
+    assert!(tag.starts_with('"') && tag.ends_with('"'));
+    assert!(tag[1..33].bytes().all(|b| b.is_ascii_hexdigit()), "{tag}");
+    let get = s.req("GET", "/e", &[], b"");
+    assert_eq!(get.header("etag"), Some(tag.as_str()));
+    assert_eq!(s.req("HEAD", "/e", &[], b"").header("etag"), Some(tag.as_str()));
+    // Same bytes under another key, or written again: same tag.
+    let same = s.req("PUT", "/e2", &[], &data);
+    assert_eq!(same.header("etag"), Some(tag.as_str()));
+    assert_eq!(s.req("PUT", "/e", &[], &data).header("etag"), Some(tag.as_str()));
+    // A chunked upload of the same bytes hashes the same.
+    let mut c = s.connect();
+    c.send("PUT", "/e3", &[("Transfer-Encoding", "chunked")], b"");
+    for part in data.chunks(77_777) {
+        c.send_raw(format!("{:x}\r\n", part.len()).as_bytes());
+        c.send_raw(part);
+        c.send_raw(b"\r\n");
+    }
+    c.send_raw(b"0\r\n\r\n");
+    assert_eq!(c.recv(false).header("etag"), Some(tag.as_str()));
+    // One byte different: another tag.
+    let mut other = data.clone();
+    other[150_000] ^= 1;
+    let put2 = s.req("PUT", "/e2", &[], &other);
+    assert_ne!(put2.header("etag"), Some(tag.as_str()));
+    assert!(!put2.header("etag").unwrap().starts_with("W/"));
+    // If-None-Match with the strong tag (also as part of a list) → 304.
+    assert_eq!(s.req("GET", "/e", &[("If-None-Match", &tag)], b"").status, 304);
+    assert_eq!(s.req("GET", "/e", &[("If-None-Match", &format!("\"x\", {tag}"))], b"").status, 304);
+    assert_eq!(s.req("HEAD", "/e", &[("If-None-Match", &tag)], b"").status, 304);
+    assert_eq!(s.req("GET", "/e2", &[("If-None-Match", &tag)], b"").status, 200);
+    // The object changed behind the server's back (same size): the recorded
+    // hash no longer matches size+mtime, so it is not served as strong.
+    std::thread::sleep(std::time::Duration::from_millis(20));
+    let path = s.data.join("e");
+    let mut changed = data.clone();
+    changed[0] ^= 0xff;
+    let f = std::fs::OpenOptions::new().write(true).open(&path).unwrap();
+    std::io::Write::write_all(&mut &f, &changed).unwrap();
+    f.set_modified(std::time::SystemTime::now() + std::time::Duration::from_secs(5)).unwrap();
+    drop(f);
+    let r = s.req("GET", "/e", &[("If-None-Match", &tag)], b"");
+    assert_eq!(r.status, 200);
+    assert!(r.header("etag").unwrap().starts_with("W/"), "{:?}", r.header("etag"));
+    assert!(r.body == changed);
+}

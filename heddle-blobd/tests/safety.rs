@@ -136,7 +136,13 @@ fn sigterm_finishes_the_request_in_flight_and_exits_0() {
         std::net::TcpStream::connect_timeout(&s.addr, Duration::from_secs(2)).is_err(),
         "still accepting after SIGTERM"
     );
-    c.stream.write_all(&data[500_000..]).unwrap();
+    // The rest arrives slowly, over about a second after the signal: the
+    // server keeps the request alive through it.
+    for part in data[500_000..].chunks(100_000) {
+        std::thread::sleep(Duration::from_millis(100));
+        assert!(s.child.try_wait().unwrap().is_none(), "exited with a request in flight");
+        c.stream.write_all(part).unwrap();
+    }
     let r = c.recv(false);
     assert_eq!(r.status, 201);
     // hyper closes the connection after the response, since it is shutting down.

@@ -54,25 +54,28 @@ impl Server {
     /// Starts with DATA = `root/data` (so tests can check nothing escapes
     /// into `root`).
     pub fn start_in(root: TempDir, extra: &[&str]) -> Server {
+        Server::start_with_env(root, extra, &[])
+    }
+
+    /// Like `start_in`, with extra environment variables for the server.
+    pub fn start_with_env(root: TempDir, extra: &[&str], env: &[(&str, &str)]) -> Server {
         let data = root.0.join("data");
-        let mut child = Command::new(env!("CARGO_BIN_EXE_heddle-blobd"))
-            .arg("--dir")
-            .arg(&data)
-            .args(["--listen", "127.0.0.1:0", "--workers", "2", "--quiet"])
-            .args(extra)
-            .stdout(Stdio::piped())
-            .stderr(Stdio::inherit())
-            .spawn()
-            .expect("spawn heddle-blobd");
-        let mut line = String::new();
-        BufReader::new(child.stdout.take().unwrap()).read_line(&mut line).unwrap();
-        let addr = line
-            .trim()
-            .strip_prefix("listening on ")
-            .unwrap_or_else(|| panic!("unexpected first line {line:?}"))
-            .parse()
-            .unwrap();
+        let (child, addr) = spawn(&data, extra, env);
         Server { child, addr, data, root }
+    }
+
+    /// Kills the server with SIGKILL (no clean-up at all) and reaps it.
+    pub fn kill9(&mut self) {
+        self.signal(libc::SIGKILL);
+        let st = self.wait_exit(Duration::from_secs(5));
+        assert_eq!(std::os::unix::process::ExitStatusExt::signal(&st), Some(libc::SIGKILL), "{st:?}");
+    }
+
+    /// Starts a new server on the same DATA (the old one must have exited).
+    pub fn restart(&mut self, extra: &[&str]) {
+        let (child, addr) = spawn(&self.data, extra, &[]);
+        self.child = child;
+        self.addr = addr;
     }
 
     pub fn connect(&self) -> Conn {
@@ -110,6 +113,28 @@ impl Server {
     pub fn temp_files(&self) -> Vec<String> {
         list_dir(&self.data.join(".tmp"))
     }
+}
+
+fn spawn(data: &Path, extra: &[&str], env: &[(&str, &str)]) -> (Child, SocketAddr) {
+    let mut child = Command::new(env!("CARGO_BIN_EXE_heddle-blobd"))
+        .arg("--dir")
+        .arg(data)
+        .args(["--listen", "127.0.0.1:0", "--workers", "2", "--quiet"])
+        .args(extra)
+        .envs(env.iter().copied())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::inherit())
+        .spawn()
+        .expect("spawn heddle-blobd");
+    let mut line = String::new();
+    BufReader::new(child.stdout.take().unwrap()).read_line(&mut line).unwrap();
+    let addr = line
+        .trim()
+        .strip_prefix("listening on ")
+        .unwrap_or_else(|| panic!("unexpected first line {line:?}"))
+        .parse()
+        .unwrap();
+    (child, addr)
 }
 
 impl Drop for Server {
