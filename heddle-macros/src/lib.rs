@@ -88,7 +88,11 @@
 //! Unknown or duplicated arguments, bad values, `worker_threads` with the
 //! `current_thread` flavor, a function that is not `async`, and a function
 //! that takes arguments are all reported as `compile_error!`s pointing at the
-//! offending tokens. `start_paused` is recognised but not supported yet.
+//! offending tokens.
+//!
+//! `start_paused = true` (current-thread flavor only, as in tokio) adds
+//! `.start_paused(true)` after `.enable_all()`: the runtime's clock starts
+//! paused and auto-advances to the next timer when the runtime is idle.
 
 use std::fmt;
 use std::num::NonZeroUsize;
@@ -118,7 +122,8 @@ use syn::{Expr, ExprLit, ItemFn, Lit, Meta, ReturnType, Token};
 /// * `crate = "path::to::heddle"` when heddle is not reachable as `::heddle`
 ///   (renamed dependency, re-export from another crate).
 ///
-/// `start_paused` is not supported yet.
+/// * `start_paused = true` starts the runtime's clock paused (see
+///   `heddle::time::pause`); requires `flavor = "current_thread"`.
 ///
 /// # Examples
 ///
@@ -186,7 +191,8 @@ pub fn main(args: TokenStream, item: TokenStream) -> TokenStream {
 /// * `worker_threads = N` (`N >= 1`); requires `flavor = "multi_thread"`.
 /// * `crate = "path::to::heddle"` when heddle is not reachable as `::heddle`.
 ///
-/// `start_paused` is not supported yet.
+/// * `start_paused = true` starts the runtime's clock paused (see
+///   `heddle::time::pause`); requires `flavor = "current_thread"`.
 ///
 /// # Examples
 ///
@@ -277,6 +283,8 @@ struct Config {
     worker_threads: Option<NonZeroUsize>,
     /// Path to the heddle crate, `::heddle` unless `crate = "..."` is given.
     crate_path: syn::Path,
+    /// `start_paused = true`: the runtime's clock starts paused.
+    start_paused: bool,
 }
 
 impl fmt::Debug for Config {
@@ -285,11 +293,12 @@ impl fmt::Debug for Config {
             .field("flavor", &self.flavor)
             .field("worker_threads", &self.worker_threads)
             .field("crate_path", &self.crate_path.to_token_stream().to_string())
+            .field("start_paused", &self.start_paused)
             .finish()
     }
 }
 
-const KNOWN_ARGS: &str = "`flavor`, `worker_threads` or `crate`";
+const KNOWN_ARGS: &str = "`flavor`, `worker_threads`, `start_paused` or `crate`";
 
 /// Adds `err` to the accumulated error, so that every problem in the
 /// arguments is reported at once.
@@ -321,6 +330,7 @@ fn parse_config(args: Punctuated<Meta, Token![,]>, kind: Kind) -> syn::Result<Co
     let mut flavor: Option<Flavor> = None;
     let mut worker_threads: Option<(NonZeroUsize, Span)> = None;
     let mut crate_path: Option<syn::Path> = None;
+    let mut start_paused: Option<(bool, Span)> = None;
     // Keys already seen, for duplicate detection (including keys whose value
     // was rejected, so a bad value is not followed by a "duplicate" error).
     let mut seen: Vec<String> = Vec::new();
@@ -409,7 +419,16 @@ fn parse_config(args: Punctuated<Meta, Token![,]>, kind: Kind) -> syn::Result<Co
                     ),
                 )),
             }),
-            "start_paused" => Err(syn::Error::new(key_span, "`start_paused` is not supported yet by heddle")),
+            "start_paused" => match &nv.value {
+                Expr::Lit(ExprLit { lit: Lit::Bool(b), .. }) => {
+                    start_paused = Some((b.value, nv.span()));
+                    Ok(())
+                }
+                other => Err(syn::Error::new_spanned(
+                    other,
+                    "`start_paused` expects a boolean literal, e.g. `start_paused = true`",
+                )),
+            },
             _ => Err(syn::Error::new(key_span, format!("unknown argument `{key}`; known arguments are {KNOWN_ARGS}"))),
         };
         if let Err(e) = result {
@@ -433,6 +452,17 @@ fn parse_config(args: Punctuated<Meta, Token![,]>, kind: Kind) -> syn::Result<Co
         push_error(&mut errors, syn::Error::new(span, msg));
     }
 
+    if let (Some((true, span)), Flavor::MultiThread) = (start_paused, flavor_value) {
+        push_error(
+            &mut errors,
+            syn::Error::new(
+                span,
+                "the `start_paused` option requires the `current_thread` runtime flavor; \
+                 use `flavor = \"current_thread\"`",
+            ),
+        );
+    }
+
     if let Some(e) = errors {
         return Err(e);
     }
@@ -440,6 +470,7 @@ fn parse_config(args: Punctuated<Meta, Token![,]>, kind: Kind) -> syn::Result<Co
         flavor: flavor_value,
         worker_threads: worker_threads.map(|(n, _)| n),
         crate_path: crate_path.unwrap_or_else(|| syn::parse_quote!(::heddle)),
+        start_paused: start_paused.is_some_and(|(b, _)| b),
     })
 }
 
@@ -630,6 +661,8 @@ fn generate(kind: Kind, config: &Config, mut func: ItemFn) -> TokenStream2 {
         quote_spanned!(span=> .worker_threads(#n))
     });
 
+    let start_paused = config.start_paused.then(|| quote_spanned!(span=> .start_paused(true)));
+
     func.sig.asyncness = None;
     let (outer, inner) = split_attrs(&func.attrs);
     let vis = &func.vis;
@@ -649,6 +682,7 @@ fn generate(kind: Kind, config: &Config, mut func: ItemFn) -> TokenStream2 {
             let __heddle_output = #krate::runtime::Builder::#builder
                 #worker_threads
                 .enable_all()
+                #start_paused
                 .build()
                 .expect("Failed building the heddle runtime")
                 .block_on(__heddle_body);
@@ -811,7 +845,7 @@ mod tests {
     fn unknown_argument() {
         let e = err(Kind::Main, quote!(threads = 4));
         assert!(e.contains("unknown argument `threads`"), "{e}");
-        assert!(e.contains("`flavor`, `worker_threads` or `crate`"), "{e}");
+        assert!(e.contains("`flavor`, `worker_threads`, `start_paused` or `crate`"), "{e}");
         let e = err(Kind::Test, quote!(multi_thread));
         assert!(e.contains("write `flavor = \"multi_thread\"`"), "{e}");
         let e = err(Kind::Test, quote!(foo));
@@ -831,9 +865,23 @@ mod tests {
     }
 
     #[test]
-    fn start_paused_not_supported() {
-        let e = err(Kind::Test, quote!(start_paused = true));
-        assert!(e.contains("`start_paused` is not supported yet"), "{e}");
+    fn start_paused() {
+        assert!(config(Kind::Test, quote!(start_paused = true)).unwrap().start_paused);
+        assert!(!config(Kind::Test, quote!(start_paused = false)).unwrap().start_paused);
+        assert!(!config(Kind::Test, quote!()).unwrap().start_paused);
+        let e = err(Kind::Test, quote!(flavor = "multi_thread", start_paused = true));
+        assert!(e.contains("requires the `current_thread` runtime flavor"), "{e}");
+        let e = err(Kind::Main, quote!(start_paused = true));
+        assert!(e.contains("requires the `current_thread` runtime flavor"), "{e}");
+        let e = err(Kind::Test, quote!(start_paused = "yes"));
+        assert!(e.contains("expects a boolean literal"), "{e}");
+        let e = err(Kind::Test, quote!(start_paused = true, start_paused = true));
+        assert!(e.contains("duplicate argument `start_paused`"), "{e}");
+        let item = quote! { async fn t() {} };
+        let out = expanded(Kind::Test, quote!(start_paused = true), item.clone());
+        assert!(out.contains(". enable_all () . start_paused (true) . build ()"), "{out}");
+        let out = expanded(Kind::Test, quote!(), item);
+        assert!(!out.contains("start_paused"), "{out}");
     }
 
     #[test]

@@ -48,12 +48,16 @@ pub(crate) struct DriverConfig {
     pub(crate) timer_shards: usize,
     /// Poll instead of sleeping this long before a timer deadline.
     pub(crate) timer_spin_us: u64,
+    /// `time::pause` is allowed (current-thread runtime).
+    pub(crate) enable_pausing: bool,
+    /// The clock starts paused.
+    pub(crate) start_paused: bool,
 }
 
 impl Driver {
     pub(crate) fn new(cfg: DriverConfig) -> std::io::Result<(Driver, DriverHandle)> {
         let (io, io_handle) = IoDriver::new(cfg.event_capacity)?;
-        let time = TimeHandle::new(cfg.timer_shards, cfg.timer_spin_us)?;
+        let time = TimeHandle::new(cfg.timer_shards, cfg.timer_spin_us, cfg.enable_pausing, cfg.start_paused)?;
         io.register_timer(&mut mio::unix::SourceFd(&time.timerfd()))?;
         let handle = DriverHandle {
             io: io_handle,
@@ -68,6 +72,9 @@ impl Driver {
     /// Blocks until an event, a due timer, an `unpark`, or `timeout`.
     pub(crate) fn park(&mut self, handle: &DriverHandle, timeout: Option<Duration>) {
         let time = &handle.time;
+        if time.clock.is_virtual() && timeout.is_none() && self.park_paused(handle) {
+            return;
+        }
         if time.is_due_within(time.spin_us) && !time.is_due() && timeout.is_none() {
             // The next timer is due within the spin window: poll until it
             // is, or until anything else happens, rather than let the CPU
@@ -83,6 +90,25 @@ impl Driver {
         }
         let timeout = if time.is_due() { Some(Duration::ZERO) } else { timeout };
         let _ = self.turn(handle, timeout);
+    }
+
+    /// Parks with the clock paused: rather than sleep until the next timer,
+    /// look for other events without blocking and, if there are none, move
+    /// the clock to that timer's deadline and fire it (tokio's auto-advance).
+    /// False if the clock runs, a blocking task is in flight, or no timer is
+    /// pending: park normally then.
+    fn park_paused(&mut self, handle: &DriverHandle) -> bool {
+        let time = &handle.time;
+        if !time.clock.can_auto_advance() {
+            return false;
+        }
+        let Some(next) = time.next_wake_tick() else { return false };
+        let outcome = self.turn(handle, Some(Duration::ZERO));
+        if outcome.io_events == 0 && !outcome.unparked && outcome.fired == 0 {
+            time.clock.advance_to(time.tick_to_instant(next));
+            RuntimeStats::add(&handle.stats.timers_fired, time.process());
+        }
+        true
     }
 
     /// Polls for events without blocking (a busy runtime still needs to

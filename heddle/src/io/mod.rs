@@ -24,8 +24,10 @@
 #[cfg(feature = "futures-io")]
 mod futures_io;
 pub(crate) mod poll_evented;
+mod stdio;
 
 pub use std::io::{Error, ErrorKind, Result};
+pub use stdio::{stderr, stdin, stdout, Stderr, Stdin, Stdout};
 pub use tokio::io::{
     copy, copy_bidirectional, copy_buf, duplex, empty, repeat, sink, split, BufReader, BufStream, BufWriter,
     DuplexStream, Empty, ReadHalf, Repeat, Sink, WriteHalf,

@@ -37,6 +37,8 @@ pub struct Builder {
     pub(crate) timer_spin: Duration,
     pub(crate) max_blocking_threads: usize,
     pub(crate) thread_keep_alive: Duration,
+    /// The clock starts paused (current-thread runtime only).
+    pub(crate) start_paused: bool,
 }
 
 /// Default `timer_spin` window, in µs.
@@ -59,6 +61,7 @@ impl Builder {
             timer_spin: Duration::from_micros(DEFAULT_TIMER_SPIN_US),
             max_blocking_threads: super::blocking::pool::DEFAULT_MAX_BLOCKING_THREADS,
             thread_keep_alive: super::blocking::pool::DEFAULT_KEEP_ALIVE,
+            start_paused: false,
         }
     }
 
@@ -177,6 +180,30 @@ impl Builder {
         self
     }
 
+    /// Starts the runtime with its clock paused, as if
+    /// [`time::pause`](crate::time::pause) were called first (default
+    /// false). Only the current-thread runtime supports paused time.
+    ///
+    /// ```
+    /// use heddle::time::{sleep, Duration, Instant};
+    ///
+    /// let rt = heddle::runtime::Builder::new_current_thread().enable_all().start_paused(true).build().unwrap();
+    /// let real = std::time::Instant::now();
+    /// rt.block_on(async {
+    ///     let start = Instant::now();
+    ///     sleep(Duration::from_secs(3600)).await; // auto-advanced: instant
+    ///     assert!(start.elapsed() >= Duration::from_secs(3600));
+    /// });
+    /// assert!(real.elapsed() < Duration::from_secs(60));
+    /// ```
+    ///
+    /// # Panics
+    /// `build` panics if this is set on a multi-thread runtime.
+    pub fn start_paused(&mut self, start_paused: bool) -> &mut Builder {
+        self.start_paused = start_paused;
+        self
+    }
+
     /// Creates the runtime.
     pub fn build(&mut self) -> io::Result<Runtime> {
         match self.flavor {
@@ -192,6 +219,8 @@ impl Builder {
             event_capacity: 1024,
             timer_shards: workers,
             timer_spin_us: self.timer_spin.as_micros().min(10_000) as u64,
+            enable_pausing: self.flavor == Flavor::CurrentThread,
+            start_paused: self.start_paused,
         }
     }
 

@@ -22,6 +22,7 @@ mod harness;
 mod join;
 mod join_set;
 pub(crate) mod list;
+mod local_set;
 pub(crate) mod state;
 mod task_local;
 mod waker;
@@ -40,6 +41,7 @@ pub use join::{AbortHandle, JoinHandle};
 pub use yield_now::yield_now;
 
 pub use join_set::JoinSet;
+pub use local_set::{spawn_local, LocalEnterGuard, LocalSet, RunUntil};
 pub use task_local::{AccessError, LocalKey, TaskLocalFuture};
 
 pub use crate::runtime::blocking::spawn_blocking;

@@ -4,14 +4,21 @@ use std::ops::{Add, AddAssign, Sub, SubAssign};
 use std::time::Duration;
 
 /// A measurement of the monotonic clock. Wraps `std::time::Instant` so that
-/// heddle can later pause and advance time in tests.
+/// heddle can pause and advance time in tests (see [`pause`](crate::time::pause)).
 #[derive(Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash)]
 pub struct Instant(std::time::Instant);
 
 impl Instant {
-    /// The current time.
+    /// The current time: the OS monotonic clock, or the runtime's paused
+    /// clock (see [`pause`](crate::time::pause)) if this thread is in a
+    /// runtime whose time was paused.
     pub fn now() -> Instant {
-        Instant(std::time::Instant::now())
+        // Until some runtime pauses its clock, one relaxed load.
+        if !crate::driver::time::clock::DID_PAUSE_CLOCK.load(std::sync::atomic::Ordering::Relaxed) {
+            return Instant(std::time::Instant::now());
+        }
+        let now = crate::runtime::context::with_driver(|d| d.time.now());
+        Instant(now.unwrap_or_else(std::time::Instant::now))
     }
 
     /// Wraps a `std::time::Instant`.
@@ -39,9 +46,10 @@ impl Instant {
         self.0.saturating_duration_since(earlier.0)
     }
 
-    /// Time elapsed since `self`.
+    /// Time elapsed since `self` (by [`Instant::now`], so paused time
+    /// counts as the paused clock says).
     pub fn elapsed(&self) -> Duration {
-        self.0.elapsed()
+        Instant::now().saturating_duration_since(*self)
     }
 
     /// `self + duration`, None on overflow.

@@ -5,6 +5,9 @@
 //! `sleep(Duration::from_micros(100))` wakes after ~100 µs, not after the
 //! 1 ms a millisecond wheel rounds up to.
 //!
+//! Tests can [`pause`] time, [`advance`] it by hand, or let the runtime
+//! jump it to the next timer when idle (`#[heddle::test(start_paused = true)]`).
+//!
 //! ```
 //! # heddle::runtime::Builder::new_current_thread().enable_all().build().unwrap().block_on(async {
 //! use heddle::time::{sleep, timeout, Duration};
@@ -15,11 +18,13 @@
 
 mod instant;
 mod interval;
+mod pause;
 mod sleep;
 mod timeout;
 
 pub use instant::Instant;
 pub use interval::{interval, interval_at, Interval, MissedTickBehavior};
+pub use pause::{advance, pause, resume};
 pub use sleep::{sleep, sleep_until, Sleep};
 pub use std::time::Duration;
 pub use timeout::{timeout, timeout_at, Timeout};

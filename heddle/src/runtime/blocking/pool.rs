@@ -135,9 +135,11 @@ impl std::fmt::Debug for BlockingPool {
     }
 }
 
-/// The `Schedule` impl for blocking tasks: runs them on the pool.
+/// The `Schedule` impl for blocking tasks: runs them on the pool. The
+/// driver is set when the task was spawned on a runtime with a paused
+/// clock, whose auto-advance it holds off until it completes.
 #[derive(Clone)]
-struct BlockingSchedule(Arc<Inner>);
+struct BlockingSchedule(Arc<Inner>, Option<Arc<crate::driver::DriverHandle>>);
 
 impl Schedule for BlockingSchedule {
     fn schedule(&self, task: Notified) {
@@ -147,6 +149,10 @@ impl Schedule for BlockingSchedule {
     }
 
     fn release(&self, task: NonNull<Header>) -> bool {
+        // Called once, on completion, after the JoinHandle was woken.
+        if let Some(driver) = &self.1 {
+            driver.time.clock.allow_auto_advance();
+        }
         self.0.owned.remove(task)
     }
 }
@@ -249,8 +255,13 @@ impl BlockingPool {
         F: FnOnce() -> R + Send + 'static,
         R: Send + 'static,
     {
+        // A paused clock must not jump ahead while the closure runs.
+        let paused = handle.as_ref().map(|h| h.driver()).filter(|d| d.time.clock.is_virtual()).cloned();
+        if let Some(driver) = &paused {
+            driver.time.clock.inhibit_auto_advance();
+        }
         let future = BlockingTask { func: Some(func), handle };
-        let (task, notified, join) = task::new_task(future, BlockingSchedule(self.inner.clone()));
+        let (task, notified, join) = task::new_task(future, BlockingSchedule(self.inner.clone(), paused));
         match self.inner.owned.insert(task) {
             Ok(()) => {
                 if let Err(notified) = self.inner.push(notified) {

@@ -1,0 +1,149 @@
+//! `heddle::io::{stdin, stdout, stderr}` against real pipes: this test
+//! binary re-runs itself as a child process (selected by an environment
+//! variable) whose standard streams are pipes owned by the parent, and the
+//! parent checks the bytes that come back.
+//!
+//! The child is the libtest harness running one test, which prints its own
+//! banner on stdout; the child therefore frames its payload with markers and
+//! the parent looks between them.
+
+use std::io::{Read, Write};
+use std::process::{Command, Stdio};
+use std::time::Duration;
+
+use heddle::io::{AsyncReadExt, AsyncWriteExt};
+
+const CHILD_ENV: &str = "HEDDLE_STDIO_TEST_CHILD";
+const BEGIN: &[u8] = b"<<heddle-stdio-begin>>";
+const END: &[u8] = b"<<heddle-stdio-end>>";
+
+/// The child side: what it does depends on `CHILD_ENV`. Run by the harness
+/// as an ordinary (and then trivially passing) test in the parent.
+#[test]
+fn child_helper() {
+    let Ok(mode) = std::env::var(CHILD_ENV) else { return };
+    let rt = match mode.as_str() {
+        "multi" | "stderr" => heddle::runtime::Builder::new_multi_thread().worker_threads(2).build().unwrap(),
+        _ => heddle::runtime::Builder::new_current_thread().build().unwrap(),
+    };
+    rt.block_on(async move {
+        // Read all of stdin in small reads (several blocking-pool trips).
+        let mut stdin = heddle::io::stdin();
+        let mut input = Vec::new();
+        let mut chunk = [0u8; 4096];
+        loop {
+            let n = stdin.read(&mut chunk).await.unwrap();
+            if n == 0 {
+                break;
+            }
+            input.extend_from_slice(&chunk[..n]);
+        }
+        let mut out: Box<dyn heddle::io::AsyncWrite + Unpin> =
+            if mode == "stderr" { Box::new(heddle::io::stderr()) } else { Box::new(heddle::io::stdout()) };
+        out.write_all(BEGIN).await.unwrap();
+        // Reversed, so an echo that skipped heddle would not pass.
+        let reversed: Vec<u8> = input.iter().rev().copied().collect();
+        for piece in reversed.chunks(10_000) {
+            out.write_all(piece).await.unwrap();
+        }
+        out.write_all(END).await.unwrap();
+        out.flush().await.unwrap();
+    });
+    std::process::exit(0);
+}
+
+fn payload(len: usize) -> Vec<u8> {
+    (0..len).map(|i| (i * 31 % 251) as u8).collect()
+}
+
+fn framed(output: &[u8]) -> &[u8] {
+    let start = output.windows(BEGIN.len()).position(|w| w == BEGIN).expect("begin marker") + BEGIN.len();
+    let len = output[start..].windows(END.len()).position(|w| w == END).expect("end marker");
+    &output[start..start + len]
+}
+
+/// Runs the child in `mode`, feeding `input` on stdin from a thread while
+/// reading stdout/stderr; returns (stdout, stderr).
+fn run_child(mode: &str, input: Vec<u8>) -> (Vec<u8>, Vec<u8>) {
+    let exe = std::env::current_exe().unwrap();
+    let mut child = Command::new(exe)
+        .args(["--exact", "child_helper", "--nocapture", "--test-threads=1"])
+        .env(CHILD_ENV, mode)
+        .stdin(Stdio::piped())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .unwrap();
+    let mut stdin = child.stdin.take().unwrap();
+    let writer = std::thread::spawn(move || {
+        stdin.write_all(&input).unwrap();
+        // Dropping closes the pipe: the child sees EOF.
+    });
+    let mut stderr = child.stderr.take().unwrap();
+    let err_reader = std::thread::spawn(move || {
+        let mut buf = Vec::new();
+        stderr.read_to_end(&mut buf).unwrap();
+        buf
+    });
+    let mut out = Vec::new();
+    child.stdout.take().unwrap().read_to_end(&mut out).unwrap();
+    writer.join().unwrap();
+    let err = err_reader.join().unwrap();
+    let status = child.wait().unwrap();
+    assert!(status.success(), "child failed: {status:?}\n{}", String::from_utf8_lossy(&err));
+    (out, err)
+}
+
+#[test]
+fn stdin_to_stdout_round_trip_current_thread() {
+    let input = payload(300_000);
+    let (out, _) = run_child("current", input.clone());
+    let got = framed(&out);
+    assert_eq!(got.len(), input.len());
+    assert!(got.iter().eq(input.iter().rev()), "bytes differ");
+}
+
+#[test]
+fn stdin_to_stdout_round_trip_multi_thread() {
+    // More than a pipe buffer each way, so both sides block at times.
+    let input = payload(1 << 20);
+    let (out, _) = run_child("multi", input.clone());
+    let got = framed(&out);
+    assert_eq!(got.len(), input.len());
+    assert!(got.iter().eq(input.iter().rev()), "bytes differ");
+}
+
+#[test]
+fn empty_stdin_reads_eof() {
+    let (out, _) = run_child("current", Vec::new());
+    assert!(framed(&out).is_empty());
+}
+
+#[test]
+fn stderr_receives_bytes() {
+    let input = payload(50_000);
+    let (out, err) = run_child("stderr", input.clone());
+    assert!(!out.windows(BEGIN.len()).any(|w| w == BEGIN), "payload went to stdout");
+    let got = framed(&err);
+    assert!(got.iter().eq(input.iter().rev()), "bytes differ");
+}
+
+#[test]
+fn stdout_empty_write_and_flush_in_process() {
+    // In-process: writing to our own stdout works and flush completes.
+    let rt = heddle::runtime::Builder::new_current_thread().enable_all().build().unwrap();
+    rt.block_on(async {
+        let mut out = heddle::io::stdout();
+        let n = out.write(b"").await.unwrap();
+        assert_eq!(n, 0);
+        heddle::time::timeout(Duration::from_secs(10), out.flush()).await.expect("flush hung").unwrap();
+    });
+}
+
+#[test]
+fn handles_expose_the_standard_descriptors() {
+    use std::os::fd::{AsFd, AsRawFd};
+    assert_eq!(heddle::io::stdin().as_raw_fd(), 0);
+    assert_eq!(heddle::io::stdout().as_raw_fd(), 1);
+    assert_eq!(heddle::io::stderr().as_fd().as_raw_fd(), 2);
+}
