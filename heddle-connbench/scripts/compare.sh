@@ -10,7 +10,11 @@
 # rate, p99 latency and each core's busy share, the medians and the
 # heddle/tokio ratios. Part 2: `saturate` against each.
 #
-#   scripts/compare.sh            (env: RATE LENGTH ROUNDS SAT_START SAT_INC SAT_LENGTH BIN)
+# With FLOOR=1, a third side `floor` runs examples/floor_echo.rs: the same
+# system calls per connection with no runtime, i.e. what the kernel alone
+# charges the server for a connection.
+#
+#   scripts/compare.sh            (env: RATE LENGTH ROUNDS SAT_START SAT_INC SAT_LENGTH BIN FLOOR FLOOR_BIN)
 set -euo pipefail
 
 RATE=${RATE:-8000}
@@ -24,6 +28,14 @@ here=$(cd "$(dirname "$0")/.." && pwd)
 if [ -z "${BIN:-}" ]; then
     (cd "$here" && cargo build --release -q -p heddle-connbench)
     BIN=$(cd "$here" && cargo metadata --format-version 1 --no-deps | python3 -c 'import json,sys; print(json.load(sys.stdin)["target_directory"])')/release/heddle-connbench
+fi
+SIDES="heddle tokio"
+if [ "${FLOOR:-0}" = 1 ]; then
+    if [ -z "${FLOOR_BIN:-}" ]; then
+        (cd "$here" && cargo build --release -q -p heddle-connbench --example floor_echo)
+        FLOOR_BIN=$(dirname "$BIN")/examples/floor_echo
+    fi
+    SIDES="heddle tokio floor"
 fi
 work=$(mktemp -d)
 server_pid=
@@ -45,8 +57,12 @@ cpu_jiffies() {
     awk -v c="cpu$1" '$1 == c { idle = $5 + $6; tot = 0; for (i = 2; i <= 9; i++) tot += $i; print tot - idle, tot }' /proc/stat
 }
 start_server() { # runtime
-    taskset -c 1 "$BIN" server --runtime "$1" --mode echo --workers 1 --listen "127.0.0.1:$PORT" --quiet \
-        >"$work/server.log" 2>&1 &
+    if [ "$1" = floor ]; then
+        taskset -c 1 "$FLOOR_BIN" "127.0.0.1:$PORT" >"$work/server.log" 2>&1 &
+    else
+        taskset -c 1 "$BIN" server --runtime "$1" --mode echo --workers 1 --listen "127.0.0.1:$PORT" --quiet \
+            >"$work/server.log" 2>&1 &
+    fi
     server_pid=$!
     for _ in $(seq 100); do
         grep -q listening "$work/server.log" 2>/dev/null && return 0
@@ -62,7 +78,7 @@ results="$work/results.txt"
 : >"$results"
 ip=10
 for round in $(seq "$ROUNDS"); do
-    for rt in heddle tokio; do
+    for rt in $SIDES; do
         start_server "$rt"
         ip=$((ip + 1))
         read -r bu bs < <(server_ticks "$server_pid")
@@ -94,8 +110,10 @@ python3 - "$results" <<'PY'
 import sys, statistics as st
 rows = [l.split() for l in open(sys.argv[1])]
 med = {}
-for rt in ("heddle", "tokio"):
+for rt in ("heddle", "tokio", "floor"):
     rs = [r for r in rows if r[1] == rt]
+    if not rs:
+        continue
     med[rt] = [st.median(float(r[i]) for r in rs) for i in (2, 3, 4, 5, 6)]
     m = med[rt]
     print(f"median {rt:<7} server CPU {m[0]:.2f} µs/conn (user {m[1]:.2f}, sys {m[2]:.2f}), "
@@ -103,6 +121,10 @@ for rt in ("heddle", "tokio"):
 h, t = med["heddle"], med["tokio"]
 r = lambda i: f"{h[i] / t[i]:.3f}" if t[i] else "n/a"
 print(f"ratio heddle/tokio: server CPU per connection {r(0)} (user {r(1)}, sys {r(2)}), achieved {r(3)}, p99 {r(4)}")
+if "floor" in med:
+    f = med["floor"]
+    print(f"floor (no runtime): {f[0]:.2f} µs/conn = {f[0] / t[0]:.3f}x tokio's; "
+          f"runtime's own share: heddle {h[0] - f[0]:.2f} µs/conn, tokio {t[0] - f[0]:.2f} µs/conn")
 PY
 
 printf '\n== saturate: start %s conn/s, x%s a round, %s s rounds ==\n' "$SAT_START" "$SAT_INC" "$SAT_LENGTH"
