@@ -1,10 +1,11 @@
 //! Response bodies: small in-memory ones, and `FileBody`, which streams a
-//! byte range of an open file in chunks read on the blocking pool (one read
-//! in flight at a time; the object is never held in memory whole).
+//! byte range of an open file in chunks read on the blocking pool, one chunk
+//! ahead of the socket (the object is never held in memory whole).
 
 use std::fs::File;
 use std::future::Future;
-use std::io::{self, Read};
+use std::io;
+use std::os::unix::fs::FileExt;
 use std::pin::Pin;
 use std::sync::Arc;
 use std::task::{ready, Context, Poll};
@@ -32,24 +33,68 @@ pub fn full(data: impl Into<Bytes>) -> RespBody {
     Full::new(data.into()).map_err(|never| match never {}).boxed()
 }
 
-/// Streams `remaining` bytes from the file's current position.
+/// Streams `remaining` bytes of a file from `offset` on.
+///
+/// Reads are positioned (`pread`), run on the blocking pool, and stay one
+/// chunk ahead: while hyper writes chunk N to the socket, chunk N+1 is
+/// being read, so the disk and the network overlap. Chunk buffers come from
+/// a small pool and go back to it when hyper drops the bytes, so a busy
+/// server neither zero-fills nor page-faults fresh 256 KiB buffers per chunk.
 #[derive(Debug)]
 pub struct FileBody {
     file: Arc<File>,
+    /// Next byte to request from the file.
+    offset: u64,
+    /// Bytes not yet requested.
+    unrequested: u64,
+    /// Bytes not yet handed to hyper.
     remaining: u64,
-    pending: Option<JoinHandle<io::Result<Vec<u8>>>>,
+    /// The read in flight (at most one, the read-ahead).
+    pending: Option<JoinHandle<io::Result<Bytes>>>,
 }
 
 impl FileBody {
-    /// `file` must already be positioned at the first byte to send.
-    pub fn new(file: File, len: u64) -> FileBody {
-        FileBody { file: Arc::new(file), remaining: len, pending: None }
+    /// Streams `len` bytes of `file` from `offset`; the first read starts
+    /// at once, overlapping with the response head.
+    pub fn new(file: File, offset: u64, len: u64) -> FileBody {
+        let mut body = FileBody { file: Arc::new(file), offset, unrequested: len, remaining: len, pending: None };
+        body.start_read();
+        body
     }
 
     /// Boxed, as a handler's response body.
     pub fn boxed(self) -> RespBody {
         BodyExt::boxed(self)
     }
+
+    /// Starts reading the next chunk, if any is left.
+    fn start_read(&mut self) {
+        if self.unrequested == 0 || self.pending.is_some() {
+            return;
+        }
+        let want = self.unrequested.min(CHUNK as u64) as usize;
+        let (file, offset) = (self.file.clone(), self.offset);
+        self.offset += want as u64;
+        self.unrequested -= want as u64;
+        self.pending = Some(rt::task::spawn_blocking(move || read_chunk(&file, offset, want)));
+    }
+}
+
+/// Reads `want` bytes at `offset` into a pooled buffer; fewer only at the
+/// end of the file.
+fn read_chunk(file: &File, offset: u64, want: usize) -> io::Result<Bytes> {
+    let mut buf = pool::take();
+    let mut filled = 0;
+    while filled < want {
+        match file.read_at(&mut buf.as_mut()[filled..want], offset + filled as u64) {
+            Ok(0) => break,
+            Ok(n) => filled += n,
+            Err(e) if e.kind() == io::ErrorKind::Interrupted => {}
+            Err(e) => return Err(e),
+        }
+    }
+    buf.len = filled;
+    Ok(Bytes::from_owner(buf))
 }
 
 impl Body for FileBody {
@@ -61,35 +106,21 @@ impl Body for FileBody {
         if this.remaining == 0 {
             return Poll::Ready(None);
         }
-        let pending = this.pending.get_or_insert_with(|| {
-            let want = this.remaining.min(CHUNK as u64) as usize;
-            let file = this.file.clone();
-            rt::task::spawn_blocking(move || {
-                let mut buf = vec![0u8; want];
-                let mut filled = 0;
-                while filled < want {
-                    match (&*file).read(&mut buf[filled..]) {
-                        Ok(0) => break,
-                        Ok(n) => filled += n,
-                        Err(e) if e.kind() == io::ErrorKind::Interrupted => {}
-                        Err(e) => return Err(e),
-                    }
-                }
-                buf.truncate(filled);
-                Ok(buf)
-            })
-        });
+        this.start_read();
+        let Some(pending) = this.pending.as_mut() else { return Poll::Ready(None) };
         let res = ready!(Pin::new(pending).poll(cx));
         this.pending = None;
-        let buf = res.map_err(|e| io::Error::other(format!("read task failed: {e}")))??;
-        if buf.is_empty() {
+        let chunk = res.map_err(|e| io::Error::other(format!("read task failed: {e}")))??;
+        if chunk.is_empty() {
             // The file shrank under us (it is replaced by rename, so only an
             // outside writer can do that): fail rather than send short.
             this.remaining = 0;
             return Poll::Ready(Some(Err(io::Error::new(io::ErrorKind::UnexpectedEof, "object truncated"))));
         }
-        this.remaining -= buf.len() as u64;
-        Poll::Ready(Some(Ok(Frame::data(Bytes::from(buf)))))
+        this.remaining -= chunk.len() as u64;
+        // Read ahead while hyper sends this chunk.
+        this.start_read();
+        Poll::Ready(Some(Ok(Frame::data(chunk))))
     }
 
     fn is_end_stream(&self) -> bool {
@@ -98,5 +129,54 @@ impl Body for FileBody {
 
     fn size_hint(&self) -> SizeHint {
         SizeHint::with_exact(self.remaining)
+    }
+}
+
+/// Reusable chunk buffers.
+mod pool {
+    use std::sync::Mutex;
+
+    use super::CHUNK;
+
+    /// Buffers kept for reuse: enough for every connection of a busy server
+    /// to have one chunk on the wire and one being read.
+    const KEEP: usize = 64;
+
+    static FREE: Mutex<Vec<Box<[u8]>>> = Mutex::new(Vec::new());
+
+    /// A `CHUNK`-byte buffer of which the first `len` bytes are data; it
+    /// returns to the pool when dropped (when hyper is done with its bytes).
+    pub(super) struct PooledBuf {
+        buf: Option<Box<[u8]>>,
+        pub(super) len: usize,
+    }
+
+    impl PooledBuf {
+        pub(super) fn as_mut(&mut self) -> &mut [u8] {
+            self.buf.as_deref_mut().expect("a pooled buffer is only taken by drop")
+        }
+    }
+
+    impl AsRef<[u8]> for PooledBuf {
+        fn as_ref(&self) -> &[u8] {
+            &self.buf.as_deref().expect("a pooled buffer is only taken by drop")[..self.len]
+        }
+    }
+
+    impl Drop for PooledBuf {
+        fn drop(&mut self) {
+            if let Some(buf) = self.buf.take() {
+                let mut free = FREE.lock().unwrap_or_else(|e| e.into_inner());
+                if free.len() < KEEP {
+                    free.push(buf);
+                }
+            }
+        }
+    }
+
+    /// A buffer from the pool, or a new one.
+    pub(super) fn take() -> PooledBuf {
+        let buf = FREE.lock().unwrap_or_else(|e| e.into_inner()).pop();
+        PooledBuf { buf: Some(buf.unwrap_or_else(|| vec![0; CHUNK].into_boxed_slice())), len: 0 }
     }
 }

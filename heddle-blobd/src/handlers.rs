@@ -1,7 +1,6 @@
 //! HTTP handlers: routing, PUT/GET/HEAD/DELETE of objects, listing.
 
 use std::convert::Infallible;
-use std::io::{Seek, SeekFrom};
 use std::sync::Arc;
 use std::time::Duration;
 
@@ -33,6 +32,8 @@ pub struct App {
 
 /// Upload bytes gathered before one blocking write.
 const WRITE_CHUNK: usize = 256 * 1024;
+/// Body frames gathered before one blocking write, whatever their size.
+const WRITE_PIECES: usize = 256;
 /// Default and largest page of `GET /`.
 const LIST_DEFAULT: usize = 1000;
 const LIST_MAX: usize = 10_000;
@@ -131,10 +132,15 @@ async fn put(app: Arc<App>, req: Request<Incoming>, key: Key) -> Result<Resp, Re
     // this future because the client went away, drops it and so removes the
     // file (also when it is inside a blocking write at that moment: the
     // blocking task drops it when done).
-    let mut upload = blocking(move || store_app.store.create_upload()).await?.map_err(store_error)?;
+    let upload = blocking(move || store_app.store.create_upload()).await?.map_err(store_error)?;
     let mut body = req.into_body();
     let mut total: u64 = 0;
-    let mut pending: Vec<u8> = Vec::with_capacity(WRITE_CHUNK);
+    // Body frames gathered for the next write (kept as hyper's bytes, not
+    // copied together), and the write in flight: the next batch is received
+    // while the previous one is written.
+    let mut pending: Vec<Bytes> = Vec::new();
+    let mut pending_len = 0;
+    let mut writer = Writer::Idle(upload);
     loop {
         let frame = match rt::time::timeout(app.body_read_timeout, body.frame()).await {
             Err(_) => {
@@ -153,15 +159,18 @@ async fn put(app: Arc<App>, req: Request<Incoming>, key: Key) -> Result<Resp, Re
         if total > app.max_body {
             return Err(status(StatusCode::PAYLOAD_TOO_LARGE, "body larger than --max-body"));
         }
-        pending.extend_from_slice(&data);
-        if pending.len() >= WRITE_CHUNK {
-            let chunk = std::mem::replace(&mut pending, Vec::with_capacity(WRITE_CHUNK));
-            upload = write(upload, chunk).await?;
+        pending_len += data.len();
+        pending.push(data);
+        // Tiny chunks of a chunked body: write before the list gets long.
+        if pending_len >= WRITE_CHUNK || pending.len() >= WRITE_PIECES {
+            pending_len = 0;
+            writer = writer.write(std::mem::take(&mut pending)).await?;
         }
     }
     if !pending.is_empty() {
-        upload = write(upload, pending).await?;
+        writer = writer.write(pending).await?;
     }
+    let upload = writer.finish().await?;
     let (replaced, tag) = blocking(move || app.store.commit(upload, &key)).await?.map_err(store_error)?;
     let mut r = Response::new(empty());
     *r.status_mut() = if replaced { StatusCode::NO_CONTENT } else { StatusCode::CREATED };
@@ -169,15 +178,36 @@ async fn put(app: Arc<App>, req: Request<Incoming>, key: Key) -> Result<Resp, Re
     Ok(r)
 }
 
-/// Writes (and hashes) a chunk on the blocking pool; on failure the upload
-/// is dropped there, removing its temporary file.
-async fn write(upload: Upload, chunk: Vec<u8>) -> Result<Upload, Resp> {
-    blocking(move || {
-        let mut upload = upload;
-        upload.write(&chunk).map(|()| upload)
-    })
-    .await?
-    .map_err(store_error)
+/// An upload's file, with at most one write in flight on the blocking pool.
+///
+/// If the request is dropped (the client went away), dropping the in-flight
+/// write's handle detaches it; the blocking task then drops the upload when
+/// the write is done, which removes its temporary file.
+enum Writer {
+    Idle(Upload),
+    Writing(rt::task::JoinHandle<Result<Upload, StoreError>>),
+}
+
+impl Writer {
+    /// Waits for the previous write, then starts writing `pieces`.
+    async fn write(self, pieces: Vec<Bytes>) -> Result<Writer, Resp> {
+        let mut upload = self.finish().await?;
+        Ok(Writer::Writing(rt::task::spawn_blocking(move || upload.write_pieces(&pieces).map(|()| upload))))
+    }
+
+    /// Waits for the write in flight; the upload with every byte written.
+    async fn finish(self) -> Result<Upload, Resp> {
+        match self {
+            Writer::Idle(upload) => Ok(upload),
+            Writer::Writing(handle) => handle
+                .await
+                .map_err(|e| {
+                    tracing::error!(error = %e, "blocking task failed");
+                    status(StatusCode::INTERNAL_SERVER_ERROR, "internal error")
+                })?
+                .map_err(store_error),
+        }
+    }
 }
 
 fn hv(s: String) -> HeaderValue {
@@ -237,13 +267,7 @@ async fn get(app: Arc<App>, req: Request<Incoming>, key: Key) -> Result<Resp, Re
     if req.method() == Method::HEAD || len == 0 {
         return Ok(r);
     }
-    let file = blocking(move || {
-        let mut file = file;
-        file.seek(SeekFrom::Start(start)).map(|_| file)
-    })
-    .await?
-    .map_err(|e| store_error(e.into()))?;
-    *r.body_mut() = FileBody::new(file, len).boxed();
+    *r.body_mut() = FileBody::new(file, start, len).boxed();
     Ok(r)
 }
 

@@ -33,7 +33,7 @@
 //! a symlink (that is the operator's choice).
 
 use std::fs::{self, File, Metadata, OpenOptions};
-use std::io::{self, Write};
+use std::io::{self, IoSlice, Write};
 use std::os::fd::AsRawFd;
 use std::os::unix::fs::{MetadataExt, OpenOptionsExt};
 use std::path::{Path, PathBuf};
@@ -127,6 +127,47 @@ impl Upload {
         (&self.file).write_all(data)?;
         self.hasher.update(data);
         self.written += data.len() as u64;
+        Ok(())
+    }
+
+    /// Appends (and hashes) several pieces of the body with as few `writev`
+    /// calls as the kernel allows (no copying them together first).
+    pub fn write_pieces(&mut self, pieces: &[bytes::Bytes]) -> Result<(), StoreError> {
+        /// The most slices one `writev` takes.
+        const IOV_MAX: usize = 1024;
+        #[cfg(debug_assertions)]
+        if fail_writes_after().is_some() {
+            return pieces.iter().try_for_each(|p| self.write(p));
+        }
+        let total: usize = pieces.iter().map(|p| p.len()).sum();
+        let mut done = 0;
+        while done < total {
+            // What is left after `done` bytes (a short write is rare: only
+            // then is the slice list rebuilt more than once).
+            let mut skip = done;
+            let mut slices = Vec::with_capacity(pieces.len());
+            for p in pieces {
+                if skip >= p.len() {
+                    skip -= p.len();
+                    continue;
+                }
+                slices.push(IoSlice::new(&p[skip..]));
+                skip = 0;
+                if slices.len() == IOV_MAX {
+                    break;
+                }
+            }
+            match (&self.file).write_vectored(&slices) {
+                Ok(0) => return Err(io::Error::from(io::ErrorKind::WriteZero).into()),
+                Ok(n) => done += n,
+                Err(e) if e.kind() == io::ErrorKind::Interrupted => {}
+                Err(e) => return Err(e.into()),
+            }
+        }
+        for p in pieces {
+            self.hasher.update(p);
+            self.written += p.len() as u64;
+        }
         Ok(())
     }
 }
