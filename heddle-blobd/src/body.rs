@@ -51,13 +51,17 @@ pub struct FileBody {
     remaining: u64,
     /// The read in flight (at most one, the read-ahead).
     pending: Option<JoinHandle<io::Result<Bytes>>>,
+    /// Read on the polling worker instead (`App::inline_io`).
+    inline: bool,
 }
 
 impl FileBody {
     /// Streams `len` bytes of `file` from `offset`; the first read starts
-    /// at once, overlapping with the response head.
-    pub fn new(file: File, offset: u64, len: u64) -> FileBody {
-        let mut body = FileBody { file: Arc::new(file), offset, unrequested: len, remaining: len, pending: None };
+    /// at once, overlapping with the response head. `inline`: read each
+    /// chunk on the worker when hyper asks for it, without read-ahead.
+    pub fn new(file: File, offset: u64, len: u64, inline: bool) -> FileBody {
+        let mut body =
+            FileBody { file: Arc::new(file), offset, unrequested: len, remaining: len, pending: None, inline };
         body.start_read();
         body
     }
@@ -69,7 +73,7 @@ impl FileBody {
 
     /// Starts reading the next chunk, if any is left.
     fn start_read(&mut self) {
-        if self.unrequested == 0 || self.pending.is_some() {
+        if self.inline || self.unrequested == 0 || self.pending.is_some() {
             return;
         }
         let want = self.unrequested.min(CHUNK as u64) as usize;
@@ -106,11 +110,18 @@ impl Body for FileBody {
         if this.remaining == 0 {
             return Poll::Ready(None);
         }
-        this.start_read();
-        let Some(pending) = this.pending.as_mut() else { return Poll::Ready(None) };
-        let res = ready!(Pin::new(pending).poll(cx));
-        this.pending = None;
-        let chunk = res.map_err(|e| io::Error::other(format!("read task failed: {e}")))??;
+        let chunk = if this.inline {
+            let want = this.remaining.min(CHUNK as u64) as usize;
+            let chunk = read_chunk(&this.file, this.offset, want)?;
+            this.offset += want as u64;
+            chunk
+        } else {
+            this.start_read();
+            let Some(pending) = this.pending.as_mut() else { return Poll::Ready(None) };
+            let res = ready!(Pin::new(pending).poll(cx));
+            this.pending = None;
+            res.map_err(|e| io::Error::other(format!("read task failed: {e}")))??
+        };
         if chunk.is_empty() {
             // The file shrank under us (it is replaced by rename, so only an
             // outside writer can do that): fail rather than send short.

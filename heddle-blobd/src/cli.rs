@@ -58,9 +58,26 @@ pub struct Cli {
     /// the connection is dropped.
     #[arg(long, default_value = "30s", value_parser = parse_duration)]
     pub write_timeout: Duration,
+    /// Where file reads and writes run: `pool` on the blocking thread pool
+    /// (a disk may make them wait), `inline` on the worker serving the
+    /// request (no thread hop; only for memory file systems), `auto`:
+    /// inline when DIR is on tmpfs or ramfs, the pool otherwise.
+    #[arg(long, value_enum, default_value_t = FileIo::Auto)]
+    pub file_io: FileIo,
     /// Log only warnings and errors.
     #[arg(long)]
     pub quiet: bool,
+}
+
+/// `--file-io`.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, clap::ValueEnum)]
+pub enum FileIo {
+    /// Inline on a memory file system, else on the blocking pool.
+    Auto,
+    /// Always on the worker thread.
+    Inline,
+    /// Always on the blocking pool.
+    Pool,
 }
 
 /// Parses `123`, `64KiB`, `10M`, `1GiB`, ... (binary multiples).

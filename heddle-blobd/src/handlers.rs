@@ -28,6 +28,23 @@ pub struct App {
     pub auth: Auth,
     /// Longest wait for the next bytes of an upload (`--body-read-timeout`).
     pub body_read_timeout: Duration,
+    /// File operations run on the worker instead of the blocking pool
+    /// (`--file-io`).
+    pub inline_io: bool,
+}
+
+impl App {
+    /// Runs a file operation: on this worker if `inline_io`, else on the
+    /// blocking pool.
+    async fn file_op<R: Send + 'static>(&self, f: impl FnOnce() -> R + Send + 'static) -> Result<R, Resp> {
+        if self.inline_io {
+            return Ok(f());
+        }
+        rt::task::spawn_blocking(f).await.map_err(|e| {
+            tracing::error!(error = %e, "blocking task failed");
+            status(StatusCode::INTERNAL_SERVER_ERROR, "internal error")
+        })
+    }
 }
 
 /// Upload bytes gathered before one blocking write.
@@ -58,13 +75,6 @@ fn store_error(e: StoreError) -> Resp {
             status(StatusCode::INTERNAL_SERVER_ERROR, "internal error")
         }
     }
-}
-
-async fn blocking<R: Send + 'static>(f: impl FnOnce() -> R + Send + 'static) -> Result<R, Resp> {
-    rt::task::spawn_blocking(f).await.map_err(|e| {
-        tracing::error!(error = %e, "blocking task failed");
-        status(StatusCode::INTERNAL_SERVER_ERROR, "internal error")
-    })
 }
 
 /// The service function.
@@ -132,7 +142,7 @@ async fn put(app: Arc<App>, req: Request<Incoming>, key: Key) -> Result<Resp, Re
     // this future because the client went away, drops it and so removes the
     // file (also when it is inside a blocking write at that moment: the
     // blocking task drops it when done).
-    let upload = blocking(move || store_app.store.create_upload()).await?.map_err(store_error)?;
+    let upload = app.file_op(move || store_app.store.create_upload()).await?.map_err(store_error)?;
     let mut body = req.into_body();
     let mut total: u64 = 0;
     // Body frames gathered for the next write (kept as hyper's bytes, not
@@ -164,34 +174,40 @@ async fn put(app: Arc<App>, req: Request<Incoming>, key: Key) -> Result<Resp, Re
         // Tiny chunks of a chunked body: write before the list gets long.
         if pending_len >= WRITE_CHUNK || pending.len() >= WRITE_PIECES {
             pending_len = 0;
-            writer = writer.write(std::mem::take(&mut pending)).await?;
+            writer = writer.write(std::mem::take(&mut pending), app.inline_io).await?;
         }
     }
     if !pending.is_empty() {
-        writer = writer.write(pending).await?;
+        writer = writer.write(pending, app.inline_io).await?;
     }
     let upload = writer.finish().await?;
-    let (replaced, tag) = blocking(move || app.store.commit(upload, &key)).await?.map_err(store_error)?;
+    let (replaced, tag) = app.clone().file_op(move || app.store.commit(upload, &key)).await?.map_err(store_error)?;
     let mut r = Response::new(empty());
     *r.status_mut() = if replaced { StatusCode::NO_CONTENT } else { StatusCode::CREATED };
     r.headers_mut().insert(header::ETAG, hv(tag));
     Ok(r)
 }
 
-/// An upload's file, with at most one write in flight on the blocking pool.
+/// An upload's file, with at most one write in flight on the blocking pool
+/// (or, with inline file I/O, written at once).
 ///
 /// If the request is dropped (the client went away), dropping the in-flight
 /// write's handle detaches it; the blocking task then drops the upload when
 /// the write is done, which removes its temporary file.
 enum Writer {
+    /// No write in flight.
     Idle(Upload),
     Writing(rt::task::JoinHandle<Result<Upload, StoreError>>),
 }
 
 impl Writer {
-    /// Waits for the previous write, then starts writing `pieces`.
-    async fn write(self, pieces: Vec<Bytes>) -> Result<Writer, Resp> {
+    /// Waits for the previous write, then writes `pieces` (or starts to).
+    async fn write(self, pieces: Vec<Bytes>, inline: bool) -> Result<Writer, Resp> {
         let mut upload = self.finish().await?;
+        if inline {
+            upload.write_pieces(&pieces).map_err(store_error)?;
+            return Ok(Writer::Idle(upload));
+        }
         Ok(Writer::Writing(rt::task::spawn_blocking(move || upload.write_pieces(&pieces).map(|()| upload))))
     }
 
@@ -222,13 +238,16 @@ fn none_match(header: &str, tag: &str) -> bool {
 }
 
 async fn get(app: Arc<App>, req: Request<Incoming>, key: Key) -> Result<Resp, Resp> {
-    let (file, meta, tag) = blocking(move || {
-        let (file, meta) = app.store.open_read(&key)?;
-        let tag = crate::store::etag(&file, &meta);
-        Ok::<_, StoreError>((file, meta, tag))
-    })
-    .await?
-    .map_err(store_error)?;
+    let inline_io = app.inline_io;
+    let (file, meta, tag) = app
+        .clone()
+        .file_op(move || {
+            let (file, meta) = app.store.open_read(&key)?;
+            let tag = crate::store::etag(&file, &meta);
+            Ok::<_, StoreError>((file, meta, tag))
+        })
+        .await?
+        .map_err(store_error)?;
     let size = meta.len();
     let mut r = Response::new(empty());
     let h = r.headers_mut();
@@ -267,12 +286,12 @@ async fn get(app: Arc<App>, req: Request<Incoming>, key: Key) -> Result<Resp, Re
     if req.method() == Method::HEAD || len == 0 {
         return Ok(r);
     }
-    *r.body_mut() = FileBody::new(file, start, len).boxed();
+    *r.body_mut() = FileBody::new(file, start, len, inline_io).boxed();
     Ok(r)
 }
 
 async fn delete(app: Arc<App>, key: Key) -> Result<Resp, Resp> {
-    blocking(move || app.store.delete(&key)).await?.map_err(store_error)?;
+    app.clone().file_op(move || app.store.delete(&key)).await?.map_err(store_error)?;
     let mut r = Response::new(empty());
     *r.status_mut() = StatusCode::NO_CONTENT;
     Ok(r)
@@ -301,8 +320,11 @@ async fn list(app: Arc<App>, req: &Request<Incoming>) -> Result<Resp, Resp> {
             _ => return Err(status(StatusCode::BAD_REQUEST, "unknown query parameter")),
         }
     }
-    let (keys, truncated) =
-        blocking(move || app.store.list(&prefix, &after, limit)).await?.map_err(|e| store_error(e.into()))?;
+    let (keys, truncated) = app
+        .clone()
+        .file_op(move || app.store.list(&prefix, &after, limit))
+        .await?
+        .map_err(|e| store_error(e.into()))?;
     let next_after = if truncated { keys.last().map(|(k, _)| k.clone()) } else { None };
     let json = serde_json::json!({
         "keys": keys.iter().map(|(k, s)| serde_json::json!({"key": k, "size": s})).collect::<Vec<_>>(),

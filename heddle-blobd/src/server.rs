@@ -14,7 +14,7 @@ use hyper::service::service_fn;
 
 use crate::activity::{Activity, Guarded, Limits, Watched};
 use crate::auth::Auth;
-use crate::cli::Cli;
+use crate::cli::{Cli, FileIo};
 use crate::handlers::{handle, App};
 use crate::shutdown::Signals;
 use crate::store::Store;
@@ -32,7 +32,13 @@ pub async fn run(cli: Cli) -> io::Result<()> {
     if removed > 0 {
         tracing::warn!(removed, "removed leftover temporary files");
     }
+    let inline_io = match cli.file_io {
+        FileIo::Auto => store.in_memory(),
+        FileIo::Inline => true,
+        FileIo::Pool => false,
+    };
     let app = Arc::new(App {
+        inline_io,
         store,
         max_body: cli.max_body,
         auth: Auth::new(token.as_deref(), cli.token_read),
@@ -59,6 +65,7 @@ pub async fn run(cli: Cli) -> io::Result<()> {
         max_body = cli.max_body,
         fsync = cli.fsync,
         auth = token.is_some(),
+        inline_io,
         "listening"
     );
 

@@ -83,6 +83,7 @@ pub struct Store {
     root: PathBuf,
     tmp: PathBuf,
     fsync: bool,
+    in_memory: bool,
 }
 
 /// An upload in progress: a temporary file (removed when dropped unless
@@ -111,8 +112,10 @@ impl Drop for Upload {
 }
 
 impl Upload {
-    /// Appends (and hashes) a chunk of the body.
-    pub fn write(&mut self, data: &[u8]) -> Result<(), StoreError> {
+    /// Appends (and hashes) a chunk of the body, honouring the test hook
+    /// that fails writes (debug builds only; `write_pieces` is the real path).
+    #[cfg(debug_assertions)]
+    fn write(&mut self, data: &[u8]) -> Result<(), StoreError> {
         #[cfg(debug_assertions)]
         if let Some(limit) = fail_writes_after() {
             // Test hook (debug builds only): behave like a disk that fills up
@@ -203,7 +206,14 @@ impl Store {
             }
             removed += 1;
         }
-        Ok((Store { root: root.to_path_buf(), tmp, fsync }, removed))
+        let in_memory = on_memory_fs(root);
+        Ok((Store { root: root.to_path_buf(), tmp, fsync, in_memory }, removed))
+    }
+
+    /// True if the objects live on tmpfs or ramfs: reads and writes there
+    /// copy memory and never wait for a disk.
+    pub fn in_memory(&self) -> bool {
+        self.in_memory
     }
 
     /// The path of `key`, after checking each parent is a real directory.
@@ -413,4 +423,18 @@ fn mix(mut z: u64) -> u64 {
     z = (z ^ (z >> 30)).wrapping_mul(0xbf58_476d_1ce4_e5b9);
     z = (z ^ (z >> 27)).wrapping_mul(0x94d0_49bb_1331_11eb);
     z ^ (z >> 31)
+}
+
+/// Whether `dir` is on a file system kept only in memory (tmpfs, ramfs).
+fn on_memory_fs(dir: &Path) -> bool {
+    const TMPFS_MAGIC: u64 = 0x0102_1994;
+    const RAMFS_MAGIC: u64 = 0x8584_58f6;
+    let Ok(path) = std::ffi::CString::new(dir.as_os_str().as_encoded_bytes()) else { return false };
+    // SAFETY: an all-zero statfs is a valid value to be overwritten.
+    let mut st: libc::statfs = unsafe { std::mem::zeroed() };
+    // SAFETY: `path` is NUL-terminated and `st` is writable for the call.
+    if unsafe { libc::statfs(path.as_ptr(), &mut st) } != 0 {
+        return false;
+    }
+    matches!(st.f_type as u64, TMPFS_MAGIC | RAMFS_MAGIC)
 }

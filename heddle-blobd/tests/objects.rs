@@ -7,7 +7,20 @@ use common::{pattern, Server};
 
 #[test]
 fn round_trip_sizes_byte_for_byte() {
-    let s = Server::start(&[]);
+    round_trip(&[]);
+}
+
+/// The same with file I/O forced onto the worker threads and forced onto the
+/// blocking pool (`--file-io auto` picks by file system, so a test machine
+/// alone would exercise only one of them).
+#[test]
+fn round_trip_with_inline_and_pooled_file_io() {
+    round_trip(&["--file-io", "inline"]);
+    round_trip(&["--file-io", "pool"]);
+}
+
+fn round_trip(extra: &[&str]) {
+    let s = Server::start(extra);
     let mut c = s.connect();
     for (i, size) in [0usize, 1, 64 * 1024, 10 * 1024 * 1024].into_iter().enumerate() {
         let key = format!("/obj/size-{size}");
