@@ -158,3 +158,118 @@ async fn write_to_read_only_file_fails() {
     };
     assert!(res.is_err());
 }
+
+#[heddle::test]
+async fn links_permissions_and_existence() {
+    use std::os::unix::fs::PermissionsExt;
+    timeout(LIMIT, async {
+        let dir = TempDir::new("links");
+        let target = dir.0.join("target.txt");
+        fs::write(&target, "payload").await.unwrap();
+
+        assert!(fs::try_exists(&target).await.unwrap());
+        assert!(!fs::try_exists(dir.0.join("absent")).await.unwrap());
+
+        // Symlink: relative target, read back, followed by reads, not by
+        // symlink_metadata.
+        let link = dir.0.join("link");
+        fs::symlink("target.txt", &link).await.unwrap();
+        assert_eq!(fs::read_link(&link).await.unwrap(), std::path::Path::new("target.txt"));
+        assert_eq!(fs::read_to_string(&link).await.unwrap(), "payload");
+        assert!(fs::symlink_metadata(&link).await.unwrap().file_type().is_symlink());
+        assert!(fs::metadata(&link).await.unwrap().is_file());
+        assert_eq!(fs::symlink(&target, &link).await.unwrap_err().kind(), ErrorKind::AlreadyExists);
+        assert_eq!(fs::read_link(&target).await.unwrap_err().kind(), ErrorKind::InvalidInput);
+        // A dangling link: exists as a link, not as a path.
+        let dangling = dir.0.join("dangling");
+        fs::symlink(dir.0.join("nowhere"), &dangling).await.unwrap();
+        assert!(!fs::try_exists(&dangling).await.unwrap());
+
+        // Hard link: same inode, survives removing the original name.
+        let hard = dir.0.join("hard.txt");
+        fs::hard_link(&target, &hard).await.unwrap();
+        use std::os::unix::fs::MetadataExt;
+        assert_eq!(fs::metadata(&hard).await.unwrap().ino(), fs::metadata(&target).await.unwrap().ino());
+        assert_eq!(fs::metadata(&hard).await.unwrap().nlink(), 2);
+
+        // Permissions, by path and through an open file.
+        fs::set_permissions(&hard, std::fs::Permissions::from_mode(0o600)).await.unwrap();
+        assert_eq!(fs::metadata(&target).await.unwrap().permissions().mode() & 0o777, 0o600);
+        let file = File::open(&target).await.unwrap();
+        file.set_permissions(std::fs::Permissions::from_mode(0o640)).await.unwrap();
+        assert_eq!(fs::metadata(&hard).await.unwrap().permissions().mode() & 0o777, 0o640);
+        fs::remove_file(&target).await.unwrap();
+        assert_eq!(fs::read_to_string(&hard).await.unwrap(), "payload");
+        assert_eq!(
+            fs::set_permissions(&target, std::fs::Permissions::from_mode(0o600)).await.unwrap_err().kind(),
+            ErrorKind::NotFound
+        );
+    })
+    .await
+    .unwrap();
+}
+
+#[heddle::test(flavor = "multi_thread", worker_threads = 2)]
+async fn dir_builder_recursive_and_mode() {
+    use std::os::unix::fs::PermissionsExt;
+    timeout(LIMIT, async {
+        let dir = TempDir::new("dirbuilder");
+        let nested = dir.0.join("x/y/z");
+        // Not recursive: the parent is missing.
+        assert_eq!(fs::DirBuilder::new().create(&nested).await.unwrap_err().kind(), ErrorKind::NotFound);
+        fs::DirBuilder::new().recursive(true).mode(0o700).create(&nested).await.unwrap();
+        assert!(fs::metadata(&nested).await.unwrap().is_dir());
+        assert_eq!(fs::metadata(&nested).await.unwrap().permissions().mode() & 0o777, 0o700);
+        // Recursive on an existing directory succeeds; non-recursive fails.
+        fs::DirBuilder::new().recursive(true).create(&nested).await.unwrap();
+        assert_eq!(fs::DirBuilder::new().create(&nested).await.unwrap_err().kind(), ErrorKind::AlreadyExists);
+        fs::remove_dir_all(dir.0.join("x")).await.unwrap();
+        assert!(!fs::try_exists(dir.0.join("x")).await.unwrap());
+    })
+    .await
+    .unwrap();
+}
+
+#[heddle::test(flavor = "multi_thread", worker_threads = 2)]
+async fn file_try_clone_shares_the_position() {
+    timeout(LIMIT, async {
+        let dir = TempDir::new("clone");
+        let path = dir.0.join("f");
+        let mut file = OpenOptions::new().read(true).write(true).create(true).truncate(true).open(&path).await.unwrap();
+        file.write_all(b"0123456789").await.unwrap();
+        file.flush().await.unwrap();
+        let mut clone = file.try_clone().await.unwrap();
+        clone.seek(SeekFrom::Start(2)).await.unwrap();
+        let mut buf = [0u8; 3];
+        file.read_exact(&mut buf).await.unwrap();
+        assert_eq!(&buf, b"234", "the original reads from where the clone moved the shared offset");
+        // The original read 3 bytes from the shared offset: the clone goes on after them.
+        let mut rest = String::new();
+        clone.read_to_string(&mut rest).await.unwrap();
+        assert_eq!(rest, "56789");
+        assert_eq!(clone.metadata().await.unwrap().len(), 10);
+    })
+    .await
+    .unwrap();
+}
+
+#[heddle::test]
+async fn open_options_mode_and_custom_flags() {
+    use std::os::unix::fs::PermissionsExt;
+    timeout(LIMIT, async {
+        let dir = TempDir::new("openmode");
+        let path = dir.0.join("secret");
+        let mut file = OpenOptions::new().write(true).create_new(true).mode(0o600).open(&path).await.unwrap();
+        file.write_all(b"s").await.unwrap();
+        file.flush().await.unwrap();
+        assert_eq!(fs::metadata(&path).await.unwrap().permissions().mode() & 0o777, 0o600);
+        // O_NOFOLLOW refuses to open through a symlink.
+        let link = dir.0.join("link");
+        fs::symlink(&path, &link).await.unwrap();
+        let err = OpenOptions::new().read(true).custom_flags(libc::O_NOFOLLOW).open(&link).await.unwrap_err();
+        assert_eq!(err.raw_os_error(), Some(libc::ELOOP));
+        assert!(OpenOptions::new().read(true).custom_flags(libc::O_NOFOLLOW).open(&path).await.is_ok());
+    })
+    .await
+    .unwrap();
+}

@@ -150,3 +150,116 @@ async fn panics_and_blocking_tasks() {
     }
     assert_eq!((panics, values), (1, vec![5]));
 }
+
+#[heddle::test(flavor = "multi_thread", worker_threads = 2)]
+async fn join_all_returns_outputs_in_completion_order() {
+    let set: JoinSet<u64> = [(3u64, 40u64), (1, 1), (2, 20)]
+        .into_iter()
+        .map(|(i, ms)| async move {
+            sleep(Duration::from_millis(ms)).await;
+            i
+        })
+        .collect();
+    assert_eq!(set.len(), 3);
+    let out = timeout(LIMIT, set.join_all()).await.unwrap();
+    assert_eq!(out, [1, 2, 3]);
+}
+
+#[heddle::test(flavor = "multi_thread", worker_threads = 2)]
+async fn join_all_resumes_a_task_panic_and_aborts_the_rest() {
+    let dropped = Arc::new(AtomicUsize::new(0));
+    struct CountDrop(Arc<AtomicUsize>);
+    impl Drop for CountDrop {
+        fn drop(&mut self) {
+            self.0.fetch_add(1, Ordering::SeqCst);
+        }
+    }
+    let mut set = JoinSet::new();
+    set.spawn(async { panic!("task failed") });
+    for _ in 0..3 {
+        let guard = CountDrop(dropped.clone());
+        set.spawn(async move {
+            let _guard = guard;
+            std::future::pending::<()>().await;
+        });
+    }
+    let err = heddle::spawn(set.join_all()).await.unwrap_err();
+    let payload = err.into_panic();
+    assert_eq!(payload.downcast_ref::<&str>().copied(), Some("task failed"));
+    timeout(LIMIT, async {
+        while dropped.load(Ordering::SeqCst) < 3 {
+            sleep(Duration::from_millis(1)).await;
+        }
+    })
+    .await
+    .expect("the pending tasks were aborted");
+}
+
+#[heddle::test(flavor = "multi_thread", worker_threads = 2)]
+async fn ids_and_extend_and_blocking_on() {
+    let mut set = JoinSet::new();
+    let a = set.spawn(async { 1u32 });
+    set.extend((2..=3u32).map(|i| async move { i }));
+    let handle = heddle::runtime::Handle::current();
+    let b = set.spawn_blocking_on(
+        || {
+            std::thread::sleep(Duration::from_millis(5));
+            4u32
+        },
+        &handle,
+    );
+    let mut seen = Vec::new();
+    timeout(LIMIT, async {
+        while let Some(r) = set.join_next_with_id().await {
+            let (id, v) = r.unwrap();
+            if v == 1 {
+                assert_eq!(id, a.id());
+            }
+            if v == 4 {
+                assert_eq!(id, b.id());
+            }
+            seen.push(v);
+        }
+    })
+    .await
+    .unwrap();
+    seen.sort();
+    assert_eq!(seen, [1, 2, 3, 4]);
+
+    // try_join_next_with_id: nothing before the task finishes.
+    let c = set.spawn(async {
+        sleep(Duration::from_millis(20)).await;
+        5u32
+    });
+    assert!(set.try_join_next_with_id().is_none());
+    sleep(Duration::from_millis(60)).await;
+    let (id, v) = set.try_join_next_with_id().unwrap().unwrap();
+    assert_eq!((id, v), (c.id(), 5));
+}
+
+#[test]
+fn spawn_local_on_a_local_set() {
+    use std::rc::Rc;
+    let rt = heddle::runtime::Builder::new_current_thread().enable_all().build().unwrap();
+    let local = heddle::task::LocalSet::new();
+    let mut set = JoinSet::new();
+    let counter = Rc::new(std::cell::Cell::new(0));
+    for _ in 0..5 {
+        let counter = counter.clone();
+        set.spawn_local_on(
+            async move {
+                sleep(Duration::from_millis(1)).await;
+                counter.set(counter.get() + 1);
+            },
+            &local,
+        );
+    }
+    local.block_on(&rt, async {
+        let c = counter.clone();
+        set.spawn_local(async move { c.set(c.get() + 10) });
+        while let Some(r) = set.join_next().await {
+            r.unwrap();
+        }
+    });
+    assert_eq!(counter.get(), 15);
+}

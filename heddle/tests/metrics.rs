@@ -19,8 +19,19 @@ fn check_counts(rt: &Runtime) {
         for h in handles {
             h.await.unwrap();
         }
-        let sleeps: Vec<_> =
-            (0..TIMERS).map(|i| heddle::spawn(heddle::time::sleep(Duration::from_micros(3000 + i * 10)))).collect();
+        // A sleep enters the timer wheel at its first poll, unless its
+        // deadline has passed by then (it is ready at once and never
+        // "fires"). The deadlines are far enough out that every sleep is
+        // polled before them even on a loaded machine, and the test waits
+        // until all are pending before counting firings.
+        let start = heddle::time::Instant::now();
+        let sleeps: Vec<_> = (0..TIMERS)
+            .map(|i| heddle::spawn(heddle::time::sleep_until(start + Duration::from_micros(400_000 + i * 10))))
+            .collect();
+        while m.num_pending_timers() < TIMERS as usize {
+            assert!(start.elapsed() < Duration::from_millis(390), "sleeps not polled within 390 ms");
+            heddle::task::yield_now().await;
+        }
         for s in sleeps {
             s.await.unwrap();
         }
@@ -96,13 +107,15 @@ fn steals_happen_when_one_worker_gets_all_the_work() {
     let rt = Builder::new_multi_thread().worker_threads(2).enable_all().build().unwrap();
     let m = rt.metrics();
     rt.block_on(rt.spawn(async {
-        // Spawned from a worker: they land in that worker's queue; the other
-        // worker can only get them by stealing.
-        let handles: Vec<_> = (0..2000)
+        // Spawned from a worker: they land in that worker's queue (200 fit
+        // in it, so none overflow to the global queue); the other worker can
+        // only get them by stealing. 200 ms of work in all leaves it time to
+        // be scheduled even on a loaded machine.
+        let handles: Vec<_> = (0..200)
             .map(|_| {
                 heddle::spawn(async {
                     let t = std::time::Instant::now();
-                    while t.elapsed() < Duration::from_micros(20) {
+                    while t.elapsed() < Duration::from_millis(1) {
                         std::hint::spin_loop();
                     }
                 })

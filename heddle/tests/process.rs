@@ -189,3 +189,47 @@ fn fifty_concurrent_children_all_reaped() {
         }
     });
 }
+
+#[test]
+fn arg0_pre_exec_and_kill_on_drop_flag() {
+    run(async {
+        let mut cmd = Command::new("sh");
+        assert!(!cmd.get_kill_on_drop());
+        cmd.kill_on_drop(true);
+        assert!(cmd.get_kill_on_drop());
+        let out = cmd.arg0("heddle-renamed").args(["-c", "echo $0; echo $HEDDLE_PRE"]).output().await.unwrap();
+        assert!(out.status.success());
+        assert_eq!(String::from_utf8(out.stdout).unwrap(), "heddle-renamed\n\n");
+
+        // pre_exec runs in the child before exec: make it a new session
+        // leader (setsid is async-signal-safe) and check from inside.
+        let mut cmd = Command::new("sh");
+        // Field 6 of /proc/PID/stat is the session id.
+        cmd.args(["-c", "cut -d' ' -f6 /proc/$$/stat; echo $$"]);
+        let lead_session = || {
+            // SAFETY: setsid takes no arguments and only changes this
+            // (child) process's session.
+            if unsafe { libc::setsid() } < 0 {
+                return Err(std::io::Error::last_os_error());
+            }
+            Ok(())
+        };
+        // SAFETY: the closure only calls setsid, which is async-signal-safe.
+        unsafe {
+            cmd.pre_exec(lead_session);
+        }
+        let out = cmd.output().await.unwrap();
+        let text = String::from_utf8(out.stdout).unwrap();
+        let lines: Vec<&str> = text.split_whitespace().collect();
+        assert_eq!(lines.len(), 2, "{text:?}");
+        assert_eq!(lines[0], lines[1], "the child leads its own session");
+
+        // A failing pre_exec makes spawn fail with its error.
+        let mut cmd = Command::new("true");
+        // SAFETY: the closure only builds an io::Error from a constant.
+        unsafe {
+            cmd.pre_exec(|| Err(std::io::Error::from_raw_os_error(13)));
+        }
+        assert_eq!(cmd.spawn().unwrap_err().raw_os_error(), Some(13));
+    });
+}

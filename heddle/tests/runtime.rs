@@ -355,3 +355,69 @@ fn shutdown_timeout_returns_while_a_task_blocks_its_worker() {
     rt.shutdown_timeout(Duration::from_millis(100));
     assert!(start.elapsed() < Duration::from_secs(1));
 }
+
+#[test]
+fn runtime_flavor_and_handle_block_on_from_another_thread() {
+    use heddle::runtime::{Handle, RuntimeFlavor};
+    for (name, rt) in both() {
+        let expected = if name == "current_thread" { RuntimeFlavor::CurrentThread } else { RuntimeFlavor::MultiThread };
+        assert_eq!(rt.handle().runtime_flavor(), expected, "{name}");
+        assert_eq!(rt.block_on(async { Handle::current().runtime_flavor() }), expected, "{name}");
+        // Handle::block_on drives the runtime from a plain thread: spawned
+        // tasks and timers complete.
+        let handle = rt.handle().clone();
+        let out = std::thread::spawn(move || {
+            handle.block_on(async {
+                let task = heddle::spawn(async {
+                    heddle::time::sleep(Duration::from_millis(5)).await;
+                    21
+                });
+                task.await.unwrap() * 2
+            })
+        })
+        .join()
+        .unwrap();
+        assert_eq!(out, 42, "{name}");
+    }
+}
+
+#[test]
+fn thread_start_and_stop_hooks_run_on_every_runtime_thread() {
+    let started = Arc::new(AtomicUsize::new(0));
+    let stopped = Arc::new(AtomicUsize::new(0));
+    let names = Arc::new(std::sync::Mutex::new(Vec::new()));
+    let rt = {
+        let (started, stopped, names) = (started.clone(), stopped.clone(), names.clone());
+        Builder::new_multi_thread()
+            .worker_threads(2)
+            .enable_all()
+            .thread_name("hooked")
+            .on_thread_start(move || {
+                started.fetch_add(1, SeqCst);
+                names.lock().unwrap().push(std::thread::current().name().map(str::to_owned));
+            })
+            .on_thread_stop(move || {
+                stopped.fetch_add(1, SeqCst);
+            })
+            .build()
+            .unwrap()
+    };
+    rt.block_on(async {
+        heddle::task::spawn_blocking(|| std::thread::sleep(Duration::from_millis(5))).await.unwrap();
+        // A replacement worker started by block_in_place is a runtime thread too.
+        heddle::spawn(async { heddle::task::block_in_place(|| std::thread::sleep(Duration::from_millis(50))) })
+            .await
+            .unwrap();
+    });
+    // Shutdown waits for the workers (each has started by then).
+    rt.shutdown_timeout(Duration::from_secs(5));
+    assert!(started.load(SeqCst) >= 4, "2 workers + 1 blocking + 1 replacement: {}", started.load(SeqCst));
+    assert!(names.lock().unwrap().iter().all(|n| n.as_deref() == Some("hooked")));
+    // Every thread that started has stopped (shutdown waited for them).
+    let deadline = std::time::Instant::now() + Duration::from_secs(5);
+    while stopped.load(SeqCst) < started.load(SeqCst) {
+        assert!(std::time::Instant::now() < deadline, "stopped {} of {}", stopped.load(SeqCst), started.load(SeqCst));
+        std::thread::sleep(Duration::from_millis(5));
+    }
+    assert_eq!(stopped.load(SeqCst), started.load(SeqCst));
+}

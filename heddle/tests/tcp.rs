@@ -530,3 +530,57 @@ fn types_are_send_and_sync() {
     let listener = rt.block_on(TcpListener::bind("127.0.0.1:0")).unwrap();
     assert_send(&listener.accept());
 }
+
+#[test]
+fn split_halves_ready_and_vectored_try_io() {
+    use heddle::io::Interest;
+    use std::io::{IoSlice, IoSliceMut};
+    let rt = multi_thread();
+    run(&rt, async {
+        let listener = TcpListener::bind("127.0.0.1:0").await.unwrap();
+        let addr = listener.local_addr().unwrap();
+        let (client, accepted) = join_both(TcpStream::connect(addr), listener.accept()).await;
+        let (mut client, (server, _)) = (client.unwrap(), accepted.unwrap());
+        let (sr, sw) = server.into_split();
+        let (cr, cw) = client.split();
+
+        assert!(cw.ready(Interest::WRITABLE).await.unwrap().is_writable());
+        let n = loop {
+            match cw.try_write_vectored(&[IoSlice::new(b"ab"), IoSlice::new(b"cd")]) {
+                Ok(n) => break n,
+                Err(e) if e.kind() == std::io::ErrorKind::WouldBlock => cw.writable().await.unwrap(),
+                Err(e) => panic!("{e}"),
+            }
+        };
+        assert_eq!(n, 4);
+        let (mut a, mut b) = ([0u8; 1], [0u8; 8]);
+        let n = loop {
+            assert!(sr.ready(Interest::READABLE).await.unwrap().is_readable());
+            match sr.try_read_vectored(&mut [IoSliceMut::new(&mut a), IoSliceMut::new(&mut b)]) {
+                Ok(n) => break n,
+                Err(e) if e.kind() == std::io::ErrorKind::WouldBlock => continue,
+                Err(e) => panic!("{e}"),
+            }
+        };
+        assert_eq!((n, &a[..], &b[..3]), (4, &b"a"[..], &b"bcd"[..]));
+
+        // The other direction, owned write half to borrowed read half.
+        assert!(sw.ready(Interest::WRITABLE).await.unwrap().is_writable());
+        sw.try_write_vectored(&[IoSlice::new(b"xy")]).unwrap();
+        let mut c = [0u8; 4];
+        let n = loop {
+            cr.ready(Interest::READABLE).await.unwrap();
+            match cr.try_read_vectored(&mut [IoSliceMut::new(&mut c)]) {
+                Ok(n) => break n,
+                Err(e) if e.kind() == std::io::ErrorKind::WouldBlock => continue,
+                Err(e) => panic!("{e}"),
+            }
+        };
+        assert_eq!(&c[..n], b"xy");
+    });
+}
+
+/// Awaits both futures concurrently.
+async fn join_both<A: Future, B: Future>(a: A, b: B) -> (A::Output, B::Output) {
+    heddle::join!(a, b)
+}

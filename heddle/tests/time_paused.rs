@@ -244,3 +244,26 @@ async fn blocking_work_holds_off_auto_advance() {
     sleep(Duration::from_secs(10)).await;
     assert!(start.elapsed() >= Duration::from_secs(10));
 }
+
+#[heddle::test(start_paused = true)]
+async fn interval_reset_variants_move_the_next_tick() {
+    let start = Instant::now();
+    let mut iv = interval(Duration::from_millis(100));
+    assert_eq!(iv.tick().await, start, "the first tick is immediate");
+    assert_eq!(iv.period(), Duration::from_millis(100));
+
+    iv.reset_after(Duration::from_millis(30));
+    assert_eq!(iv.tick().await, start + Duration::from_millis(30));
+    // Later ticks follow one period after the moved one.
+    assert_eq!(iv.tick().await, start + Duration::from_millis(130));
+
+    iv.reset_at(start + Duration::from_millis(500));
+    assert_eq!(iv.tick().await, start + Duration::from_millis(500));
+
+    iv.reset_immediately();
+    let now = Instant::now();
+    assert_eq!(iv.tick().await, now);
+
+    iv.reset();
+    assert_eq!(iv.tick().await, now + Duration::from_millis(100));
+}

@@ -176,3 +176,47 @@ fn std_conversions() {
         assert_eq!(back.recv_from(&mut buf).unwrap_err().kind(), ErrorKind::WouldBlock);
     });
 }
+
+#[test]
+fn peek_and_peek_sender_leave_the_datagram_queued() {
+    use heddle::io::ReadBuf;
+    run(async {
+        let a = UdpSocket::bind("127.0.0.1:0").await.unwrap();
+        let b = UdpSocket::bind("127.0.0.1:0").await.unwrap();
+        let c = UdpSocket::bind("127.0.0.1:0").await.unwrap();
+        b.connect(a.local_addr().unwrap()).await.unwrap();
+
+        // Nothing queued yet.
+        let mut buf = [0u8; 32];
+        assert_eq!(b.try_peek(&mut buf).unwrap_err().kind(), ErrorKind::WouldBlock);
+        assert_eq!(c.try_peek_sender().unwrap_err().kind(), ErrorKind::WouldBlock);
+
+        // peek_sender waits for a datagram.
+        let c_addr = c.local_addr().unwrap();
+        let waiter = heddle::spawn(async move { c.peek_sender().await.unwrap() });
+        heddle::time::sleep(Duration::from_millis(20)).await;
+        assert!(!waiter.is_finished());
+        a.send_to(b"to-c", c_addr).await.unwrap();
+        assert_eq!(waiter.await.unwrap(), a.local_addr().unwrap());
+
+        a.send_to(b"first", b.local_addr().unwrap()).await.unwrap();
+        assert_eq!(b.peek_sender().await.unwrap(), a.local_addr().unwrap());
+        assert_eq!(b.try_peek_sender().unwrap(), a.local_addr().unwrap());
+        let n = b.peek(&mut buf).await.unwrap();
+        assert_eq!(&buf[..n], b"first");
+        let n = b.try_peek(&mut buf).unwrap();
+        assert_eq!(&buf[..n], b"first");
+        let mut storage = [0u8; 32];
+        let mut rb = ReadBuf::new(&mut storage);
+        std::future::poll_fn(|cx| b.poll_peek(cx, &mut rb)).await.unwrap();
+        assert_eq!(rb.filled(), b"first");
+        let mut rb = ReadBuf::new(&mut storage);
+        let from = std::future::poll_fn(|cx| b.poll_peek_from(cx, &mut rb)).await.unwrap();
+        assert_eq!((rb.filled(), from), (&b"first"[..], a.local_addr().unwrap()));
+        assert_eq!(std::future::poll_fn(|cx| b.poll_peek_sender(cx)).await.unwrap(), a.local_addr().unwrap());
+        // All peeks left it queued: recv gets it, then nothing is left.
+        let n = b.recv(&mut buf).await.unwrap();
+        assert_eq!(&buf[..n], b"first");
+        assert_eq!(b.try_peek(&mut buf).unwrap_err().kind(), ErrorKind::WouldBlock);
+    });
+}

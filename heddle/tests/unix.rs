@@ -191,3 +191,71 @@ fn socket_file_outlives_listener_and_blocks_rebinding() {
     drop(dir);
     assert!(!check.exists());
 }
+
+#[test]
+fn try_read_and_write_vectored() {
+    use std::io::{IoSlice, IoSliceMut};
+    run(async {
+        let (a, b) = UnixStream::pair().unwrap();
+        a.writable().await.unwrap();
+        let n = a.try_write_vectored(&[IoSlice::new(b"head-"), IoSlice::new(b"tail")]).unwrap();
+        assert_eq!(n, 9);
+        let (mut x, mut y) = ([0u8; 4], [0u8; 16]);
+        let got = loop {
+            b.readable().await.unwrap();
+            match b.try_read_vectored(&mut [IoSliceMut::new(&mut x), IoSliceMut::new(&mut y)]) {
+                Ok(n) => break n,
+                Err(e) if e.kind() == ErrorKind::WouldBlock => continue,
+                Err(e) => panic!("{e}"),
+            }
+        };
+        assert_eq!(got, 9);
+        assert_eq!(&x, b"head");
+        assert_eq!(&y[..5], b"-tail");
+        // Nothing left: WouldBlock; after the peer closes: 0.
+        assert_eq!(b.try_read_vectored(&mut [IoSliceMut::new(&mut x)]).unwrap_err().kind(), ErrorKind::WouldBlock);
+        drop(a);
+        let n = loop {
+            b.readable().await.unwrap();
+            match b.try_read_vectored(&mut [IoSliceMut::new(&mut x)]) {
+                Ok(n) => break n,
+                Err(e) if e.kind() == ErrorKind::WouldBlock => continue,
+                Err(e) => panic!("{e}"),
+            }
+        };
+        assert_eq!(n, 0);
+    });
+}
+
+#[test]
+fn datagram_poll_send_to_and_recv_from() {
+    use heddle::io::ReadBuf;
+    use std::future::poll_fn;
+    let dir = TempDir::new("dgram-poll");
+    let server_path = dir.path("server.sock");
+    let client_path = dir.path("client.sock");
+    run(async move {
+        let server = UnixDatagram::bind(&server_path).unwrap();
+        let client = UnixDatagram::bind(&client_path).unwrap();
+        poll_fn(|cx| client.poll_send_ready(cx)).await.unwrap();
+        let n = poll_fn(|cx| client.poll_send_to(cx, b"polled", &server_path)).await.unwrap();
+        assert_eq!(n, 6);
+        poll_fn(|cx| server.poll_recv_ready(cx)).await.unwrap();
+        let mut storage = [0u8; 16];
+        let mut buf = ReadBuf::new(&mut storage);
+        let from = poll_fn(|cx| server.poll_recv_from(cx, &mut buf)).await.unwrap();
+        assert_eq!(buf.filled(), b"polled");
+        assert_eq!(from.as_pathname(), Some(client_path.as_path()));
+        // Nothing left: a poll stays pending until the next datagram.
+        let waiter = heddle::spawn(async move {
+            let mut storage = [0u8; 16];
+            let mut buf = ReadBuf::new(&mut storage);
+            poll_fn(|cx| server.poll_recv_from(cx, &mut buf)).await.unwrap();
+            buf.filled().to_vec()
+        });
+        heddle::time::sleep(Duration::from_millis(20)).await;
+        assert!(!waiter.is_finished());
+        client.send_to(b"later", &server_path).await.unwrap();
+        assert_eq!(waiter.await.unwrap(), b"later");
+    });
+}

@@ -205,6 +205,39 @@ impl File {
         super::asyncify(move || std.metadata()).await
     }
 
+    /// Changes the file's permissions; see
+    /// [`std::fs::File::set_permissions`].
+    pub async fn set_permissions(&self, perm: std::fs::Permissions) -> io::Result<()> {
+        let std = self.std.clone();
+        super::asyncify(move || std.set_permissions(perm)).await
+    }
+
+    /// A second `File` for the same open file (sharing its position),
+    /// after any operation in flight finishes; see
+    /// [`std::fs::File::try_clone`].
+    ///
+    /// ```
+    /// use heddle::io::{AsyncReadExt, AsyncWriteExt};
+    /// # heddle::runtime::Builder::new_current_thread().build().unwrap().block_on(async {
+    /// let path = std::env::temp_dir().join(format!("heddle-try-clone-doc-{}", std::process::id()));
+    /// let mut file = heddle::fs::OpenOptions::new().read(true).write(true).create(true).truncate(true).open(&path).await?;
+    /// let mut clone = file.try_clone().await?;
+    /// file.write_all(b"abc").await?;
+    /// file.flush().await?;
+    /// clone.write_all(b"def").await?; // continues at the shared position
+    /// clone.flush().await?;
+    /// assert_eq!(heddle::fs::read(&path).await?, b"abcdef");
+    /// heddle::fs::remove_file(&path).await?;
+    /// # std::io::Result::Ok(())
+    /// # }).unwrap();
+    /// ```
+    pub async fn try_clone(&self) -> io::Result<File> {
+        self.settle().await?;
+        let std = self.std.clone();
+        let cloned = super::asyncify(move || std.try_clone()).await?;
+        Ok(File::from_std(cloned))
+    }
+
     /// Converts into a `std` file, after any operation in flight finishes.
     pub async fn into_std(self) -> std::fs::File {
         let _ = self.settle().await;

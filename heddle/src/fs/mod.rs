@@ -18,6 +18,7 @@
 //! # }).unwrap();
 //! ```
 
+mod dir_builder;
 mod file;
 mod open_options;
 mod read_dir;
@@ -25,6 +26,7 @@ mod read_dir;
 use std::io;
 use std::path::{Path, PathBuf};
 
+pub use dir_builder::DirBuilder;
 pub use file::File;
 pub use open_options::OpenOptions;
 pub use read_dir::{read_dir, DirEntry, ReadDir};
@@ -117,4 +119,66 @@ pub async fn copy(from: impl AsRef<Path>, to: impl AsRef<Path>) -> io::Result<u6
 pub async fn canonicalize(path: impl AsRef<Path>) -> io::Result<PathBuf> {
     let path = path.as_ref().to_owned();
     asyncify(move || std::fs::canonicalize(path)).await
+}
+
+/// Metadata of a path without following a final symlink; see
+/// [`std::fs::symlink_metadata`].
+pub async fn symlink_metadata(path: impl AsRef<Path>) -> io::Result<std::fs::Metadata> {
+    let path = path.as_ref().to_owned();
+    asyncify(move || std::fs::symlink_metadata(path)).await
+}
+
+/// Whether a path exists (following symlinks): `Ok(false)` when it does
+/// not, an error when that cannot be told (permissions); see
+/// [`std::fs::exists`].
+///
+/// ```
+/// # heddle::runtime::Builder::new_current_thread().build().unwrap().block_on(async {
+/// assert!(heddle::fs::try_exists("/").await?);
+/// assert!(!heddle::fs::try_exists("/no/such/heddle/path").await?);
+/// # std::io::Result::Ok(())
+/// # }).unwrap();
+/// ```
+pub async fn try_exists(path: impl AsRef<Path>) -> io::Result<bool> {
+    let path = path.as_ref().to_owned();
+    asyncify(move || path.try_exists()).await
+}
+
+/// Changes a path's permissions; see [`std::fs::set_permissions`].
+pub async fn set_permissions(path: impl AsRef<Path>, perm: std::fs::Permissions) -> io::Result<()> {
+    let path = path.as_ref().to_owned();
+    asyncify(move || std::fs::set_permissions(path, perm)).await
+}
+
+/// Creates a hard link `dst` to the file `src`; see [`std::fs::hard_link`].
+pub async fn hard_link(src: impl AsRef<Path>, dst: impl AsRef<Path>) -> io::Result<()> {
+    let (src, dst) = (src.as_ref().to_owned(), dst.as_ref().to_owned());
+    asyncify(move || std::fs::hard_link(src, dst)).await
+}
+
+/// Creates a symbolic link `link` pointing at `original`; see
+/// [`std::os::unix::fs::symlink`].
+///
+/// ```
+/// # heddle::runtime::Builder::new_current_thread().build().unwrap().block_on(async {
+/// let dir = std::env::temp_dir().join(format!("heddle-symlink-doc-{}", std::process::id()));
+/// heddle::fs::create_dir_all(&dir).await?;
+/// heddle::fs::write(dir.join("target"), "x").await?;
+/// heddle::fs::symlink("target", dir.join("link")).await?;
+/// assert_eq!(heddle::fs::read_link(dir.join("link")).await?, std::path::Path::new("target"));
+/// assert_eq!(heddle::fs::read_to_string(dir.join("link")).await?, "x");
+/// heddle::fs::remove_dir_all(&dir).await?;
+/// # std::io::Result::Ok(())
+/// # }).unwrap();
+/// ```
+#[cfg(unix)]
+pub async fn symlink(original: impl AsRef<Path>, link: impl AsRef<Path>) -> io::Result<()> {
+    let (original, link) = (original.as_ref().to_owned(), link.as_ref().to_owned());
+    asyncify(move || std::os::unix::fs::symlink(original, link)).await
+}
+
+/// Where a symbolic link points; see [`std::fs::read_link`].
+pub async fn read_link(path: impl AsRef<Path>) -> io::Result<PathBuf> {
+    let path = path.as_ref().to_owned();
+    asyncify(move || std::fs::read_link(path)).await
 }

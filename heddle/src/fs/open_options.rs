@@ -66,6 +66,22 @@ impl OpenOptions {
         self
     }
 
+    /// Permission bits for a file this creates (before the umask); see
+    /// [`std::os::unix::fs::OpenOptionsExt::mode`].
+    #[cfg(unix)]
+    pub fn mode(&mut self, mode: u32) -> &mut OpenOptions {
+        std::os::unix::fs::OpenOptionsExt::mode(&mut self.0, mode);
+        self
+    }
+
+    /// Extra `open(2)` flags (such as `O_NOFOLLOW`); see
+    /// [`std::os::unix::fs::OpenOptionsExt::custom_flags`].
+    #[cfg(unix)]
+    pub fn custom_flags(&mut self, flags: i32) -> &mut OpenOptions {
+        std::os::unix::fs::OpenOptionsExt::custom_flags(&mut self.0, flags);
+        self
+    }
+
     /// Opens `path` with these options.
     pub async fn open(&self, path: impl AsRef<Path>) -> io::Result<File> {
         let (options, path) = (self.0.clone(), path.as_ref().to_owned());

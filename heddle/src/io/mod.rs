@@ -24,8 +24,11 @@
 #[cfg(feature = "futures-io")]
 mod futures_io;
 pub(crate) mod poll_evented;
+mod ready;
 mod stdio;
 
+pub(crate) use ready::ready;
+pub use ready::{Interest, Ready};
 pub use std::io::{Error, ErrorKind, Result};
 pub use stdio::{stderr, stdin, stdout, Stderr, Stdin, Stdout};
 pub use tokio::io::{

@@ -109,6 +109,39 @@ impl UdpSocket {
         std::future::poll_fn(|cx| self.poll_send_ready(cx)).await
     }
 
+    /// Waits until the socket is ready for any of `interest`, and says
+    /// which readiness it found. Like [`readable`](Self::readable), this
+    /// can be a false positive: the operation that follows may still
+    /// return `WouldBlock`.
+    pub async fn ready(&self, interest: crate::io::Interest) -> io::Result<crate::io::Ready> {
+        crate::io::ready(&self.io, interest).await
+    }
+
+    /// Runs `f`, a non-blocking operation on the raw socket (through
+    /// `AsRawFd`), if the socket looks ready for `interest`; a
+    /// `WouldBlock` from `f` clears that readiness so the next
+    /// `ready`/`readable`/`writable` waits for a new event.
+    ///
+    /// # Errors
+    /// `WouldBlock` if the socket is not ready, else whatever `f` returns.
+    pub fn try_io<R>(&self, interest: crate::io::Interest, f: impl FnOnce() -> io::Result<R>) -> io::Result<R> {
+        self.io.try_io(interest.direction(), |_| f())
+    }
+
+    /// Runs `f` (a non-blocking operation on the raw socket) until it
+    /// does not return `WouldBlock`, waiting for `interest` readiness
+    /// before each try.
+    ///
+    /// # Errors
+    /// Whatever `f` returns other than `WouldBlock`.
+    pub async fn async_io<R>(
+        &self,
+        interest: crate::io::Interest,
+        mut f: impl FnMut() -> io::Result<R>,
+    ) -> io::Result<R> {
+        self.io.async_io(interest.direction(), |_| f()).await
+    }
+
     /// Polls for read readiness. Only the last task to poll is woken.
     pub fn poll_recv_ready(&self, cx: &mut Context<'_>) -> Poll<io::Result<()>> {
         self.io.poll_ready(cx, Direction::Read)
@@ -197,6 +230,64 @@ impl UdpSocket {
     /// Peeks at the next datagram without waiting.
     pub fn try_peek_from(&self, buf: &mut [u8]) -> io::Result<(usize, SocketAddr)> {
         self.io.try_io(Direction::Read, |sock| sock.peek_from(buf))
+    }
+
+    /// Polls [`peek_from`](Self::peek_from), filling `buf`'s unfilled part.
+    pub fn poll_peek_from(&self, cx: &mut Context<'_>, buf: &mut ReadBuf<'_>) -> Poll<io::Result<SocketAddr>> {
+        let unfilled = buf.initialize_unfilled();
+        let (n, addr) = ready!(self.io.poll_io(cx, Direction::Read, |sock| sock.peek_from(unfilled)))?;
+        buf.advance(n);
+        Poll::Ready(Ok(addr))
+    }
+
+    /// Waits for a datagram from the connected peer and copies it into
+    /// `buf` without dequeuing it.
+    ///
+    /// ```
+    /// # heddle::runtime::Builder::new_current_thread().enable_all().build().unwrap().block_on(async {
+    /// let a = heddle::net::UdpSocket::bind("127.0.0.1:0").await?;
+    /// let b = heddle::net::UdpSocket::bind("127.0.0.1:0").await?;
+    /// b.connect(a.local_addr()?).await?;
+    /// a.send_to(b"hi", b.local_addr()?).await?;
+    /// assert_eq!(b.peek_sender().await?, a.local_addr()?);
+    /// let mut buf = [0u8; 8];
+    /// let n = b.peek(&mut buf).await?;
+    /// assert_eq!(&buf[..n], b"hi");
+    /// assert_eq!(b.recv(&mut buf).await?, 2, "still queued after the peeks");
+    /// # std::io::Result::Ok(())
+    /// # }).unwrap();
+    /// ```
+    pub async fn peek(&self, buf: &mut [u8]) -> io::Result<usize> {
+        self.io.async_io(Direction::Read, |sock| sock.peek(buf)).await
+    }
+
+    /// Polls [`peek`](Self::peek), filling `buf`'s unfilled part.
+    pub fn poll_peek(&self, cx: &mut Context<'_>, buf: &mut ReadBuf<'_>) -> Poll<io::Result<()>> {
+        let unfilled = buf.initialize_unfilled();
+        let n = ready!(self.io.poll_io(cx, Direction::Read, |sock| sock.peek(unfilled)))?;
+        buf.advance(n);
+        Poll::Ready(Ok(()))
+    }
+
+    /// Peeks at the next datagram from the connected peer without waiting.
+    pub fn try_peek(&self, buf: &mut [u8]) -> io::Result<usize> {
+        self.io.try_io(Direction::Read, |sock| sock.peek(buf))
+    }
+
+    /// Waits for a datagram and returns its source address, leaving the
+    /// datagram queued.
+    pub async fn peek_sender(&self) -> io::Result<SocketAddr> {
+        self.io.async_io(Direction::Read, |sock| sock.peek_from(&mut []).map(|(_, addr)| addr)).await
+    }
+
+    /// Polls [`peek_sender`](Self::peek_sender).
+    pub fn poll_peek_sender(&self, cx: &mut Context<'_>) -> Poll<io::Result<SocketAddr>> {
+        self.io.poll_io(cx, Direction::Read, |sock| sock.peek_from(&mut []).map(|(_, addr)| addr))
+    }
+
+    /// The source address of the next datagram, without waiting.
+    pub fn try_peek_sender(&self) -> io::Result<SocketAddr> {
+        self.io.try_io(Direction::Read, |sock| sock.peek_from(&mut []).map(|(_, addr)| addr))
     }
 
     /// Whether `SO_BROADCAST` is set.

@@ -137,6 +137,54 @@ impl Command {
         self
     }
 
+    /// Whether [`kill_on_drop`](Self::kill_on_drop) is set.
+    pub fn get_kill_on_drop(&self) -> bool {
+        self.kill_on_drop
+    }
+
+    /// Sets the child's `argv[0]` (the name it sees itself run as),
+    /// independently of the program that is executed.
+    ///
+    /// ```
+    /// # heddle::runtime::Builder::new_current_thread().enable_all().build().unwrap().block_on(async {
+    /// let out = heddle::process::Command::new("sh").arg0("renamed").args(["-c", "echo $0"]).output().await?;
+    /// assert_eq!(out.stdout, b"renamed\n");
+    /// # std::io::Result::Ok(())
+    /// # }).unwrap();
+    /// ```
+    pub fn arg0(&mut self, arg: impl AsRef<OsStr>) -> &mut Command {
+        std::os::unix::process::CommandExt::arg0(&mut self.std, arg);
+        self
+    }
+
+    /// Runs the child as user `id` (`setuid`); needs the privilege to.
+    pub fn uid(&mut self, id: u32) -> &mut Command {
+        std::os::unix::process::CommandExt::uid(&mut self.std, id);
+        self
+    }
+
+    /// Runs the child with group `id` (`setgid`); needs the privilege to.
+    pub fn gid(&mut self, id: u32) -> &mut Command {
+        std::os::unix::process::CommandExt::gid(&mut self.std, id);
+        self
+    }
+
+    /// Runs `f` in the child between `fork` and `exec`; see
+    /// [`std::os::unix::process::CommandExt::pre_exec`].
+    ///
+    /// # Safety
+    /// `f` runs in a copy of a multi-threaded process where only the
+    /// calling thread survived: it may only call async-signal-safe
+    /// functions (no allocation, no locks another thread may have held).
+    pub unsafe fn pre_exec<F>(&mut self, f: F) -> &mut Command
+    where
+        F: FnMut() -> io::Result<()> + Send + Sync + 'static,
+    {
+        // SAFETY: the caller upholds `pre_exec`'s contract (see above).
+        unsafe { std::os::unix::process::CommandExt::pre_exec(&mut self.std, f) };
+        self
+    }
+
     /// Starts the child.
     ///
     /// # Errors

@@ -39,6 +39,49 @@ pub struct Builder {
     pub(crate) thread_keep_alive: Duration,
     /// The clock starts paused (current-thread runtime only).
     pub(crate) start_paused: bool,
+    /// Run on each thread the runtime starts, first thing.
+    pub(crate) on_thread_start: Option<ThreadCallback>,
+    /// Run on each thread the runtime started, just before it exits.
+    pub(crate) on_thread_stop: Option<ThreadCallback>,
+}
+
+/// A callback run on runtime threads (`on_thread_start`/`on_thread_stop`).
+#[derive(Clone)]
+pub(crate) struct ThreadCallback(std::sync::Arc<dyn Fn() + Send + Sync>);
+
+impl ThreadCallback {
+    pub(crate) fn call(&self) {
+        (self.0)();
+    }
+}
+
+impl std::fmt::Debug for ThreadCallback {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str("ThreadCallback")
+    }
+}
+
+/// Runs `on_thread_start` now and `on_thread_stop` when dropped (also
+/// when the thread unwinds).
+pub(crate) struct ThreadHooks {
+    stop: Option<ThreadCallback>,
+}
+
+impl ThreadHooks {
+    pub(crate) fn enter(start: Option<&ThreadCallback>, stop: Option<&ThreadCallback>) -> ThreadHooks {
+        if let Some(start) = start {
+            start.call();
+        }
+        ThreadHooks { stop: stop.cloned() }
+    }
+}
+
+impl Drop for ThreadHooks {
+    fn drop(&mut self) {
+        if let Some(stop) = &self.stop {
+            stop.call();
+        }
+    }
 }
 
 /// Default `timer_spin` window, in µs.
@@ -62,6 +105,8 @@ impl Builder {
             max_blocking_threads: super::blocking::pool::DEFAULT_MAX_BLOCKING_THREADS,
             thread_keep_alive: super::blocking::pool::DEFAULT_KEEP_ALIVE,
             start_paused: false,
+            on_thread_start: None,
+            on_thread_stop: None,
         }
     }
 
@@ -158,12 +203,54 @@ impl Builder {
         self
     }
 
+    /// Runs `f` on every thread the runtime starts (workers, and blocking
+    /// pool threads), before it does anything else.
+    ///
+    /// ```
+    /// use std::sync::atomic::{AtomicUsize, Ordering};
+    /// use std::sync::Arc;
+    ///
+    /// let started = Arc::new(AtomicUsize::new(0));
+    /// let counter = started.clone();
+    /// let rt = heddle::runtime::Builder::new_multi_thread()
+    ///     .worker_threads(2)
+    ///     .on_thread_start(move || {
+    ///         counter.fetch_add(1, Ordering::SeqCst);
+    ///     })
+    ///     .build()
+    ///     .unwrap();
+    /// rt.block_on(async { heddle::task::spawn_blocking(|| ()).await.unwrap() });
+    /// // Shutdown waits for the workers, so each has started by then.
+    /// drop(rt);
+    /// assert!(started.load(Ordering::SeqCst) >= 3, "two workers and a blocking thread");
+    /// ```
+    pub fn on_thread_start<F>(&mut self, f: F) -> &mut Builder
+    where
+        F: Fn() + Send + Sync + 'static,
+    {
+        self.on_thread_start = Some(ThreadCallback(std::sync::Arc::new(f)));
+        self
+    }
+
+    /// Runs `f` on every thread the runtime started, just before the
+    /// thread exits (a blocking thread after its keep-alive, workers at
+    /// shutdown).
+    pub fn on_thread_stop<F>(&mut self, f: F) -> &mut Builder
+    where
+        F: Fn() + Send + Sync + 'static,
+    {
+        self.on_thread_stop = Some(ThreadCallback(std::sync::Arc::new(f)));
+        self
+    }
+
     pub(crate) fn blocking_config(&self) -> super::blocking::Config {
         super::blocking::Config {
             thread_name: self.thread_name.clone(),
             stack_size: self.thread_stack_size,
             max_threads: self.max_blocking_threads,
             keep_alive: self.thread_keep_alive,
+            on_thread_start: self.on_thread_start.clone(),
+            on_thread_stop: self.on_thread_stop.clone(),
         }
     }
 

@@ -19,6 +19,8 @@ pub(crate) struct Context {
     pub(crate) budget: Cell<Option<u8>>,
     /// Which timer wheel this thread's timers go to (a worker's index).
     pub(crate) timer_shard: Cell<usize>,
+    /// The task being polled (or dropped) on this thread.
+    pub(crate) task_id: Cell<Option<crate::task::Id>>,
 }
 
 thread_local! {
@@ -28,6 +30,7 @@ thread_local! {
             in_runtime: Cell::new(false),
             budget: Cell::new(None),
             timer_shard: Cell::new(0),
+            task_id: Cell::new(None),
         }
     };
 }
@@ -77,6 +80,58 @@ pub(crate) fn enter_runtime() -> RuntimeGuard {
 impl Drop for RuntimeGuard {
     fn drop(&mut self) {
         let _ = CONTEXT.try_with(|c| c.in_runtime.set(self.previous));
+    }
+}
+
+/// True while this thread runs a runtime (see [`enter_runtime`]).
+pub(crate) fn in_runtime() -> bool {
+    CONTEXT.try_with(|c| c.in_runtime.get()).unwrap_or(false)
+}
+
+/// A clone of the current runtime's handle, if any.
+pub(crate) fn current_handle() -> Option<SchedulerHandle> {
+    CONTEXT.try_with(|c| c.handle.borrow().clone()).ok().flatten()
+}
+
+/// Marks this thread as running a runtime again when dropped.
+pub(crate) struct ExitRuntimeGuard {
+    previous: bool,
+}
+
+/// Leaves "running a runtime" mode until the guard drops, so blocking
+/// (including `block_on`) is allowed meanwhile; `block_in_place` uses it.
+pub(crate) fn exit_runtime() -> ExitRuntimeGuard {
+    let previous = CONTEXT.with(|c| c.in_runtime.replace(false));
+    ExitRuntimeGuard { previous }
+}
+
+impl Drop for ExitRuntimeGuard {
+    fn drop(&mut self) {
+        let _ = CONTEXT.try_with(|c| c.in_runtime.set(self.previous));
+    }
+}
+
+/// The id of the task running on this thread (see `task::try_id`).
+pub(crate) fn current_task_id() -> Option<crate::task::Id> {
+    CONTEXT.try_with(|c| c.task_id.get()).ok().flatten()
+}
+
+/// Restores the previous current task id when dropped.
+pub(crate) struct TaskIdGuard {
+    previous: Option<crate::task::Id>,
+}
+
+/// Makes `id` the current task's id until the guard drops.
+#[inline]
+pub(crate) fn set_current_task_id(id: crate::task::Id) -> TaskIdGuard {
+    let previous = CONTEXT.try_with(|c| c.task_id.replace(Some(id))).ok().flatten();
+    TaskIdGuard { previous }
+}
+
+impl Drop for TaskIdGuard {
+    #[inline]
+    fn drop(&mut self) {
+        let _ = CONTEXT.try_with(|c| c.task_id.set(self.previous));
     }
 }
 

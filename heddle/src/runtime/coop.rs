@@ -27,6 +27,12 @@ pub(crate) fn with_budget<R>(f: impl FnOnce() -> R) -> R {
     f()
 }
 
+/// Replaces the current task's budget (None: unconstrained), returning
+/// the previous one.
+pub(crate) fn set_budget(budget: Option<u8>) -> Option<u8> {
+    CONTEXT.try_with(|c| c.budget.replace(budget)).unwrap_or(None)
+}
+
 /// Spent one unit; gives it back unless `made_progress` is called.
 #[must_use]
 pub(crate) struct RestoreOnPending(Option<u8>);

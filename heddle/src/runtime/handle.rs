@@ -22,6 +22,18 @@ pub struct Handle {
     pub(crate) inner: SchedulerHandle,
 }
 
+/// The kind of scheduler a runtime uses; see [`Handle::runtime_flavor`].
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[non_exhaustive]
+pub enum RuntimeFlavor {
+    /// One thread runs every task
+    /// ([`Builder::new_current_thread`](super::Builder::new_current_thread)).
+    CurrentThread,
+    /// Worker threads share the tasks
+    /// ([`Builder::new_multi_thread`](super::Builder::new_multi_thread)).
+    MultiThread,
+}
+
 /// Returned by [`Handle::try_current`] outside a runtime.
 #[derive(Debug)]
 pub struct TryCurrentError(());
@@ -85,6 +97,35 @@ impl Handle {
         self.inner.spawn(future)
     }
 
+    /// Runs `future` to completion on this thread; like
+    /// [`Runtime::block_on`](super::Runtime::block_on), but callable from
+    /// any thread holding a handle. On a current-thread runtime, this thread
+    /// drives the runtime's tasks while no other thread does.
+    ///
+    /// ```
+    /// let rt = heddle::runtime::Runtime::new().unwrap();
+    /// let handle = rt.handle().clone();
+    /// let out = std::thread::spawn(move || handle.block_on(async { heddle::spawn(async { 7 }).await.unwrap() }))
+    ///     .join()
+    ///     .unwrap();
+    /// assert_eq!(out, 7);
+    /// ```
+    ///
+    /// # Panics
+    /// When called from inside a runtime (an async context), except within
+    /// [`block_in_place`](crate::task::block_in_place).
+    #[track_caller]
+    pub fn block_on<F: Future>(&self, future: F) -> F::Output {
+        match &self.inner {
+            SchedulerHandle::CurrentThread(shared) => shared.block_on(future),
+            SchedulerHandle::MultiThread(shared) => {
+                let _in_runtime = context::enter_runtime();
+                let _handle = context::set_handle(SchedulerHandle::MultiThread(shared.clone()));
+                super::park::block_on_parked(future)
+            }
+        }
+    }
+
     /// Runs the blocking closure `f` on this runtime's blocking pool; see
     /// [`spawn_blocking`](crate::task::spawn_blocking). Works from any thread.
     ///
@@ -106,6 +147,21 @@ impl Handle {
     /// socket constructors find it) until the guard is dropped.
     pub fn enter(&self) -> EnterGuard<'_> {
         EnterGuard { _guard: context::set_handle(self.inner.clone()), _handle: std::marker::PhantomData }
+    }
+
+    /// Which scheduler this runtime uses.
+    ///
+    /// ```
+    /// use heddle::runtime::{Builder, Handle, RuntimeFlavor};
+    ///
+    /// let rt = Builder::new_current_thread().build().unwrap();
+    /// rt.block_on(async { assert_eq!(Handle::current().runtime_flavor(), RuntimeFlavor::CurrentThread) });
+    /// ```
+    pub fn runtime_flavor(&self) -> RuntimeFlavor {
+        match self.inner {
+            SchedulerHandle::CurrentThread(_) => RuntimeFlavor::CurrentThread,
+            SchedulerHandle::MultiThread(_) => RuntimeFlavor::MultiThread,
+        }
     }
 
     /// Runtime metrics.

@@ -25,6 +25,7 @@ mod current_thread;
 mod handle;
 mod metrics;
 mod multi_thread;
+pub(crate) use multi_thread::block_in_place;
 pub(crate) mod park;
 pub(crate) mod scheduler;
 pub(crate) mod stats;
@@ -33,7 +34,7 @@ use std::future::Future;
 use std::time::Duration;
 
 pub use builder::{Builder, WORKER_THREADS_ENV};
-pub use handle::{EnterGuard, Handle, TryCurrentError};
+pub use handle::{EnterGuard, Handle, RuntimeFlavor, TryCurrentError};
 pub use metrics::RuntimeMetrics;
 use scheduler::SchedulerHandle;
 
@@ -71,14 +72,7 @@ impl Runtime {
     /// would stall the tasks that thread is meant to run.
     #[track_caller]
     pub fn block_on<F: Future>(&self, future: F) -> F::Output {
-        match &self.handle.inner {
-            SchedulerHandle::CurrentThread(shared) => shared.block_on(future),
-            SchedulerHandle::MultiThread(shared) => {
-                let _in_runtime = context::enter_runtime();
-                let _handle = context::set_handle(SchedulerHandle::MultiThread(shared.clone()));
-                park::block_on_parked(future)
-            }
-        }
+        self.handle.block_on(future)
     }
 
     /// Spawns a task on this runtime.

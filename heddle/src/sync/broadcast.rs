@@ -266,6 +266,28 @@ impl<T: Clone> Receiver<T> {
         try_recv_at(&self.shared, &mut self.next)
     }
 
+    /// [`recv`](Self::recv) from synchronous code, blocking the thread.
+    ///
+    /// ```
+    /// let (tx, mut rx) = heddle::sync::broadcast::channel(4);
+    /// let thread = std::thread::spawn(move || (rx.blocking_recv(), rx.blocking_recv()));
+    /// tx.send(1).unwrap();
+    /// drop(tx);
+    /// let (first, second) = thread.join().unwrap();
+    /// assert_eq!(first, Ok(1));
+    /// assert_eq!(second, Err(heddle::sync::broadcast::error::RecvError::Closed));
+    /// ```
+    ///
+    /// # Errors
+    /// As for [`recv`](Self::recv).
+    ///
+    /// # Panics
+    /// When called from an async context (inside a runtime).
+    #[track_caller]
+    pub fn blocking_recv(&mut self) -> Result<T, RecvError> {
+        super::block_on(self.recv())
+    }
+
     /// A new receiver starting at the current tail (it does not see values
     /// this one has not read yet).
     pub fn resubscribe(&self) -> Self {

@@ -47,10 +47,12 @@ pub mod watch;
 mod loom_tests;
 
 pub use barrier::{Barrier, BarrierWaitResult};
-pub use mutex::{Mutex, MutexGuard, OwnedMutexGuard, TryLockError};
+pub use mutex::{MappedMutexGuard, Mutex, MutexGuard, OwnedMappedMutexGuard, OwnedMutexGuard, TryLockError};
 pub use notify::{Notified, Notify};
 pub use once_cell::{OnceCell, SetError};
-pub use rwlock::{RwLock, RwLockReadGuard, RwLockWriteGuard};
+pub use rwlock::{
+    OwnedRwLockReadGuard, OwnedRwLockWriteGuard, RwLock, RwLockMappedWriteGuard, RwLockReadGuard, RwLockWriteGuard,
+};
 pub use semaphore::{AcquireError, OwnedSemaphorePermit, Semaphore, SemaphorePermit, TryAcquireError};
 
 pub(crate) type LockGuard<'a, T> = crate::loom::sync::MutexGuard<'a, T>;
@@ -66,4 +68,21 @@ pub(crate) fn lock<T>(m: &crate::loom::sync::Mutex<T>) -> LockGuard<'_, T> {
 /// none is left). For operations built from other futures.
 pub(crate) async fn consume_budget() {
     std::future::poll_fn(|cx| crate::runtime::coop::poll_proceed(cx).map(|r| r.made_progress())).await
+}
+
+/// Runs `future` to completion on this thread, sleeping between polls:
+/// the body of the `blocking_*` methods, for synchronous code.
+///
+/// # Panics
+/// Inside a runtime (an async context), where blocking would stall the
+/// tasks this thread runs.
+#[track_caller]
+pub(crate) fn block_on<F: std::future::Future>(future: F) -> F::Output {
+    if crate::runtime::context::in_runtime() {
+        panic!(
+            "Cannot block the current thread from within a runtime. This happens because a function attempted \
+             to block the current thread while the thread is being used to drive asynchronous tasks."
+        );
+    }
+    crate::runtime::park::block_on_parked(future)
 }

@@ -206,6 +206,52 @@ impl<T> Receiver<T> {
         }
     }
 
+    /// True unless a sent value is waiting to be received (so also true
+    /// before anything is sent, after the value was taken, and when the
+    /// sender is gone).
+    ///
+    /// ```
+    /// # heddle::runtime::Builder::new_current_thread().build().unwrap().block_on(async {
+    /// let (tx, mut rx) = heddle::sync::oneshot::channel();
+    /// assert!(rx.is_empty() && !rx.is_terminated());
+    /// tx.send(1).unwrap();
+    /// assert!(!rx.is_empty() && !rx.is_terminated());
+    /// assert_eq!((&mut rx).await, Ok(1));
+    /// assert!(rx.is_empty() && rx.is_terminated());
+    /// # });
+    /// ```
+    pub fn is_empty(&self) -> bool {
+        match &self.inner {
+            Some(inner) => inner.state.load(Acquire) & VALUE_SENT == 0,
+            None => true,
+        }
+    }
+
+    /// True once this receiver has produced its outcome (the value, or
+    /// the error for a dropped sender): awaiting it again would panic.
+    pub fn is_terminated(&self) -> bool {
+        self.inner.is_none()
+    }
+
+    /// Waits for the value from synchronous code, blocking the thread.
+    ///
+    /// ```
+    /// let (tx, rx) = heddle::sync::oneshot::channel();
+    /// let thread = std::thread::spawn(move || rx.blocking_recv());
+    /// tx.send(3).unwrap();
+    /// assert_eq!(thread.join().unwrap(), Ok(3));
+    /// ```
+    ///
+    /// # Errors
+    /// [`RecvError`] if the sender was dropped without sending.
+    ///
+    /// # Panics
+    /// When called from an async context (inside a runtime).
+    #[track_caller]
+    pub fn blocking_recv(self) -> Result<T, RecvError> {
+        super::block_on(self)
+    }
+
     /// Final outcome for `state`, if there is one (and then the channel is
     /// released).
     fn take(&mut self, state: usize) -> Option<Result<T, RecvError>> {

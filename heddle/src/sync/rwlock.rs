@@ -31,7 +31,9 @@
 
 use std::cell::UnsafeCell;
 use std::fmt;
+use std::marker::PhantomData;
 use std::ops::{Deref, DerefMut};
+use std::sync::Arc;
 
 use super::{Semaphore, TryLockError};
 
@@ -51,10 +53,14 @@ unsafe impl<T: ?Sized + Send> Send for RwLock<T> {}
 // SAFETY: shared readers need `T: Sync`; a writer may be on any thread, so `T: Send`.
 unsafe impl<T: ?Sized + Send + Sync> Sync for RwLock<T> {}
 
-/// Shared access to an [`RwLock`]'s value; released on drop.
+/// Shared access to an [`RwLock`]'s value (or, after
+/// [`map`](RwLockReadGuard::map), to a part of it); released on drop.
 #[must_use = "the lock is released as soon as the guard is dropped"]
 pub struct RwLockReadGuard<'a, T: ?Sized> {
-    lock: &'a RwLock<T>,
+    /// The lock's semaphore; the guard holds one of its permits.
+    sem: &'a Semaphore,
+    data: *const T,
+    _marker: PhantomData<&'a T>,
 }
 
 /// Exclusive access to an [`RwLock`]'s value; released on drop.
@@ -85,6 +91,23 @@ impl<T> RwLock<T> {
         RwLock { max_readers, sem: Semaphore::new(max_readers as usize), data: UnsafeCell::new(value) }
     }
 
+    /// Same as [`new`](Self::new), usable in `static`s.
+    #[cfg(not(loom))]
+    pub const fn const_new(value: T) -> Self {
+        RwLock { max_readers: MAX_READS, sem: Semaphore::const_new(MAX_READS as usize), data: UnsafeCell::new(value) }
+    }
+
+    /// Same as [`with_max_readers`](Self::with_max_readers), usable in
+    /// `static`s.
+    ///
+    /// # Panics
+    /// If `max_readers` is 0 or above `u32::MAX >> 3`.
+    #[cfg(not(loom))]
+    pub const fn const_with_max_readers(value: T, max_readers: u32) -> Self {
+        assert!(max_readers > 0 && max_readers <= MAX_READS, "max_readers must be in 1..=u32::MAX >> 3");
+        RwLock { max_readers, sem: Semaphore::const_new(max_readers as usize), data: UnsafeCell::new(value) }
+    }
+
     /// Consumes the lock, returning the value.
     pub fn into_inner(self) -> T {
         self.data.into_inner()
@@ -92,10 +115,15 @@ impl<T> RwLock<T> {
 }
 
 impl<T: ?Sized> RwLock<T> {
+    /// The guard for a read permit just acquired.
+    fn read_guard(&self) -> RwLockReadGuard<'_, T> {
+        RwLockReadGuard { sem: &self.sem, data: self.data.get(), _marker: PhantomData }
+    }
+
     /// Waits for shared access. Queues behind any earlier writer.
     pub async fn read(&self) -> RwLockReadGuard<'_, T> {
         self.sem.acquire_raw(1).await.expect("an RwLock's semaphore is never closed");
-        RwLockReadGuard { lock: self }
+        self.read_guard()
     }
 
     /// Shared access if available now.
@@ -104,7 +132,7 @@ impl<T: ?Sized> RwLock<T> {
     /// [`TryLockError`] if a writer holds or waits for the lock.
     pub fn try_read(&self) -> Result<RwLockReadGuard<'_, T>, TryLockError> {
         self.sem.try_acquire_raw(1).map_err(|_| TryLockError(()))?;
-        Ok(RwLockReadGuard { lock: self })
+        Ok(self.read_guard())
     }
 
     /// Waits for exclusive access.
@@ -125,6 +153,351 @@ impl<T: ?Sized> RwLock<T> {
     /// Mutable access without locking: `&mut self` proves exclusivity.
     pub fn get_mut(&mut self) -> &mut T {
         self.data.get_mut()
+    }
+
+    /// [`read`](Self::read) from synchronous code, blocking the thread.
+    ///
+    /// ```
+    /// let lock = std::sync::Arc::new(heddle::sync::RwLock::new(5));
+    /// let l = lock.clone();
+    /// assert_eq!(std::thread::spawn(move || *l.blocking_read()).join().unwrap(), 5);
+    /// ```
+    ///
+    /// # Panics
+    /// When called from an async context (inside a runtime).
+    #[track_caller]
+    pub fn blocking_read(&self) -> RwLockReadGuard<'_, T> {
+        super::block_on(self.read())
+    }
+
+    /// [`write`](Self::write) from synchronous code, blocking the thread.
+    ///
+    /// # Panics
+    /// When called from an async context (inside a runtime).
+    #[track_caller]
+    pub fn blocking_write(&self) -> RwLockWriteGuard<'_, T> {
+        super::block_on(self.write())
+    }
+
+    /// Waits for shared access, returning a guard that owns the `Arc` (so
+    /// it can move into a spawned task).
+    ///
+    /// ```
+    /// use std::sync::Arc;
+    /// use heddle::sync::RwLock;
+    ///
+    /// # heddle::runtime::Builder::new_current_thread().build().unwrap().block_on(async {
+    /// let lock = Arc::new(RwLock::new(vec![1, 2]));
+    /// let guard = lock.clone().read_owned().await;
+    /// let len = heddle::spawn(async move { guard.len() }).await.unwrap();
+    /// assert_eq!(len, 2);
+    /// lock.clone().write_owned().await.push(3);
+    /// assert_eq!(*lock.read().await, [1, 2, 3]);
+    /// # });
+    /// ```
+    pub async fn read_owned(self: Arc<Self>) -> OwnedRwLockReadGuard<T> {
+        self.sem.acquire_raw(1).await.expect("an RwLock's semaphore is never closed");
+        OwnedRwLockReadGuard { lock: self }
+    }
+
+    /// [`try_read`](Self::try_read) returning an owned guard.
+    ///
+    /// # Errors
+    /// [`TryLockError`] if a writer holds or waits for the lock.
+    pub fn try_read_owned(self: Arc<Self>) -> Result<OwnedRwLockReadGuard<T>, TryLockError> {
+        self.sem.try_acquire_raw(1).map_err(|_| TryLockError(()))?;
+        Ok(OwnedRwLockReadGuard { lock: self })
+    }
+
+    /// Waits for exclusive access, returning a guard that owns the `Arc`.
+    pub async fn write_owned(self: Arc<Self>) -> OwnedRwLockWriteGuard<T> {
+        self.sem.acquire_raw(self.max_readers as usize).await.expect("an RwLock's semaphore is never closed");
+        OwnedRwLockWriteGuard { lock: self }
+    }
+
+    /// [`try_write`](Self::try_write) returning an owned guard.
+    ///
+    /// # Errors
+    /// [`TryLockError`] if anyone holds or waits for the lock.
+    pub fn try_write_owned(self: Arc<Self>) -> Result<OwnedRwLockWriteGuard<T>, TryLockError> {
+        self.sem.try_acquire_raw(self.max_readers as usize).map_err(|_| TryLockError(()))?;
+        Ok(OwnedRwLockWriteGuard { lock: self })
+    }
+}
+
+/// Shared access through an `Arc<RwLock<T>>`; released on drop.
+#[must_use = "the lock is released as soon as the guard is dropped"]
+pub struct OwnedRwLockReadGuard<T: ?Sized> {
+    lock: Arc<RwLock<T>>,
+}
+
+/// Exclusive access through an `Arc<RwLock<T>>`; released on drop.
+#[must_use = "the lock is released as soon as the guard is dropped"]
+pub struct OwnedRwLockWriteGuard<T: ?Sized> {
+    lock: Arc<RwLock<T>>,
+}
+
+// SAFETY: an owned read guard gives `&T` only; it also holds an `Arc` to
+// the lock, which is `Send + Sync` when `T: Send + Sync`.
+unsafe impl<T: ?Sized + Send + Sync> Send for OwnedRwLockReadGuard<T> {}
+// SAFETY: as for `Send`.
+unsafe impl<T: ?Sized + Send + Sync> Sync for OwnedRwLockReadGuard<T> {}
+// SAFETY: an owned write guard gives `&mut T` to whoever holds it.
+unsafe impl<T: ?Sized + Send + Sync> Send for OwnedRwLockWriteGuard<T> {}
+// SAFETY: as for `Send`.
+unsafe impl<T: ?Sized + Send + Sync> Sync for OwnedRwLockWriteGuard<T> {}
+
+impl<T: ?Sized> OwnedRwLockReadGuard<T> {
+    /// The lock this guard holds.
+    pub fn rwlock(this: &Self) -> &Arc<RwLock<T>> {
+        &this.lock
+    }
+}
+
+impl<T: ?Sized> OwnedRwLockWriteGuard<T> {
+    /// The lock this guard holds.
+    pub fn rwlock(this: &Self) -> &Arc<RwLock<T>> {
+        &this.lock
+    }
+
+    /// Turns the write access into read access without letting another
+    /// writer in between.
+    pub fn downgrade(self) -> OwnedRwLockReadGuard<T> {
+        let this = std::mem::ManuallyDrop::new(self);
+        // SAFETY: `this` is never dropped, so the `Arc` is moved out once.
+        let lock = unsafe { std::ptr::read(&this.lock) };
+        // Keep one permit: a read permit.
+        lock.sem.release(lock.max_readers as usize - 1);
+        OwnedRwLockReadGuard { lock }
+    }
+}
+
+impl<T: ?Sized> Deref for OwnedRwLockReadGuard<T> {
+    type Target = T;
+    fn deref(&self) -> &T {
+        // SAFETY: a read permit is held, so no writer (and no `&mut T`) exists.
+        unsafe { &*self.lock.data.get() }
+    }
+}
+
+impl<T: ?Sized> Drop for OwnedRwLockReadGuard<T> {
+    fn drop(&mut self) {
+        self.lock.sem.release(1);
+    }
+}
+
+impl<T: ?Sized> Deref for OwnedRwLockWriteGuard<T> {
+    type Target = T;
+    fn deref(&self) -> &T {
+        // SAFETY: all permits are held: no other guard exists.
+        unsafe { &*self.lock.data.get() }
+    }
+}
+
+impl<T: ?Sized> DerefMut for OwnedRwLockWriteGuard<T> {
+    fn deref_mut(&mut self) -> &mut T {
+        // SAFETY: all permits are held and the guard is borrowed mutably.
+        unsafe { &mut *self.lock.data.get() }
+    }
+}
+
+impl<T: ?Sized> Drop for OwnedRwLockWriteGuard<T> {
+    fn drop(&mut self) {
+        self.lock.sem.release(self.lock.max_readers as usize);
+    }
+}
+
+impl<T: ?Sized + fmt::Debug> fmt::Debug for OwnedRwLockReadGuard<T> {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        fmt::Debug::fmt(&**self, f)
+    }
+}
+
+impl<T: ?Sized + fmt::Debug> fmt::Debug for OwnedRwLockWriteGuard<T> {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        fmt::Debug::fmt(&**self, f)
+    }
+}
+
+impl<'a, T: ?Sized> RwLockWriteGuard<'a, T> {
+    /// Turns the write access into read access without letting another
+    /// writer in between.
+    ///
+    /// ```
+    /// # heddle::runtime::Builder::new_current_thread().build().unwrap().block_on(async {
+    /// let lock = heddle::sync::RwLock::new(1);
+    /// let mut w = lock.write().await;
+    /// *w += 1;
+    /// let r = w.downgrade();
+    /// assert_eq!(*r, 2);
+    /// assert!(lock.try_read().is_ok(), "other readers may join");
+    /// assert!(lock.try_write().is_err());
+    /// # });
+    /// ```
+    pub fn downgrade(self) -> RwLockReadGuard<'a, T> {
+        let lock = self.lock;
+        std::mem::forget(self);
+        // Keep one permit: a read permit.
+        lock.sem.release(lock.max_readers as usize - 1);
+        lock.read_guard()
+    }
+
+    /// Narrows the write guard to a part of the value; the lock stays
+    /// write-locked until the new guard drops.
+    ///
+    /// ```
+    /// use heddle::sync::{RwLock, RwLockWriteGuard};
+    /// # heddle::runtime::Builder::new_current_thread().build().unwrap().block_on(async {
+    /// let lock = RwLock::new((0u32, 0u32));
+    /// let mut second = RwLockWriteGuard::map(lock.write().await, |pair| &mut pair.1);
+    /// *second = 5;
+    /// assert!(lock.try_read().is_err());
+    /// drop(second);
+    /// assert_eq!(*lock.read().await, (0, 5));
+    /// # });
+    /// ```
+    pub fn map<U: ?Sized, F>(mut this: Self, f: F) -> RwLockMappedWriteGuard<'a, U>
+    where
+        F: FnOnce(&mut T) -> &mut U,
+    {
+        let data: *mut U = f(&mut *this);
+        let lock = this.lock;
+        std::mem::forget(this);
+        RwLockMappedWriteGuard { sem: &lock.sem, permits: lock.max_readers, data, _marker: PhantomData }
+    }
+
+    /// Like [`map`](Self::map), but `f` may decline.
+    ///
+    /// # Errors
+    /// The original guard, when `f` returns None.
+    pub fn try_map<U: ?Sized, F>(mut this: Self, f: F) -> Result<RwLockMappedWriteGuard<'a, U>, Self>
+    where
+        F: FnOnce(&mut T) -> Option<&mut U>,
+    {
+        let data: *mut U = match f(&mut *this) {
+            Some(data) => data,
+            None => return Err(this),
+        };
+        let lock = this.lock;
+        std::mem::forget(this);
+        Ok(RwLockMappedWriteGuard { sem: &lock.sem, permits: lock.max_readers, data, _marker: PhantomData })
+    }
+}
+
+impl<'a, T: ?Sized> RwLockReadGuard<'a, T> {
+    /// Narrows the read guard to a part of the value; the read lock is
+    /// held until the new guard drops.
+    ///
+    /// ```
+    /// use heddle::sync::{RwLock, RwLockReadGuard};
+    /// # heddle::runtime::Builder::new_current_thread().build().unwrap().block_on(async {
+    /// let lock = RwLock::new(vec![String::from("a"), String::from("b")]);
+    /// let first: RwLockReadGuard<'_, str> = RwLockReadGuard::map(lock.read().await, |v| v[0].as_str());
+    /// assert_eq!(&*first, "a");
+    /// assert!(lock.try_write().is_err());
+    /// # });
+    /// ```
+    pub fn map<U: ?Sized, F>(this: Self, f: F) -> RwLockReadGuard<'a, U>
+    where
+        F: FnOnce(&T) -> &U,
+    {
+        let data: *const U = f(&*this);
+        let sem = this.sem;
+        std::mem::forget(this);
+        RwLockReadGuard { sem, data, _marker: PhantomData }
+    }
+
+    /// Like [`map`](Self::map), but `f` may decline.
+    ///
+    /// # Errors
+    /// The original guard, when `f` returns None.
+    pub fn try_map<U: ?Sized, F>(this: Self, f: F) -> Result<RwLockReadGuard<'a, U>, Self>
+    where
+        F: FnOnce(&T) -> Option<&U>,
+    {
+        let data: *const U = match f(&*this) {
+            Some(data) => data,
+            None => return Err(this),
+        };
+        let sem = this.sem;
+        std::mem::forget(this);
+        Ok(RwLockReadGuard { sem, data, _marker: PhantomData })
+    }
+}
+
+/// An [`RwLockWriteGuard`] narrowed to a part of the value by
+/// [`RwLockWriteGuard::map`]; releases the write lock on drop.
+#[must_use = "the lock is released as soon as the guard is dropped"]
+pub struct RwLockMappedWriteGuard<'a, T: ?Sized> {
+    /// The lock's semaphore; the guard holds `permits` (all) of them.
+    sem: &'a Semaphore,
+    permits: u32,
+    data: *mut T,
+    _marker: PhantomData<&'a mut T>,
+}
+
+// SAFETY: the guard is an exclusive `&mut T` backed by all the permits:
+// sending it moves that borrow (`T: Send`), sharing it shares `&T`
+// (`T: Sync`).
+unsafe impl<T: ?Sized + Send> Send for RwLockMappedWriteGuard<'_, T> {}
+// SAFETY: see the `Send` impl.
+unsafe impl<T: ?Sized + Sync> Sync for RwLockMappedWriteGuard<'_, T> {}
+
+impl<'a, T: ?Sized> RwLockMappedWriteGuard<'a, T> {
+    /// Narrows the guard further.
+    pub fn map<U: ?Sized, F>(mut this: Self, f: F) -> RwLockMappedWriteGuard<'a, U>
+    where
+        F: FnOnce(&mut T) -> &mut U,
+    {
+        let data: *mut U = f(&mut *this);
+        let (sem, permits) = (this.sem, this.permits);
+        std::mem::forget(this);
+        RwLockMappedWriteGuard { sem, permits, data, _marker: PhantomData }
+    }
+
+    /// Like [`map`](Self::map), but `f` may decline.
+    ///
+    /// # Errors
+    /// The original guard, when `f` returns None.
+    pub fn try_map<U: ?Sized, F>(mut this: Self, f: F) -> Result<RwLockMappedWriteGuard<'a, U>, Self>
+    where
+        F: FnOnce(&mut T) -> Option<&mut U>,
+    {
+        let data: *mut U = match f(&mut *this) {
+            Some(data) => data,
+            None => return Err(this),
+        };
+        let (sem, permits) = (this.sem, this.permits);
+        std::mem::forget(this);
+        Ok(RwLockMappedWriteGuard { sem, permits, data, _marker: PhantomData })
+    }
+}
+
+impl<T: ?Sized> Deref for RwLockMappedWriteGuard<'_, T> {
+    type Target = T;
+    fn deref(&self) -> &T {
+        // SAFETY: all permits are held, so this is the only access; `data`
+        // points into the locked value, which outlives `'a`.
+        unsafe { &*self.data }
+    }
+}
+
+impl<T: ?Sized> DerefMut for RwLockMappedWriteGuard<'_, T> {
+    fn deref_mut(&mut self) -> &mut T {
+        // SAFETY: as for `deref`, and the guard is borrowed mutably.
+        unsafe { &mut *self.data }
+    }
+}
+
+impl<T: ?Sized> Drop for RwLockMappedWriteGuard<'_, T> {
+    fn drop(&mut self) {
+        self.sem.release(self.permits as usize);
+    }
+}
+
+impl<T: ?Sized + fmt::Debug> fmt::Debug for RwLockMappedWriteGuard<'_, T> {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        fmt::Debug::fmt(&**self, f)
     }
 }
 
@@ -154,14 +527,15 @@ impl<T: ?Sized + fmt::Debug> fmt::Debug for RwLock<T> {
 impl<T: ?Sized> Deref for RwLockReadGuard<'_, T> {
     type Target = T;
     fn deref(&self) -> &T {
-        // SAFETY: a read permit is held, so no writer (and no `&mut T`) exists.
-        unsafe { &*self.lock.data.get() }
+        // SAFETY: a read permit is held, so no writer (and no `&mut T`)
+        // exists; `data` points into the locked value, which outlives `'a`.
+        unsafe { &*self.data }
     }
 }
 
 impl<T: ?Sized> Drop for RwLockReadGuard<'_, T> {
     fn drop(&mut self) {
-        self.lock.sem.release(1);
+        self.sem.release(1);
     }
 }
 

@@ -230,6 +230,67 @@ impl Semaphore {
         Ok(OwnedSemaphorePermit { sem: self, permits: n })
     }
 
+    /// [`acquire`](Self::acquire) from synchronous code, blocking the
+    /// thread until a permit is free.
+    ///
+    /// ```
+    /// use std::sync::Arc;
+    /// let sem = Arc::new(heddle::sync::Semaphore::new(1));
+    /// let held = sem.clone().try_acquire_owned().unwrap();
+    /// let s = sem.clone();
+    /// let thread = std::thread::spawn(move || s.blocking_acquire().map(|p| p.forget()).is_ok());
+    /// drop(held);
+    /// assert!(thread.join().unwrap());
+    /// assert_eq!(sem.available_permits(), 0, "the thread kept (forgot) it");
+    /// ```
+    ///
+    /// # Errors
+    /// [`AcquireError`] if the semaphore is closed.
+    ///
+    /// # Panics
+    /// When called from an async context (inside a runtime).
+    #[track_caller]
+    pub fn blocking_acquire(&self) -> Result<SemaphorePermit<'_>, AcquireError> {
+        super::block_on(self.acquire())
+    }
+
+    /// [`acquire_many`](Self::acquire_many) from synchronous code.
+    ///
+    /// # Errors
+    /// [`AcquireError`] if the semaphore is closed.
+    ///
+    /// # Panics
+    /// When called from an async context (inside a runtime).
+    #[track_caller]
+    pub fn blocking_acquire_many(&self, n: u32) -> Result<SemaphorePermit<'_>, AcquireError> {
+        super::block_on(self.acquire_many(n))
+    }
+
+    /// [`acquire_owned`](Self::acquire_owned) from synchronous code.
+    ///
+    /// # Errors
+    /// [`AcquireError`] if the semaphore is closed.
+    ///
+    /// # Panics
+    /// When called from an async context (inside a runtime).
+    #[track_caller]
+    pub fn blocking_acquire_owned(self: Arc<Self>) -> Result<OwnedSemaphorePermit, AcquireError> {
+        super::block_on(self.acquire_owned())
+    }
+
+    /// [`acquire_many_owned`](Self::acquire_many_owned) from synchronous
+    /// code.
+    ///
+    /// # Errors
+    /// [`AcquireError`] if the semaphore is closed.
+    ///
+    /// # Panics
+    /// When called from an async context (inside a runtime).
+    #[track_caller]
+    pub fn blocking_acquire_many_owned(self: Arc<Self>, n: u32) -> Result<OwnedSemaphorePermit, AcquireError> {
+        super::block_on(self.acquire_many_owned(n))
+    }
+
     /// Takes one permit without waiting, as an owned permit.
     ///
     /// # Errors

@@ -64,6 +64,7 @@ unsafe fn run<F: Future, S: Schedule>(ptr: NonNull<Header>) {
     // is never dropped (ManuallyDrop), so no reference is released by it.
     let waker = std::mem::ManuallyDrop::new(unsafe { waker::borrowed(ptr) });
     let mut cx = Context::from_waker(&waker);
+    let _task_id = crate::runtime::context::set_current_task_id(cell.header.id);
     let polled = catch_unwind(AssertUnwindSafe(|| {
         // SAFETY: we hold RUNNING, so we alone touch the stage; the future
         // never moves (the cell is heap-allocated and never moved).
@@ -102,6 +103,8 @@ unsafe fn run<F: Future, S: Schedule>(ptr: NonNull<Header>) {
 /// Replaces the stage. Dropping the old stage may run user code (a
 /// future's or output's `Drop`); a panic there is contained.
 fn set_stage<F: Future, S>(cell: &Cell<F, S>, new: Stage<F>) {
+    // `task::id()` works in the dropped future's or output's `Drop`.
+    let _task_id = crate::runtime::context::set_current_task_id(cell.header.id);
     // SAFETY: callers hold RUNNING (or exclusive access after COMPLETE).
     let old = cell.stage.with_mut(|stage| unsafe { std::mem::replace(&mut *stage, new) });
     let _ = catch_unwind(AssertUnwindSafe(move || drop(old)));

@@ -13,7 +13,7 @@ use std::task::{Context, Poll, Wake, Waker};
 
 use slab::Slab;
 
-use super::{AbortHandle, JoinError, JoinHandle};
+use super::{AbortHandle, Id, JoinError, JoinHandle};
 use crate::loom::sync::atomic::{AtomicBool, Ordering::*};
 use crate::loom::sync::Mutex;
 use crate::runtime::Handle;
@@ -159,8 +159,64 @@ impl<T> JoinSet<T> {
         while self.join_next().await.is_some() {}
     }
 
+    /// Like [`join_next`](Self::join_next), also giving the finished
+    /// task's id (a failed task's id is in its [`JoinError`]).
+    pub async fn join_next_with_id(&mut self) -> Option<Result<(Id, T), JoinError>> {
+        poll_fn(|cx| self.poll_join_next_with_id(cx)).await
+    }
+
+    /// Like [`try_join_next`](Self::try_join_next), also giving the
+    /// finished task's id.
+    pub fn try_join_next_with_id(&mut self) -> Option<Result<(Id, T), JoinError>> {
+        struct Noop;
+        impl Wake for Noop {
+            fn wake(self: Arc<Self>) {}
+        }
+        let waker = Waker::from(Arc::new(Noop));
+        match self.poll_join_next_with_id(&mut Context::from_waker(&waker)) {
+            Poll::Ready(out) => out,
+            Poll::Pending => None,
+        }
+    }
+
+    /// Waits for every task and returns their outputs, in the order the
+    /// tasks finished.
+    ///
+    /// ```
+    /// use heddle::task::JoinSet;
+    ///
+    /// # heddle::runtime::Builder::new_multi_thread().worker_threads(2).build().unwrap().block_on(async {
+    /// let set: JoinSet<u32> = (1..=4u32).map(|i| async move { i * 10 }).collect();
+    /// let mut outputs = set.join_all().await;
+    /// outputs.sort();
+    /// assert_eq!(outputs, [10, 20, 30, 40]);
+    /// # });
+    /// ```
+    ///
+    /// # Panics
+    /// If a task panicked or was cancelled: the panic is resumed here (or a
+    /// new one raised for a cancellation), after the remaining tasks are
+    /// aborted (dropping the set). Use [`join_next`](Self::join_next) to
+    /// handle failures one by one instead.
+    pub async fn join_all(mut self) -> Vec<T> {
+        let mut outputs = Vec::with_capacity(self.len());
+        while let Some(result) = self.join_next().await {
+            match result {
+                Ok(out) => outputs.push(out),
+                Err(err) if err.is_panic() => std::panic::resume_unwind(err.into_panic()),
+                Err(err) => panic!("{err}"),
+            }
+        }
+        outputs
+    }
+
     /// Polls for the next finished task; used by `join_next`.
     pub fn poll_join_next(&mut self, cx: &mut Context<'_>) -> Poll<Option<Result<T, JoinError>>> {
+        self.poll_join_next_with_id(cx).map(|next| next.map(|result| result.map(|(_, out)| out)))
+    }
+
+    /// Polls for the next finished task, with its id.
+    pub fn poll_join_next_with_id(&mut self, cx: &mut Context<'_>) -> Poll<Option<Result<(Id, T), JoinError>>> {
         if self.entries.is_empty() {
             return Poll::Ready(None);
         }
@@ -178,6 +234,7 @@ impl<T> JoinSet<T> {
             entry.waker.queued.store(false, Release);
             let waker = Waker::from(entry.waker.clone());
             if let Poll::Ready(out) = Pin::new(&mut entry.handle).poll(&mut Context::from_waker(&waker)) {
+                let id = entry.handle.id();
                 self.entries.remove(key);
                 let rest = &keys[n + 1..];
                 if !rest.is_empty() {
@@ -187,7 +244,7 @@ impl<T> JoinSet<T> {
                     merged.append(&mut inner.keys);
                     inner.keys = merged;
                 }
-                return Poll::Ready(Some(out));
+                return Poll::Ready(Some(out.map(|out| (id, out))));
             }
         }
         Poll::Pending
@@ -226,6 +283,85 @@ impl<T: Send + 'static> JoinSet<T> {
         F: FnOnce() -> T + Send + 'static,
     {
         self.insert(super::spawn_blocking(f))
+    }
+
+    /// Runs the blocking closure `f` on the blocking pool of `handle`'s
+    /// runtime and adds it to the set.
+    pub fn spawn_blocking_on<F>(&mut self, f: F, handle: &Handle) -> AbortHandle
+    where
+        F: FnOnce() -> T + Send + 'static,
+    {
+        self.insert(handle.spawn_blocking(f))
+    }
+}
+
+impl<T: 'static> JoinSet<T> {
+    /// Spawns the `!Send` future `task` on the current
+    /// [`LocalSet`](super::LocalSet) and adds it to the set.
+    ///
+    /// ```
+    /// use std::rc::Rc;
+    /// use heddle::task::{JoinSet, LocalSet};
+    ///
+    /// let rt = heddle::runtime::Builder::new_current_thread().build().unwrap();
+    /// LocalSet::new().block_on(&rt, async {
+    ///     let shared = Rc::new(5);
+    ///     let mut set = JoinSet::new();
+    ///     let s = shared.clone();
+    ///     set.spawn_local(async move { *s + 1 });
+    ///     assert_eq!(set.join_next().await.unwrap().unwrap(), 6);
+    /// });
+    /// ```
+    ///
+    /// # Panics
+    /// Outside a `LocalSet`.
+    #[track_caller]
+    pub fn spawn_local<F>(&mut self, task: F) -> AbortHandle
+    where
+        F: Future<Output = T> + 'static,
+    {
+        self.insert(super::spawn_local(task))
+    }
+
+    /// Spawns the `!Send` future `task` on `local_set` and adds it to the
+    /// set.
+    pub fn spawn_local_on<F>(&mut self, task: F, local_set: &super::LocalSet) -> AbortHandle
+    where
+        F: Future<Output = T> + 'static,
+    {
+        self.insert(local_set.spawn_local(task))
+    }
+}
+
+/// Spawns each future of the iterator on the current runtime.
+///
+/// # Panics
+/// Outside a heddle runtime.
+impl<T, F> FromIterator<F> for JoinSet<T>
+where
+    F: Future<Output = T> + Send + 'static,
+    T: Send + 'static,
+{
+    fn from_iter<I: IntoIterator<Item = F>>(iter: I) -> Self {
+        let mut set = JoinSet::new();
+        set.extend(iter);
+        set
+    }
+}
+
+/// Spawns each future of the iterator on the current runtime.
+///
+/// # Panics
+/// Outside a heddle runtime.
+impl<T, F> Extend<F> for JoinSet<T>
+where
+    F: Future<Output = T> + Send + 'static,
+    T: Send + 'static,
+{
+    fn extend<I: IntoIterator<Item = F>>(&mut self, iter: I) {
+        for task in iter {
+            self.spawn(task);
+        }
     }
 }
 

@@ -16,7 +16,9 @@
 //! The state machine and its rules are in `state.rs`; the functions that
 //! run, complete and free a task are in `harness.rs`.
 
+mod block_in_place;
 mod cell;
+pub mod coop;
 mod error;
 mod harness;
 mod join;
@@ -45,6 +47,8 @@ pub use local_set::{spawn_local, LocalEnterGuard, LocalSet, RunUntil};
 pub use task_local::{AccessError, LocalKey, TaskLocalFuture};
 
 pub use crate::runtime::blocking::spawn_blocking;
+pub use block_in_place::block_in_place;
+pub use coop::{consume_budget, unconstrained, Unconstrained};
 
 use crate::loom::sync::atomic::{AtomicU64, Ordering::Relaxed};
 
@@ -60,6 +64,30 @@ impl Id {
         loom::lazy_static! { static ref NEXT: AtomicU64 = AtomicU64::new(1); }
         Id(NEXT.fetch_add(1, Relaxed))
     }
+}
+
+/// The id of the task currently running on this thread.
+///
+/// ```
+/// # heddle::runtime::Builder::new_current_thread().build().unwrap().block_on(async {
+/// let join = heddle::spawn(async { heddle::task::id() });
+/// let expected = join.id();
+/// assert_eq!(join.await.unwrap(), expected);
+/// # });
+/// ```
+///
+/// # Panics
+/// When not called from inside a task (see [`try_id`]).
+#[track_caller]
+pub fn id() -> Id {
+    try_id().expect("can't get a task id when not inside a task")
+}
+
+/// The id of the task currently running on this thread, or None outside a
+/// task (including in the future passed to `block_on`, which is not a
+/// task). Also set while a task's future or output is dropped.
+pub fn try_id() -> Option<Id> {
+    crate::runtime::context::current_task_id()
 }
 
 impl fmt::Display for Id {

@@ -106,6 +106,12 @@ impl Interval {
         Pin::new(&mut self.delay).reset(Instant::now());
     }
 
+    /// Moves the next tick to `after` from now (later ticks follow it
+    /// one period apart).
+    pub fn reset_after(&mut self, after: Duration) {
+        Pin::new(&mut self.delay).reset(Instant::now() + after);
+    }
+
     /// Moves the next tick to `deadline`.
     pub fn reset_at(&mut self, deadline: Instant) {
         Pin::new(&mut self.delay).reset(deadline);

@@ -69,6 +69,17 @@ impl ReadHalf<'_> {
         self.0.try_read(buf)
     }
 
+    /// See [`TcpStream::try_read_vectored`].
+    pub fn try_read_vectored(&self, bufs: &mut [io::IoSliceMut<'_>]) -> io::Result<usize> {
+        self.0.try_read_vectored(bufs)
+    }
+
+    /// See [`TcpStream::ready`] (the stream's readiness, both directions
+    /// if asked).
+    pub async fn ready(&self, interest: crate::io::Interest) -> io::Result<crate::io::Ready> {
+        self.0.ready(interest).await
+    }
+
     /// See [`TcpStream::peek`].
     pub async fn peek(&mut self, buf: &mut [u8]) -> io::Result<usize> {
         self.0.peek(buf).await
@@ -103,6 +114,16 @@ impl WriteHalf<'_> {
     /// See [`TcpStream::try_write`].
     pub fn try_write(&self, buf: &[u8]) -> io::Result<usize> {
         self.0.try_write(buf)
+    }
+
+    /// See [`TcpStream::try_write_vectored`].
+    pub fn try_write_vectored(&self, bufs: &[io::IoSlice<'_>]) -> io::Result<usize> {
+        self.0.try_write_vectored(bufs)
+    }
+
+    /// See [`TcpStream::ready`].
+    pub async fn ready(&self, interest: crate::io::Interest) -> io::Result<crate::io::Ready> {
+        self.0.ready(interest).await
     }
 }
 

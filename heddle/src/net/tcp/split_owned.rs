@@ -110,6 +110,17 @@ impl OwnedReadHalf {
         self.inner.try_read(buf)
     }
 
+    /// See [`TcpStream::try_read_vectored`].
+    pub fn try_read_vectored(&self, bufs: &mut [io::IoSliceMut<'_>]) -> io::Result<usize> {
+        self.inner.try_read_vectored(bufs)
+    }
+
+    /// See [`TcpStream::ready`] (the stream's readiness, both directions
+    /// if asked).
+    pub async fn ready(&self, interest: crate::io::Interest) -> io::Result<crate::io::Ready> {
+        self.inner.ready(interest).await
+    }
+
     /// See [`TcpStream::peek`].
     pub async fn peek(&mut self, buf: &mut [u8]) -> io::Result<usize> {
         self.inner.peek(buf).await
@@ -157,6 +168,16 @@ impl OwnedWriteHalf {
     /// See [`TcpStream::try_write`].
     pub fn try_write(&self, buf: &[u8]) -> io::Result<usize> {
         self.inner.try_write(buf)
+    }
+
+    /// See [`TcpStream::try_write_vectored`].
+    pub fn try_write_vectored(&self, bufs: &[io::IoSlice<'_>]) -> io::Result<usize> {
+        self.inner.try_write_vectored(bufs)
+    }
+
+    /// See [`TcpStream::ready`].
+    pub async fn ready(&self, interest: crate::io::Interest) -> io::Result<crate::io::Ready> {
+        self.inner.ready(interest).await
     }
 }
 

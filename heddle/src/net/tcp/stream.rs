@@ -179,6 +179,66 @@ impl TcpStream {
         std::future::poll_fn(|cx| self.poll_write_ready(cx)).await
     }
 
+    /// Waits until the socket is ready for any of `interest`, and says
+    /// which readiness it found. Like [`readable`](Self::readable), this
+    /// can be a false positive: the operation that follows may still
+    /// return `WouldBlock`.
+    ///
+    /// ```
+    /// use heddle::io::{AsyncWriteExt, Interest};
+    /// # heddle::runtime::Builder::new_current_thread().enable_all().build().unwrap().block_on(async {
+    /// let listener = heddle::net::TcpListener::bind("127.0.0.1:0").await?;
+    /// let client = heddle::net::TcpStream::connect(listener.local_addr()?).await?;
+    /// let (mut server, _) = listener.accept().await?;
+    /// server.write_all(b"ping").await?;
+    /// let mut buf = [0u8; 16];
+    /// loop {
+    ///     let ready = client.ready(Interest::READABLE | Interest::WRITABLE).await?;
+    ///     if !ready.is_readable() {
+    ///         // Writable only: nothing to read yet, wait for that alone.
+    ///         client.readable().await?;
+    ///     }
+    ///     match client.try_read(&mut buf) {
+    ///         Ok(n) => {
+    ///             assert_eq!(&buf[..n], b"ping");
+    ///             break;
+    ///         }
+    ///         Err(e) if e.kind() == std::io::ErrorKind::WouldBlock => continue,
+    ///         Err(e) => return Err(e),
+    ///     }
+    /// }
+    /// # std::io::Result::Ok(())
+    /// # }).unwrap();
+    /// ```
+    pub async fn ready(&self, interest: crate::io::Interest) -> io::Result<crate::io::Ready> {
+        crate::io::ready(&self.io, interest).await
+    }
+
+    /// Runs `f`, a non-blocking operation on the raw socket (through
+    /// `AsRawFd`), if the socket looks ready for `interest`; a
+    /// `WouldBlock` from `f` clears that readiness so the next
+    /// `ready`/`readable`/`writable` waits for a new event.
+    ///
+    /// # Errors
+    /// `WouldBlock` if the socket is not ready, else whatever `f` returns.
+    pub fn try_io<R>(&self, interest: crate::io::Interest, f: impl FnOnce() -> io::Result<R>) -> io::Result<R> {
+        self.io.try_io(interest.direction(), |_| f())
+    }
+
+    /// Runs `f` (a non-blocking operation on the raw socket) until it
+    /// does not return `WouldBlock`, waiting for `interest` readiness
+    /// before each try.
+    ///
+    /// # Errors
+    /// Whatever `f` returns other than `WouldBlock`.
+    pub async fn async_io<R>(
+        &self,
+        interest: crate::io::Interest,
+        mut f: impl FnMut() -> io::Result<R>,
+    ) -> io::Result<R> {
+        self.io.async_io(interest.direction(), |_| f()).await
+    }
+
     /// Polls for read readiness. Only the last task to poll is woken.
     pub fn poll_read_ready(&self, cx: &mut Context<'_>) -> Poll<io::Result<()>> {
         self.io.poll_ready(cx, Direction::Read)

@@ -118,6 +118,39 @@ impl UnixDatagram {
         std::future::poll_fn(|cx| self.io.poll_ready(cx, Direction::Write)).await
     }
 
+    /// Waits until the socket is ready for any of `interest`, and says
+    /// which readiness it found. Like [`readable`](Self::readable), this
+    /// can be a false positive: the operation that follows may still
+    /// return `WouldBlock`.
+    pub async fn ready(&self, interest: crate::io::Interest) -> io::Result<crate::io::Ready> {
+        crate::io::ready(&self.io, interest).await
+    }
+
+    /// Runs `f`, a non-blocking operation on the raw socket (through
+    /// `AsRawFd`), if the socket looks ready for `interest`; a
+    /// `WouldBlock` from `f` clears that readiness so the next
+    /// `ready`/`readable`/`writable` waits for a new event.
+    ///
+    /// # Errors
+    /// `WouldBlock` if the socket is not ready, else whatever `f` returns.
+    pub fn try_io<R>(&self, interest: crate::io::Interest, f: impl FnOnce() -> io::Result<R>) -> io::Result<R> {
+        self.io.try_io(interest.direction(), |_| f())
+    }
+
+    /// Runs `f` (a non-blocking operation on the raw socket) until it
+    /// does not return `WouldBlock`, waiting for `interest` readiness
+    /// before each try.
+    ///
+    /// # Errors
+    /// Whatever `f` returns other than `WouldBlock`.
+    pub async fn async_io<R>(
+        &self,
+        interest: crate::io::Interest,
+        mut f: impl FnMut() -> io::Result<R>,
+    ) -> io::Result<R> {
+        self.io.async_io(interest.direction(), |_| f()).await
+    }
+
     /// Sends one datagram to the connected peer.
     pub async fn send(&self, buf: &[u8]) -> io::Result<usize> {
         self.io.async_io(Direction::Write, |sock| sock.send(buf)).await
@@ -170,6 +203,30 @@ impl UnixDatagram {
     /// Receives one datagram and its sender's address without waiting.
     pub fn try_recv_from(&self, buf: &mut [u8]) -> io::Result<(usize, SocketAddr)> {
         self.io.try_io(Direction::Read, |sock| sock.recv_from(buf))
+    }
+
+    /// Polls [`recv_from`](Self::recv_from), filling `buf`'s unfilled part.
+    pub fn poll_recv_from(&self, cx: &mut Context<'_>, buf: &mut ReadBuf<'_>) -> Poll<io::Result<SocketAddr>> {
+        let unfilled = buf.initialize_unfilled();
+        let (n, addr) = ready!(self.io.poll_io(cx, Direction::Read, |sock| sock.recv_from(unfilled)))?;
+        buf.advance(n);
+        Poll::Ready(Ok(addr))
+    }
+
+    /// Polls [`send_to`](Self::send_to).
+    pub fn poll_send_to(&self, cx: &mut Context<'_>, buf: &[u8], path: impl AsRef<Path>) -> Poll<io::Result<usize>> {
+        let path = path.as_ref();
+        self.io.poll_io(cx, Direction::Write, |sock| sock.send_to(buf, path))
+    }
+
+    /// Polls for read readiness. Only the last task to poll is woken.
+    pub fn poll_recv_ready(&self, cx: &mut Context<'_>) -> Poll<io::Result<()>> {
+        self.io.poll_ready(cx, Direction::Read)
+    }
+
+    /// Polls for write readiness. Only the last task to poll is woken.
+    pub fn poll_send_ready(&self, cx: &mut Context<'_>) -> Poll<io::Result<()>> {
+        self.io.poll_ready(cx, Direction::Write)
     }
 }
 

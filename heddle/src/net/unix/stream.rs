@@ -1,7 +1,7 @@
 //! [`UnixStream`]: one Unix stream connection, readable and writable
 //! through [`AsyncRead`]/[`AsyncWrite`].
 
-use std::io::{self, IoSlice, Read, Write};
+use std::io::{self, IoSlice, IoSliceMut, Read, Write};
 use std::net::Shutdown;
 use std::os::fd::{AsFd, AsRawFd, BorrowedFd, RawFd};
 use std::os::unix::net::SocketAddr;
@@ -120,6 +120,39 @@ impl UnixStream {
         std::future::poll_fn(|cx| self.poll_write_ready(cx)).await
     }
 
+    /// Waits until the socket is ready for any of `interest`, and says
+    /// which readiness it found. Like [`readable`](Self::readable), this
+    /// can be a false positive: the operation that follows may still
+    /// return `WouldBlock`.
+    pub async fn ready(&self, interest: crate::io::Interest) -> io::Result<crate::io::Ready> {
+        crate::io::ready(&self.io, interest).await
+    }
+
+    /// Runs `f`, a non-blocking operation on the raw socket (through
+    /// `AsRawFd`), if the socket looks ready for `interest`; a
+    /// `WouldBlock` from `f` clears that readiness so the next
+    /// `ready`/`readable`/`writable` waits for a new event.
+    ///
+    /// # Errors
+    /// `WouldBlock` if the socket is not ready, else whatever `f` returns.
+    pub fn try_io<R>(&self, interest: crate::io::Interest, f: impl FnOnce() -> io::Result<R>) -> io::Result<R> {
+        self.io.try_io(interest.direction(), |_| f())
+    }
+
+    /// Runs `f` (a non-blocking operation on the raw socket) until it
+    /// does not return `WouldBlock`, waiting for `interest` readiness
+    /// before each try.
+    ///
+    /// # Errors
+    /// Whatever `f` returns other than `WouldBlock`.
+    pub async fn async_io<R>(
+        &self,
+        interest: crate::io::Interest,
+        mut f: impl FnMut() -> io::Result<R>,
+    ) -> io::Result<R> {
+        self.io.async_io(interest.direction(), |_| f()).await
+    }
+
     /// Polls for read readiness. Only the last task to poll is woken.
     pub fn poll_read_ready(&self, cx: &mut Context<'_>) -> Poll<io::Result<()>> {
         self.io.poll_ready(cx, Direction::Read)
@@ -139,6 +172,18 @@ impl UnixStream {
     /// Writes what fits without waiting; `WouldBlock` when nothing does.
     pub fn try_write(&self, buf: &[u8]) -> io::Result<usize> {
         self.io.try_io(Direction::Write, |mut sock| sock.write(buf))
+    }
+
+    /// Reads into several buffers without waiting (`readv`); `WouldBlock`
+    /// when nothing is buffered, `Ok(0)` at end of stream.
+    pub fn try_read_vectored(&self, bufs: &mut [IoSliceMut<'_>]) -> io::Result<usize> {
+        self.io.try_io(Direction::Read, |mut sock| sock.read_vectored(bufs))
+    }
+
+    /// Writes from several buffers without waiting (`writev`);
+    /// `WouldBlock` when nothing fits.
+    pub fn try_write_vectored(&self, bufs: &[IoSlice<'_>]) -> io::Result<usize> {
+        self.io.try_io(Direction::Write, |mut sock| sock.write_vectored(bufs))
     }
 
     /// Borrows the stream as a read half and a write half usable

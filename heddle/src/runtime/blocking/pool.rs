@@ -111,6 +111,8 @@ pub(crate) struct Config {
     pub(crate) stack_size: Option<usize>,
     pub(crate) max_threads: usize,
     pub(crate) keep_alive: Duration,
+    pub(crate) on_thread_start: Option<crate::runtime::builder::ThreadCallback>,
+    pub(crate) on_thread_stop: Option<crate::runtime::builder::ThreadCallback>,
 }
 
 struct Inner {
@@ -209,6 +211,10 @@ impl Inner {
     }
 
     fn run_thread(self: Arc<Self>) {
+        let hooks = crate::runtime::builder::ThreadHooks::enter(
+            self.config.on_thread_start.as_ref(),
+            self.config.on_thread_stop.as_ref(),
+        );
         let mut state = self.state.lock().unwrap();
         'work: loop {
             while let Some(task) = state.queue.pop_front() {
@@ -232,6 +238,7 @@ impl Inner {
             }
         }
         drop(state);
+        drop(hooks);
         self.exited.notify_all();
     }
 }

@@ -20,10 +20,11 @@
 //! * `Idle` keeps at most one worker searching at a time when waking
 //!   sleepers, to avoid thundering herds.
 
+mod handoff;
 mod idle;
 mod inject;
 mod parker;
 pub(crate) mod queue;
 mod worker;
 
-pub(crate) use worker::{build, Shared};
+pub(crate) use worker::{block_in_place, build, Shared};

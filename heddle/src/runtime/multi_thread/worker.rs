@@ -8,6 +8,9 @@
 //!    drains all queues, and shuts the driver down, waking every resource.
 //!    Workers that did not exit in time (a task blocking the thread) are
 //!    left behind; their tasks are cancelled when they return.
+//!
+//! `block_in_place` moves a worker's core to another thread while the
+//! calling thread blocks; see [`block_in_place`] below.
 
 use std::cell::{Cell, RefCell};
 use std::future::Future;
@@ -15,6 +18,7 @@ use std::ptr::NonNull;
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
+use super::handoff::Handoff;
 use super::idle::Idle;
 use super::inject::Inject;
 use super::parker::Parker;
@@ -22,7 +26,7 @@ use super::queue::{self, Local, Steal};
 use crate::driver::{Driver, DriverHandle};
 use crate::loom::sync::atomic::{AtomicBool, AtomicUsize, Ordering::*};
 use crate::loom::sync::{Condvar, Mutex};
-use crate::runtime::builder::Builder;
+use crate::runtime::builder::{Builder, ThreadCallback, ThreadHooks};
 use crate::runtime::scheduler::SchedulerHandle;
 use crate::runtime::stats::{bump, WorkerStats};
 use crate::runtime::{context, coop, Runtime};
@@ -48,10 +52,21 @@ pub(crate) struct Shared {
     /// this list and the workers' thread-local slots).
     #[allow(clippy::vec_box)]
     cores: Mutex<Vec<Box<Core>>>,
+    /// Set (under the `cores` lock) once shutdown has drained `cores`: a
+    /// worker exiting later drains its own core instead of parking it there.
+    cores_drained: AtomicBool,
+    /// Worker threads alive, counting the replacements started by
+    /// `block_in_place` (a thread that hands its core off still counts
+    /// until it leaves its loop).
     workers_running: AtomicUsize,
     workers_exited: Condvar,
     event_interval: u32,
     global_queue_interval: u32,
+    /// For replacement worker threads.
+    thread_name: String,
+    thread_stack_size: Option<usize>,
+    on_thread_start: Option<ThreadCallback>,
+    on_thread_stop: Option<ThreadCallback>,
 }
 
 /// What other workers may touch of a worker.
@@ -60,6 +75,8 @@ struct Remote {
     parker: Parker,
     /// Written by the owning worker only.
     stats: WorkerStats,
+    /// The core on its way to a replacement thread (`block_in_place`).
+    handoff: Handoff<Box<Core>>,
 }
 
 /// What only the owning worker touches.
@@ -101,7 +118,12 @@ pub(crate) fn build(builder: &Builder, num_workers: usize) -> std::io::Result<Ru
             is_searching: false,
             rand: FastRand::new(index as u64 + 1),
         }));
-        remotes.push(Remote { steal, parker: Parker::new(driver_handle.clone()), stats: WorkerStats::default() });
+        remotes.push(Remote {
+            steal,
+            parker: Parker::new(driver_handle.clone()),
+            stats: WorkerStats::default(),
+            handoff: Handoff::new(),
+        });
     }
     let shared = Arc::new(Shared {
         driver: driver_handle,
@@ -113,19 +135,20 @@ pub(crate) fn build(builder: &Builder, num_workers: usize) -> std::io::Result<Ru
         idle: Idle::new(num_workers),
         is_shutdown: AtomicBool::new(false),
         cores: Mutex::new(Vec::new()),
+        cores_drained: AtomicBool::new(false),
         workers_running: AtomicUsize::new(num_workers),
         workers_exited: Condvar::new(),
         event_interval: builder.event_interval,
         global_queue_interval: builder.global_queue_interval,
+        thread_name: builder.thread_name.clone(),
+        thread_stack_size: builder.thread_stack_size,
+        on_thread_start: builder.on_thread_start.clone(),
+        on_thread_stop: builder.on_thread_stop.clone(),
     });
     let mut threads = Vec::with_capacity(num_workers);
     for core in cores {
         let shared = shared.clone();
-        let mut thread = std::thread::Builder::new().name(builder.thread_name.clone());
-        if let Some(size) = builder.thread_stack_size {
-            thread = thread.stack_size(size);
-        }
-        threads.push(thread.spawn(move || run_worker(shared, core))?);
+        threads.push(shared.thread_builder().spawn(move || run_worker(shared, core))?);
     }
     Ok(Runtime::from_parts(SchedulerHandle::MultiThread(shared), super::super::RuntimeKind::MultiThread(threads)))
 }
@@ -146,19 +169,90 @@ fn run_worker(shared: Arc<Shared>, core: Box<Core>) {
                 slot.shared.set(std::ptr::null());
                 slot.core.borrow_mut().take()
             });
-            let mut cores = self.0.cores.lock().unwrap();
-            cores.extend(core);
-            self.0.workers_running.fetch_sub(1, SeqCst);
-            self.0.workers_exited.notify_all();
+            self.0.worker_exited(core);
         }
     }
     let _exit = ExitGuard(&shared);
+    // Dropped before `_exit`: the stop hook has run by the time shutdown
+    // sees this worker gone.
+    let _hooks = ThreadHooks::enter(shared.on_thread_start.as_ref(), shared.on_thread_stop.as_ref());
     shared.run();
+}
+
+/// Body of a thread started by `block_in_place`: becomes worker `index`
+/// if the core is still waiting in the hand-off slot.
+fn run_replacement_worker(shared: Arc<Shared>, index: usize) {
+    match shared.remotes[index].handoff.take() {
+        Some(core) => run_worker(shared, core),
+        // The blocking section ended before this thread started, and its
+        // caller took the core back.
+        None => {
+            let _hooks = ThreadHooks::enter(shared.on_thread_start.as_ref(), shared.on_thread_stop.as_ref());
+            shared.worker_exited(None);
+        }
+    }
 }
 
 /// Borrows this thread's core. Never held across a task poll.
 fn with_core<R>(f: impl FnOnce(&mut Core) -> R) -> R {
     WORKER.with(|slot| f(slot.core.borrow_mut().as_mut().expect("worker core missing")))
+}
+
+/// Like `with_core`, but None if this thread gave its core away (a task
+/// it ran called `block_in_place`).
+fn try_with_core<R>(f: impl FnOnce(&mut Core) -> R) -> Option<R> {
+    WORKER.with(|slot| slot.core.borrow_mut().as_mut().map(|core| f(core)))
+}
+
+/// Runs `f`, a closure that blocks, on this thread without stalling the
+/// tasks queued behind the current one; see
+/// [`task::block_in_place`](crate::task::block_in_place).
+///
+/// On a worker, the core (run queue, LIFO slot, deferred tasks) goes into
+/// the worker's hand-off slot and a replacement thread is started to run
+/// it. If `f` returns before the replacement took the core, the caller
+/// takes it back and stays the worker (the replacement then exits at
+/// once); otherwise the calling thread finishes the current task poll as
+/// a plain thread and leaves the worker loop.
+pub(crate) fn block_in_place<F, R>(f: F) -> R
+where
+    F: FnOnce() -> R,
+{
+    if !context::in_runtime() {
+        // Outside any runtime, or nested inside another `block_in_place`:
+        // blocking here stalls nobody.
+        return f();
+    }
+    let Some(SchedulerHandle::MultiThread(shared)) = context::current_handle() else {
+        panic!("can call blocking only when running on the multi-threaded runtime");
+    };
+    // None on a thread that is not one of our workers (inside `block_on`)
+    // or that already gave its core away: nothing to hand off then.
+    let handed_off = shared.hand_off_core().map(|index| (shared, index));
+
+    /// Undoes the set-up even if `f` panics.
+    struct Reset {
+        handed_off: Option<(Arc<Shared>, usize)>,
+        budget: Option<u8>,
+        _exit: context::ExitRuntimeGuard,
+    }
+    impl Drop for Reset {
+        fn drop(&mut self) {
+            coop::set_budget(self.budget);
+            if let Some((shared, index)) = self.handed_off.take() {
+                if let Some(core) = shared.remotes[index].handoff.take() {
+                    WORKER.with(|slot| *slot.core.borrow_mut() = Some(core));
+                }
+            }
+        }
+    }
+    let _reset = Reset {
+        handed_off,
+        // Blocking sections are not limited by the task's budget.
+        budget: coop::set_budget(None),
+        _exit: context::exit_runtime(),
+    };
+    f()
 }
 
 impl Shared {
@@ -181,6 +275,62 @@ impl Shared {
         self.inject.len()
     }
 
+    fn thread_builder(&self) -> std::thread::Builder {
+        let thread = std::thread::Builder::new().name(self.thread_name.clone());
+        match self.thread_stack_size {
+            Some(size) => thread.stack_size(size),
+            None => thread,
+        }
+    }
+
+    /// Bookkeeping for a worker thread leaving: its core (if it still has
+    /// one) goes back to `cores`, or is drained if shutdown already did so.
+    fn worker_exited(&self, core: Option<Box<Core>>) {
+        let mut cores = self.cores.lock().unwrap();
+        let late = if self.cores_drained.load(SeqCst) {
+            core
+        } else {
+            cores.extend(core);
+            None
+        };
+        self.workers_running.fetch_sub(1, SeqCst);
+        self.workers_exited.notify_all();
+        drop(cores);
+        if let Some(mut core) = late {
+            drain_core(&mut core);
+        }
+    }
+
+    /// Moves this thread's core to the hand-off slot and starts a thread to
+    /// take it over. Returns the worker index, or None if this thread has
+    /// no core of ours (or no thread could be started: then it keeps its
+    /// core and blocks it, like the current-thread runtime would).
+    fn hand_off_core(self: &Arc<Self>) -> Option<usize> {
+        let mut core = WORKER.with(|slot| {
+            if !std::ptr::eq(slot.shared.get(), Arc::as_ptr(self)) {
+                return None;
+            }
+            slot.core.try_borrow_mut().ok()?.take()
+        })?;
+        let index = core.index;
+        // Other workers can steal from the ring but not the LIFO slot: move
+        // its task where they can reach it while the replacement starts.
+        if let Some(task) = core.lifo_slot.take() {
+            core.run_queue.push_back_or_overflow(task, &self.inject);
+        }
+        self.remotes[index].handoff.offer(core);
+        self.workers_running.fetch_add(1, SeqCst);
+        let shared = self.clone();
+        if self.thread_builder().spawn(move || run_replacement_worker(shared, index)).is_err() {
+            let core = self.remotes[index].handoff.take();
+            self.workers_running.fetch_sub(1, SeqCst);
+            WORKER.with(|slot| *slot.core.borrow_mut() = core);
+            return None;
+        }
+        self.notify_parked();
+        Some(index)
+    }
+
     pub(crate) fn spawn<F>(this: &Arc<Shared>, future: F) -> JoinHandle<F::Output>
     where
         F: Future + Send + 'static,
@@ -200,10 +350,14 @@ impl Shared {
     /// The worker loop.
     fn run(&self) {
         while !self.is_shutdown.load(Acquire) {
-            let tick = with_core(|core| {
+            let Some(tick) = try_with_core(|core| {
                 core.tick = core.tick.wrapping_add(1);
                 core.tick
-            });
+            }) else {
+                // A task gave the core to another thread (`block_in_place`)
+                // and has returned: this thread is no longer a worker.
+                return;
+            };
             if tick % self.event_interval == 0 {
                 self.maintenance();
             }
@@ -319,7 +473,14 @@ impl Shared {
             // Run what the task woke (message passing), a bounded number
             // of times and only while the budget lasts.
             let mut lifo_polls = 0;
-            while let Some(next) = with_core(|core| core.lifo_slot.take()) {
+            loop {
+                let next = match try_with_core(|core| core.lifo_slot.take()) {
+                    Some(Some(next)) => next,
+                    Some(None) => break,
+                    // A task handed the core off (`block_in_place`): the
+                    // counters belong to the thread that has it now.
+                    None => return,
+                };
                 if lifo_polls >= MAX_LIFO_POLLS_PER_TICK || !coop::has_budget_remaining() {
                     with_core(|core| core.run_queue.push_back_or_overflow(next, &self.inject));
                     self.notify_parked();
@@ -456,13 +617,15 @@ impl Shared {
         }
         let _handle = context::set_handle(SchedulerHandle::MultiThread(self.clone()));
         self.owned.close_and_shutdown_all();
-        let cores: Vec<Box<Core>> = std::mem::take(&mut *self.cores.lock().unwrap());
-        for mut core in cores {
-            drop(core.lifo_slot.take());
-            core.deferred.clear();
-            while let Some(task) = core.run_queue.pop() {
-                drop(task);
-            }
+        let cores: Vec<Box<Core>> = {
+            let mut cores = self.cores.lock().unwrap();
+            self.cores_drained.store(true, SeqCst);
+            std::mem::take(&mut *cores)
+        };
+        // A core still in a hand-off slot has no thread yet to run it.
+        let waiting = self.remotes.iter().filter_map(|remote| remote.handoff.take());
+        for mut core in cores.into_iter().chain(waiting) {
+            drain_core(&mut core);
         }
         loop {
             let rest = self.inject.drain();
@@ -475,6 +638,16 @@ impl Shared {
         if self.workers_running.load(SeqCst) == 0 {
             drop(self.driver_core.lock().unwrap().take());
         }
+    }
+}
+
+/// Drops the task references queued in `core` (at shutdown, after every
+/// task was cancelled).
+fn drain_core(core: &mut Core) {
+    drop(core.lifo_slot.take());
+    core.deferred.clear();
+    while let Some(task) = core.run_queue.pop() {
+        drop(task);
     }
 }
 
