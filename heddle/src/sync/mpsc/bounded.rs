@@ -5,9 +5,9 @@ use std::task::{Context, Poll};
 
 use super::chan::{self, Chan, Rx, Tx};
 use super::error::{SendError, TryRecvError, TrySendError};
+use super::permits::{Permits, MAX_PERMITS};
 use crate::loom::sync::Arc;
 use crate::sync::semaphore::TryAcquireError;
-use crate::sync::Semaphore;
 
 /// Sends messages to the [`Receiver`]; cheap to clone.
 pub struct Sender<T> {
@@ -40,14 +40,15 @@ pub struct OwnedPermit<T> {
 /// A bounded channel holding at most `buffer` queued messages.
 ///
 /// # Panics
-/// If `buffer` is 0 or above [`Semaphore::MAX_PERMITS`].
+/// If `buffer` is 0 or above [`Semaphore::MAX_PERMITS`](crate::sync::Semaphore::MAX_PERMITS).
 pub fn channel<T>(buffer: usize) -> (Sender<T>, Receiver<T>) {
     assert!(buffer > 0, "mpsc bounded channel requires buffer > 0");
+    assert!(buffer <= MAX_PERMITS, "mpsc bounded channel buffer too large");
     let (tx, rx) = chan::new(Some(buffer));
     (Sender { tx }, Receiver { rx })
 }
 
-fn sem<T>(tx: &Tx<T>) -> &Semaphore {
+fn sem<T>(tx: &Tx<T>) -> &Permits {
     tx.chan.sem.as_ref().expect("bounded channel has a semaphore")
 }
 
@@ -61,7 +62,7 @@ impl<T> Sender<T> {
     /// # Errors
     /// [`SendError`] with the value if the receiver is gone.
     pub async fn send(&self, value: T) -> Result<(), SendError<T>> {
-        if sem(&self.tx).acquire_raw(1).await.is_err() {
+        if sem(&self.tx).acquire().await.is_err() {
             return Err(SendError(value));
         }
         self.tx.push(value).map_err(|v| {
@@ -75,7 +76,7 @@ impl<T> Sender<T> {
     /// # Errors
     /// [`TrySendError::Full`] or [`TrySendError::Closed`], with the value.
     pub fn try_send(&self, value: T) -> Result<(), TrySendError<T>> {
-        match sem(&self.tx).try_acquire_raw(1) {
+        match sem(&self.tx).try_acquire() {
             Ok(()) => {}
             Err(TryAcquireError::NoPermits) => return Err(TrySendError::Full(value)),
             Err(TryAcquireError::Closed) => return Err(TrySendError::Closed(value)),
@@ -91,7 +92,7 @@ impl<T> Sender<T> {
     /// # Errors
     /// [`SendError`] if the receiver is gone.
     pub async fn reserve(&self) -> Result<Permit<'_, T>, SendError<()>> {
-        sem(&self.tx).acquire_raw(1).await.map_err(|_| SendError(()))?;
+        sem(&self.tx).acquire().await.map_err(|_| SendError(()))?;
         Ok(Permit { tx: &self.tx })
     }
 
@@ -100,7 +101,7 @@ impl<T> Sender<T> {
     /// # Errors
     /// [`TrySendError::Full`] or [`TrySendError::Closed`].
     pub fn try_reserve(&self) -> Result<Permit<'_, T>, TrySendError<()>> {
-        match sem(&self.tx).try_acquire_raw(1) {
+        match sem(&self.tx).try_acquire() {
             Ok(()) => Ok(Permit { tx: &self.tx }),
             Err(TryAcquireError::NoPermits) => Err(TrySendError::Full(())),
             Err(TryAcquireError::Closed) => Err(TrySendError::Closed(())),
@@ -112,7 +113,7 @@ impl<T> Sender<T> {
     /// # Errors
     /// [`SendError`] if the receiver is gone.
     pub async fn reserve_owned(self) -> Result<OwnedPermit<T>, SendError<()>> {
-        sem(&self.tx).acquire_raw(1).await.map_err(|_| SendError(()))?;
+        sem(&self.tx).acquire().await.map_err(|_| SendError(()))?;
         Ok(OwnedPermit { sender: Some(self) })
     }
 
@@ -121,7 +122,7 @@ impl<T> Sender<T> {
     /// # Errors
     /// [`TrySendError::Full`] or [`TrySendError::Closed`] holding the sender.
     pub fn try_reserve_owned(self) -> Result<OwnedPermit<T>, TrySendError<Self>> {
-        match sem(&self.tx).try_acquire_raw(1) {
+        match sem(&self.tx).try_acquire() {
             Ok(()) => Ok(OwnedPermit { sender: Some(self) }),
             Err(TryAcquireError::NoPermits) => Err(TrySendError::Full(self)),
             Err(TryAcquireError::Closed) => Err(TrySendError::Closed(self)),
@@ -140,7 +141,7 @@ impl<T> Sender<T> {
 
     /// Free slots right now.
     pub fn capacity(&self) -> usize {
-        sem(&self.tx).available_permits()
+        sem(&self.tx).available()
     }
 
     /// The buffer size the channel was created with.
@@ -284,7 +285,7 @@ impl<T> Receiver<T> {
 
     /// Free slots right now.
     pub fn capacity(&self) -> usize {
-        self.rx_sem().available_permits()
+        self.rx_sem().available()
     }
 
     /// The buffer size the channel was created with.
@@ -297,7 +298,7 @@ impl<T> Receiver<T> {
         self.rx.sender_strong_count()
     }
 
-    fn rx_sem(&self) -> &Semaphore {
+    fn rx_sem(&self) -> &Permits {
         self.rx.chan().sem.as_ref().expect("bounded channel has a semaphore")
     }
 }

@@ -1,12 +1,12 @@
-//! The queue shared by the bounded and unbounded channels.
+//! The channel state shared by the bounded and unbounded channels.
 //!
-//! Senders push into a mutex-protected `VecDeque`; the receiver *swaps*
-//! that deque with its own private one when its private one runs dry, so
-//! it takes the lock once per batch, not once per message, and both
-//! deques keep their capacity (no allocation per message in steady state).
-//! Waking the receiver goes through an [`AtomicWaker`]; bounded capacity is
-//! a [`Semaphore`] whose permits travel with the messages (taken by the
-//! sender, given back when the receiver pops the message).
+//! Messages go through the lock-free block list of the [`list`](super::list)
+//! module: a send is one `fetch_add` to claim a slot, a write, and one
+//! `fetch_or` to publish it; the receiver reads slots in order without
+//! touching any lock. Waking the receiver goes through an [`AtomicWaker`];
+//! bounded capacity is a [`Permits`] semaphore whose permits travel with the
+//! messages (taken by the sender, given back when the receiver takes the
+//! message out).
 //!
 //! ```text
 //!  channel state:   OPEN ──last sender dropped──▶ TX_CLOSED ─┐
@@ -17,35 +17,30 @@
 //! ```
 //!
 //! A message leaves the queue only inside a poll that returns it, so a
-//! `recv()` future dropped at any point loses nothing.
+//! `recv()` future dropped at any point loses nothing. Messages never
+//! received are dropped with the receiver (or, if a sender was still
+//! writing one then, with the last handle on the channel).
 
-use std::collections::VecDeque;
 use std::task::{ready, Context, Poll};
 
 use super::error::TryRecvError;
-use crate::loom::sync::atomic::{AtomicBool, AtomicUsize, Ordering::*};
-use crate::loom::sync::{Arc, Mutex};
+use super::list::{self, Cursor, List, Pop};
+use super::permits::Permits;
+use crate::loom::sync::atomic::{AtomicUsize, Ordering::*};
+use crate::loom::sync::Arc;
 use crate::runtime::coop;
-use crate::sync::{lock, Notify, Semaphore};
+use crate::sync::Notify;
 use crate::util::atomic_waker::AtomicWaker;
 
-struct Queue<T> {
-    buf: VecDeque<T>,
-    rx_closed: bool,
-    tx_closed: bool,
-}
-
 pub(crate) struct Chan<T> {
-    queue: Mutex<Queue<T>>,
+    list: List<T>,
     rx_waker: AtomicWaker,
     /// Live senders (weak senders excluded).
     tx_count: AtomicUsize,
-    /// Mirror of `Queue::rx_closed` for lock-free `is_closed`.
-    rx_closed: AtomicBool,
     /// Wakes `Sender::closed` waiters when the receiver closes.
     closed_notify: Notify,
     /// Capacity permits of a bounded channel.
-    pub(crate) sem: Option<Semaphore>,
+    pub(crate) sem: Option<Permits>,
     /// The bound, or 0 when unbounded.
     pub(crate) bound: usize,
 }
@@ -55,50 +50,36 @@ pub(crate) struct Tx<T> {
     pub(crate) chan: Arc<Chan<T>>,
 }
 
-/// The receiver's handle, with its private batch of messages.
+/// The receiver's handle, with its read position in the queue.
 pub(crate) struct Rx<T> {
     chan: Arc<Chan<T>>,
-    local: VecDeque<T>,
+    cursor: Cursor<T>,
 }
 
 pub(crate) fn new<T>(bound: Option<usize>) -> (Tx<T>, Rx<T>) {
+    let (list, cursor) = list::new();
     let chan = Arc::new(Chan {
-        queue: Mutex::new(Queue { buf: VecDeque::new(), rx_closed: false, tx_closed: false }),
+        list,
         rx_waker: AtomicWaker::new(),
         tx_count: AtomicUsize::new(1),
-        rx_closed: AtomicBool::new(false),
         closed_notify: Notify::new(),
-        sem: bound.map(Semaphore::new),
+        sem: bound.map(Permits::new),
         bound: bound.unwrap_or(0),
     });
-    (Tx { chan: chan.clone() }, Rx { chan, local: VecDeque::new() })
-}
-
-impl<T> Chan<T> {
-    fn release_permit(&self) {
-        if let Some(sem) = &self.sem {
-            sem.release(1);
-        }
-    }
+    (Tx { chan: chan.clone() }, Rx { chan, cursor })
 }
 
 impl<T> Tx<T> {
     /// Queues `value` (its capacity permit, if any, is already held).
     /// Fails when the receiver has closed.
     pub(crate) fn push(&self, value: T) -> Result<(), T> {
-        {
-            let mut q = lock(&self.chan.queue);
-            if q.rx_closed {
-                return Err(value);
-            }
-            q.buf.push_back(value);
-        }
+        self.chan.list.push(value)?;
         self.chan.rx_waker.wake();
         Ok(())
     }
 
     pub(crate) fn is_closed(&self) -> bool {
-        self.chan.rx_closed.load(Acquire)
+        self.chan.list.is_rx_closed()
     }
 
     pub(crate) async fn closed(&self) {
@@ -148,10 +129,12 @@ impl<T> Clone for Tx<T> {
 
 impl<T> Drop for Tx<T> {
     fn drop(&mut self) {
+        // AcqRel: the last sender acquires every other sender's pushes, and
+        // `close_tx` passes them on to the receiver.
         if self.chan.tx_count.fetch_sub(1, AcqRel) != 1 {
             return;
         }
-        lock(&self.chan.queue).tx_closed = true;
+        self.chan.list.close_tx();
         self.chan.rx_waker.wake();
     }
 }
@@ -159,28 +142,16 @@ impl<T> Drop for Tx<T> {
 impl<T> Rx<T> {
     /// Pops one message without waiting.
     pub(crate) fn try_recv(&mut self) -> Result<T, TryRecvError> {
-        if let Some(v) = self.local.pop_front() {
-            self.chan.release_permit();
-            return Ok(v);
-        }
-        let closed = self.refill();
-        match self.local.pop_front() {
-            Some(v) => {
-                self.chan.release_permit();
+        match self.cursor.pop(&self.chan.list) {
+            Pop::Value(v) => {
+                if let Some(sem) = &self.chan.sem {
+                    sem.release(1);
+                }
                 Ok(v)
             }
-            None if closed => Err(TryRecvError::Disconnected),
-            None => Err(TryRecvError::Empty),
+            Pop::Empty => Err(TryRecvError::Empty),
+            Pop::Closed => Err(TryRecvError::Disconnected),
         }
-    }
-
-    /// Swaps the shared queue into the (empty) private one. Returns true if
-    /// no more messages can ever arrive.
-    fn refill(&mut self) -> bool {
-        debug_assert!(self.local.is_empty());
-        let mut q = lock(&self.chan.queue);
-        std::mem::swap(&mut q.buf, &mut self.local);
-        q.tx_closed || q.rx_closed
     }
 
     pub(crate) fn poll_recv(&mut self, cx: &mut Context<'_>) -> Poll<Option<T>> {
@@ -201,28 +172,40 @@ impl<T> Rx<T> {
         Poll::Ready(res)
     }
 
+    /// Moves up to `limit` ready messages into `out`; returns how many,
+    /// and whether the channel ended.
+    fn pop_many(&mut self, out: &mut Vec<T>, limit: usize) -> (usize, bool) {
+        let mut n = 0;
+        let mut closed = false;
+        while n < limit {
+            match self.cursor.pop(&self.chan.list) {
+                Pop::Value(v) => {
+                    out.push(v);
+                    n += 1;
+                }
+                Pop::Empty => break,
+                Pop::Closed => {
+                    closed = true;
+                    break;
+                }
+            }
+        }
+        if let Some(sem) = &self.chan.sem {
+            sem.release(n);
+        }
+        (n, closed)
+    }
+
     pub(crate) fn poll_recv_many(&mut self, cx: &mut Context<'_>, out: &mut Vec<T>, limit: usize) -> Poll<usize> {
         if limit == 0 {
             return Poll::Ready(0);
         }
         let coop = ready!(coop::poll_proceed(cx));
-        let mut closed = false;
         for attempt in 0..2 {
-            if self.local.is_empty() {
-                closed = self.refill();
-            }
-            let n = limit.min(self.local.len());
-            if n > 0 {
-                out.extend(self.local.drain(..n));
-                if let Some(sem) = &self.chan.sem {
-                    sem.release(n);
-                }
+            let (n, closed) = self.pop_many(out, limit);
+            if n > 0 || closed {
                 coop.made_progress();
                 return Poll::Ready(n);
-            }
-            if closed {
-                coop.made_progress();
-                return Poll::Ready(0);
             }
             if attempt == 0 {
                 self.chan.rx_waker.register(cx.waker());
@@ -232,8 +215,7 @@ impl<T> Rx<T> {
     }
 
     pub(crate) fn close(&mut self) {
-        lock(&self.chan.queue).rx_closed = true;
-        if !self.chan.rx_closed.swap(true, AcqRel) {
+        if self.cursor.close(&self.chan.list) {
             if let Some(sem) = &self.chan.sem {
                 sem.close();
             }
@@ -242,30 +224,30 @@ impl<T> Rx<T> {
     }
 
     pub(crate) fn is_closed(&self) -> bool {
-        self.chan.rx_closed.load(Acquire) || self.chan.tx_count.load(Acquire) == 0
+        self.cursor.is_closed() || self.chan.tx_count.load(Acquire) == 0
     }
 
     pub(crate) fn len(&self) -> usize {
-        self.local.len() + lock(&self.chan.queue).buf.len()
+        self.cursor.len(&self.chan.list)
     }
 
     pub(crate) fn sender_strong_count(&self) -> usize {
         self.chan.tx_count.load(Acquire)
+    }
+
+    pub(crate) fn chan(&self) -> &Chan<T> {
+        &self.chan
     }
 }
 
 impl<T> Drop for Rx<T> {
     fn drop(&mut self) {
         self.close();
-        // Drop queued messages now (outside the lock), not when the last
-        // sender goes.
-        let queued = std::mem::take(&mut lock(&self.chan.queue).buf);
-        drop(queued);
-    }
-}
-
-impl<T> Rx<T> {
-    pub(crate) fn chan(&self) -> &Chan<T> {
-        &self.chan
+        // Drop queued messages now, not when the last sender goes. A message
+        // a sender is still writing stays for the list's own drop.
+        while let Pop::Value(v) = self.cursor.pop(&self.chan.list) {
+            drop(v);
+        }
+        self.cursor.park(&self.chan.list);
     }
 }

@@ -28,12 +28,17 @@
 //! * `recv` is cancel-safe: a message is taken out of the channel only by
 //!   the poll that returns it.
 //!
-//! The queue design (a locked `VecDeque` drained in batches by the
-//! receiver) is described in the `chan` module source.
+//! The queue is a lock-free linked list of fixed-size blocks (one atomic
+//! `fetch_add` claims a slot); its design is described in the `list`
+//! module source.
 
 mod bounded;
 mod chan;
 pub mod error;
+mod list;
+#[cfg(all(test, loom))]
+mod loom_tests;
+mod permits;
 mod unbounded;
 
 pub use bounded::{channel, OwnedPermit, Permit, Receiver, Sender, WeakSender};

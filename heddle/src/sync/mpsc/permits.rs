@@ -1,0 +1,361 @@
+//! The capacity of a bounded channel: a fair counting semaphore, specialised
+//! to one permit per acquire, whose fast paths are a single atomic
+//! read-modify-write each.
+//!
+//! One word holds `(BIAS + free) << 2 | WAITERS | CLOSED`. The bias lets the
+//! free count dip below zero for a moment, so taking a permit is one
+//! `fetch_sub` (no load-and-CAS loop): the returned value says whether a
+//! permit was really there; if not, the taker adds its unit back and goes
+//! to the slow path. Giving permits back is one `fetch_add`.
+//!
+//! Waiting senders queue (FIFO) in a mutex-protected [`WaitList`]. While
+//! `WAITERS` is set, the fast path refuses to take permits (nobody jumps
+//! the queue), and every `fetch_add` that sees `WAITERS` runs a *hand-off*
+//! under the lock, which moves free permits to the queue's front waiters.
+//! So a permit added while someone waits is always handed on: either the
+//! adder saw `WAITERS` and hands off, or it did not, and then whoever sets
+//! `WAITERS` (under the lock) first re-checks the free count.
+//!
+//! ```text
+//!  acquire: fetch_sub ─ok─▶ done
+//!              └─no permit / WAITERS / CLOSED: fetch_add back, then under the lock:
+//!                 take a permit (CAS) if free and WAITERS clear, else set WAITERS and queue
+//!
+//!  waiter:  QUEUED ──hand-off (granted)──▶ GRANTED ──poll──▶ Ok
+//!             └──────close──────────────▶ REFUSED ──poll──▶ Err
+//!           dropped while GRANTED: the permit is given back
+//! ```
+
+use std::future::Future;
+use std::pin::Pin;
+use std::task::{Context, Poll, Waker};
+
+use crate::loom::sync::atomic::{AtomicUsize, Ordering::*};
+use crate::loom::sync::Mutex;
+use crate::runtime::coop;
+use crate::sync::semaphore::TryAcquireError;
+use crate::sync::wait_list::{WaitList, WakeList};
+use crate::sync::{lock, LockGuard};
+
+const CLOSED: usize = 0b01;
+const WAITERS: usize = 0b10;
+const SHIFT: u32 = 2;
+/// One permit in the state word.
+const ONE: usize = 1 << SHIFT;
+/// Offset of the free count, so that brief overdraws stay positive; with
+/// up to `BIAS - 1` free permits the word keeps its top bit clear.
+const BIAS: usize = 1 << (usize::BITS - 3);
+
+/// The most permits a channel can have: `usize::MAX >> 3`, the same as
+/// [`Semaphore::MAX_PERMITS`](crate::sync::Semaphore::MAX_PERMITS).
+pub(super) const MAX_PERMITS: usize = BIAS - 1;
+
+/// Free permits in a state word (negative while takers overdraw).
+fn free(state: usize) -> isize {
+    (state >> SHIFT) as isize - BIAS as isize
+}
+
+/// The capacity semaphore of a bounded channel.
+pub(crate) struct Permits {
+    state: AtomicUsize,
+    waiters: Mutex<WaitList<Waiter>>,
+}
+
+struct Waiter {
+    waker: Option<Waker>,
+    /// Set by a hand-off when it dequeues the waiter with a permit.
+    granted: bool,
+}
+
+/// The channel was closed while (or before) waiting for a permit.
+#[derive(Debug)]
+pub(crate) struct Closed;
+
+impl Permits {
+    /// `n` free permits.
+    pub(crate) fn new(n: usize) -> Self {
+        assert!(n <= MAX_PERMITS, "mpsc bounded channel capacity too large");
+        Permits { state: AtomicUsize::new((BIAS + n) << SHIFT), waiters: Mutex::new(WaitList::new()) }
+    }
+
+    /// Free permits right now.
+    pub(crate) fn available(&self) -> usize {
+        free(self.state.load(Acquire)).max(0) as usize
+    }
+
+    /// The fast path: one `fetch_sub`. On failure the unit is added back
+    /// and the state seen is returned.
+    #[inline]
+    fn take_fast(&self) -> Result<(), usize> {
+        let prev = self.state.fetch_sub(ONE, Acquire);
+        if prev & (WAITERS | CLOSED) == 0 && free(prev) >= 1 {
+            return Ok(());
+        }
+        self.add(1);
+        Err(prev)
+    }
+
+    /// Takes a permit if one is free and nobody waits.
+    pub(crate) fn try_acquire(&self) -> Result<(), TryAcquireError> {
+        let Err(seen) = self.take_fast() else { return Ok(()) };
+        if seen & CLOSED != 0 {
+            return Err(TryAcquireError::Closed);
+        }
+        if seen & WAITERS != 0 {
+            return Err(TryAcquireError::NoPermits);
+        }
+        // No permit was there, perhaps only because another taker was
+        // overdrawing at that instant: decide with an exact CAS loop.
+        let mut cur = self.state.load(Acquire);
+        loop {
+            if cur & CLOSED != 0 {
+                return Err(TryAcquireError::Closed);
+            }
+            if cur & WAITERS != 0 || free(cur) < 1 {
+                return Err(TryAcquireError::NoPermits);
+            }
+            match self.state.compare_exchange_weak(cur, cur - ONE, Acquire, Acquire) {
+                Ok(_) => return Ok(()),
+                Err(actual) => cur = actual,
+            }
+        }
+    }
+
+    /// A future that takes one permit, waiting in FIFO order.
+    pub(crate) fn acquire(&self) -> Acquire<'_> {
+        Acquire { permits: self, key: None }
+    }
+
+    /// Gives `n` permits back, handing them to waiters if any.
+    #[inline]
+    pub(crate) fn release(&self, n: usize) {
+        if n > 0 {
+            self.add(n);
+        }
+    }
+
+    fn add(&self, n: usize) {
+        let prev = self.state.fetch_add(n * ONE, AcqRel);
+        debug_assert!(free(prev) + (n as isize) <= MAX_PERMITS as isize);
+        // With the count still not positive (takers overdrawing) there is
+        // nothing to hand on; their own adds will see `WAITERS`.
+        if prev & WAITERS != 0 && free(prev) + n as isize >= 1 {
+            self.hand_off(lock(&self.waiters));
+        }
+    }
+
+    /// Moves free permits to the front waiters; clears `WAITERS` once the
+    /// queue is empty. Takes the lock guard and wakes after dropping it.
+    fn hand_off(&self, mut list: LockGuard<'_, WaitList<Waiter>>) {
+        let mut wakers = WakeList::new();
+        while let Some(key) = list.front() {
+            if !self.take_exact() {
+                break;
+            }
+            let waiter = list.get_mut(key);
+            waiter.granted = true;
+            if let Some(w) = waiter.waker.take() {
+                wakers.push(w);
+            }
+            list.unlink(key);
+        }
+        if list.is_empty() {
+            self.state.fetch_and(!WAITERS, AcqRel);
+        }
+        drop(list);
+        wakers.wake_all();
+    }
+
+    /// Takes one permit if the word holds one, ignoring `WAITERS` (for the
+    /// hand-off, which serves the queue).
+    fn take_exact(&self) -> bool {
+        let mut cur = self.state.load(Acquire);
+        loop {
+            if cur & CLOSED != 0 || free(cur) < 1 {
+                return false;
+            }
+            match self.state.compare_exchange_weak(cur, cur - ONE, AcqRel, Acquire) {
+                Ok(_) => return true,
+                Err(actual) => cur = actual,
+            }
+        }
+    }
+
+    /// Closes: waiting and later acquires fail. Permits already taken may
+    /// still be released.
+    pub(crate) fn close(&self) {
+        self.state.fetch_or(CLOSED, AcqRel);
+        let mut wakers = WakeList::new();
+        {
+            let mut list = lock(&self.waiters);
+            while let Some(key) = list.pop_front() {
+                if let Some(w) = list.get_mut(key).waker.take() {
+                    wakers.push(w);
+                }
+            }
+            self.state.fetch_and(!WAITERS, AcqRel);
+        }
+        wakers.wake_all();
+    }
+}
+
+/// Future of [`Permits::acquire`]. Dropping it gives back a permit it was
+/// granted but had not returned yet.
+pub(crate) struct Acquire<'a> {
+    permits: &'a Permits,
+    key: Option<usize>,
+}
+
+impl Acquire<'_> {
+    fn poll_acquire(&mut self, cx: &mut Context<'_>) -> Poll<Result<(), Closed>> {
+        let permits = self.permits;
+        let Some(key) = self.key else {
+            match permits.take_fast() {
+                Ok(()) => return Poll::Ready(Ok(())),
+                Err(seen) if seen & CLOSED != 0 => return Poll::Ready(Err(Closed)),
+                Err(_) => {}
+            }
+            let mut list = lock(&permits.waiters);
+            let mut cur = permits.state.load(Acquire);
+            loop {
+                if cur & CLOSED != 0 {
+                    return Poll::Ready(Err(Closed));
+                }
+                let (new, took) =
+                    if cur & WAITERS == 0 && free(cur) >= 1 { (cur - ONE, true) } else { (cur | WAITERS, false) };
+                match permits.state.compare_exchange_weak(cur, new, AcqRel, Acquire) {
+                    Ok(_) if took => return Poll::Ready(Ok(())),
+                    Ok(_) => break,
+                    Err(actual) => cur = actual,
+                }
+            }
+            self.key = Some(list.push_back(Waiter { waker: Some(cx.waker().clone()), granted: false }));
+            return Poll::Pending;
+        };
+        let mut list = lock(&permits.waiters);
+        if list.is_linked(key) {
+            let waiter = list.get_mut(key);
+            match &waiter.waker {
+                Some(w) if w.will_wake(cx.waker()) => {}
+                _ => waiter.waker = Some(cx.waker().clone()),
+            }
+            return Poll::Pending;
+        }
+        self.key = None;
+        if list.remove(key).granted {
+            Poll::Ready(Ok(()))
+        } else {
+            Poll::Ready(Err(Closed))
+        }
+    }
+}
+
+impl Future for Acquire<'_> {
+    type Output = Result<(), Closed>;
+
+    fn poll(self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<Self::Output> {
+        let coop = std::task::ready!(coop::poll_proceed(cx));
+        let res = self.get_mut().poll_acquire(cx);
+        if res.is_ready() {
+            coop.made_progress();
+        }
+        res
+    }
+}
+
+impl Drop for Acquire<'_> {
+    fn drop(&mut self) {
+        let Some(key) = self.key else { return };
+        let mut list = lock(&self.permits.waiters);
+        if list.remove(key).granted {
+            drop(list);
+            self.permits.release(1);
+        } else if list.is_empty() {
+            // Was the only waiter: let the fast path take permits again
+            // (a hand-off on the way, if any, finds the queue empty).
+            self.permits.hand_off(list);
+        }
+    }
+}
+
+#[cfg(all(test, not(loom)))]
+mod tests {
+    use std::future::Future;
+    use std::pin::pin;
+    use std::sync::atomic::{AtomicUsize, Ordering::SeqCst};
+    use std::sync::Arc;
+    use std::task::{Context, Poll};
+
+    use futures::task::noop_waker_ref;
+
+    use crate::sync::mpsc::{self, error::TryRecvError};
+
+    /// The largest capacity works, and releasing up to it does not
+    /// overflow the word.
+    #[test]
+    fn largest_capacity() {
+        let max = crate::sync::Semaphore::MAX_PERMITS;
+        let (tx, mut rx) = mpsc::channel::<u8>(max);
+        assert_eq!(tx.capacity(), max);
+        tx.try_send(1).unwrap();
+        assert_eq!(tx.capacity(), max - 1);
+        assert_eq!(rx.try_recv(), Ok(1));
+        assert_eq!(tx.capacity(), max);
+    }
+
+    /// Senders on several threads poll `send` futures by hand, cancelling
+    /// some while they wait; the receiver drains on another thread. Every
+    /// completed send is received once, and no permit leaks or doubles.
+    #[test]
+    fn threads_with_cancelled_waiters() {
+        const CAP: usize = 3;
+        const SENDERS: usize = 4;
+        const PER: usize = 3_000;
+        let (tx, mut rx) = mpsc::channel::<usize>(CAP);
+        let sent = Arc::new(AtomicUsize::new(0));
+        let threads: Vec<_> = (0..SENDERS)
+            .map(|s| {
+                let (tx, sent) = (tx.clone(), sent.clone());
+                std::thread::spawn(move || {
+                    let mut cx = Context::from_waker(noop_waker_ref());
+                    for i in 0..PER {
+                        let mut fut = pin!(tx.send(i));
+                        let mut polls = 0;
+                        loop {
+                            match fut.as_mut().poll(&mut cx) {
+                                Poll::Ready(res) => {
+                                    res.unwrap();
+                                    sent.fetch_add(1, SeqCst);
+                                    break;
+                                }
+                                // Give up on some waiting sends (cancel).
+                                Poll::Pending if (i + s) % 3 == 0 && polls > 2 => break,
+                                Poll::Pending => {
+                                    polls += 1;
+                                    std::thread::yield_now();
+                                }
+                            }
+                        }
+                        if i % 7 == 0 {
+                            let _ = tx.try_send(usize::MAX).map(|()| sent.fetch_add(1, SeqCst));
+                        }
+                    }
+                })
+            })
+            .collect();
+        drop(tx);
+        let mut received = 0;
+        loop {
+            match rx.try_recv() {
+                Ok(_) => received += 1,
+                Err(TryRecvError::Empty) => std::thread::yield_now(),
+                Err(TryRecvError::Disconnected) => break,
+            }
+        }
+        for t in threads {
+            t.join().unwrap();
+        }
+        assert_eq!(received, sent.load(SeqCst));
+        assert_eq!(rx.capacity(), CAP);
+    }
+}
