@@ -36,6 +36,7 @@
 //! [`AsyncWrite`]: crate::io::AsyncWrite
 
 mod addr;
+mod raw_io;
 mod stream_io;
 pub mod tcp;
 mod udp;

@@ -128,30 +128,7 @@ impl UnixStream {
         crate::io::ready(&self.io, interest).await
     }
 
-    /// Runs `f`, a non-blocking operation on the raw socket (through
-    /// `AsRawFd`), if the socket looks ready for `interest`; a
-    /// `WouldBlock` from `f` clears that readiness so the next
-    /// `ready`/`readable`/`writable` waits for a new event.
-    ///
-    /// # Errors
-    /// `WouldBlock` if the socket is not ready, else whatever `f` returns.
-    pub fn try_io<R>(&self, interest: crate::io::Interest, f: impl FnOnce() -> io::Result<R>) -> io::Result<R> {
-        self.io.try_io(interest.direction(), |_| f())
-    }
-
-    /// Runs `f` (a non-blocking operation on the raw socket) until it
-    /// does not return `WouldBlock`, waiting for `interest` readiness
-    /// before each try.
-    ///
-    /// # Errors
-    /// Whatever `f` returns other than `WouldBlock`.
-    pub async fn async_io<R>(
-        &self,
-        interest: crate::io::Interest,
-        mut f: impl FnMut() -> io::Result<R>,
-    ) -> io::Result<R> {
-        self.io.async_io(interest.direction(), |_| f()).await
-    }
+    crate::net::raw_io::raw_io_methods!();
 
     /// Polls for read readiness. Only the last task to poll is woken.
     pub fn poll_read_ready(&self, cx: &mut Context<'_>) -> Poll<io::Result<()>> {
