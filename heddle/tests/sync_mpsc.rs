@@ -271,3 +271,83 @@ fn always_ready_receiver_yields() {
         assert!(n < 10_000, "the other task never ran");
     });
 }
+
+#[test]
+fn blocking_send_and_recv_from_plain_threads() {
+    // A bounded channel of 2 between two OS threads with no runtime: the
+    // producer blocks when it is full, the consumer when it is empty.
+    let (tx, mut rx) = heddle::sync::mpsc::channel::<u32>(2);
+    let producer = std::thread::spawn(move || {
+        for i in 0..1000 {
+            tx.blocking_send(i).unwrap();
+        }
+    });
+    let mut got = Vec::new();
+    while let Some(v) = rx.blocking_recv() {
+        got.push(v);
+    }
+    producer.join().unwrap();
+    assert_eq!(got, (0..1000).collect::<Vec<_>>());
+
+    let (utx, mut urx) = heddle::sync::mpsc::unbounded_channel::<u32>();
+    for i in 0..10 {
+        utx.send(i).unwrap();
+    }
+    drop(utx);
+    let mut batch = Vec::new();
+    assert_eq!(urx.blocking_recv_many(&mut batch, 4), 4);
+    assert_eq!(batch, [0, 1, 2, 3]);
+    assert_eq!(urx.blocking_recv(), Some(4));
+    let mut rest = Vec::new();
+    assert_eq!(urx.blocking_recv_many(&mut rest, 100), 5);
+    assert_eq!(urx.blocking_recv(), None);
+}
+
+#[test]
+fn blocking_send_to_a_dropped_receiver_returns_the_value() {
+    let (tx, rx) = heddle::sync::mpsc::channel::<String>(1);
+    drop(rx);
+    assert_eq!(tx.blocking_send("lost".into()).unwrap_err().0, "lost");
+}
+
+#[test]
+#[should_panic(expected = "Cannot block the current thread from within a runtime")]
+fn blocking_recv_inside_a_runtime_panics() {
+    let rt = heddle::runtime::Builder::new_current_thread().build().unwrap();
+    let (_tx, mut rx) = heddle::sync::mpsc::channel::<u8>(1);
+    rt.block_on(async move {
+        rx.blocking_recv();
+    });
+}
+
+#[test]
+fn send_timeout_times_out_when_full_and_sends_when_room_appears() {
+    use heddle::sync::mpsc::error::SendTimeoutError;
+    use std::time::Duration;
+    let rt = heddle::runtime::Builder::new_current_thread().enable_all().build().unwrap();
+    rt.block_on(async {
+        let (tx, mut rx) = heddle::sync::mpsc::channel::<u32>(1);
+        tx.send(1).await.unwrap();
+        let start = std::time::Instant::now();
+        match tx.send_timeout(2, Duration::from_millis(30)).await {
+            Err(SendTimeoutError::Timeout(2)) => {}
+            other => panic!("expected a timeout with the value back, got {other:?}"),
+        }
+        assert!(start.elapsed() >= Duration::from_millis(30));
+        // Room appears while a send waits: it goes through.
+        let waiter = heddle::spawn({
+            let tx = tx.clone();
+            async move { tx.send_timeout(3, Duration::from_secs(10)).await }
+        });
+        heddle::time::sleep(Duration::from_millis(5)).await;
+        assert_eq!(rx.recv().await, Some(1));
+        waiter.await.unwrap().unwrap();
+        assert_eq!(rx.recv().await, Some(3));
+        // Receiver gone: Closed, with the value.
+        drop(rx);
+        match tx.send_timeout(4, Duration::from_secs(10)).await {
+            Err(SendTimeoutError::Closed(4)) => {}
+            other => panic!("expected Closed(4), got {other:?}"),
+        }
+    });
+}

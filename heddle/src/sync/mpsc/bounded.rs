@@ -4,7 +4,7 @@ use std::fmt;
 use std::task::{Context, Poll};
 
 use super::chan::{self, Chan, Rx, Tx};
-use super::error::{SendError, TryRecvError, TrySendError};
+use super::error::{SendError, SendTimeoutError, TryRecvError, TrySendError};
 use super::permits::{Permits, MAX_PERMITS};
 use crate::loom::sync::Arc;
 use crate::sync::semaphore::TryAcquireError;
@@ -69,6 +69,52 @@ impl<T> Sender<T> {
             sem(&self.tx).release(1);
             SendError(v)
         })
+    }
+
+    /// [`send`](Self::send), giving up if no capacity comes free within
+    /// `timeout` (needs a runtime with time enabled).
+    ///
+    /// # Errors
+    /// [`SendTimeoutError::Timeout`] or [`SendTimeoutError::Closed`], with
+    /// the value.
+    pub async fn send_timeout(&self, value: T, timeout: std::time::Duration) -> Result<(), SendTimeoutError<T>> {
+        match crate::time::timeout(timeout, self.reserve()).await {
+            Ok(Ok(permit)) => {
+                permit.send(value);
+                Ok(())
+            }
+            Ok(Err(_)) => Err(SendTimeoutError::Closed(value)),
+            Err(_) => Err(SendTimeoutError::Timeout(value)),
+        }
+    }
+
+    /// [`send`](Self::send) from synchronous code: blocks the thread until
+    /// there is capacity.
+    ///
+    /// ```
+    /// let (tx, mut rx) = heddle::sync::mpsc::channel(1);
+    /// let producer = std::thread::spawn(move || {
+    ///     for i in 0..3 {
+    ///         tx.blocking_send(i).unwrap();
+    ///     }
+    /// });
+    /// let mut got = Vec::new();
+    /// while let Some(v) = rx.blocking_recv() {
+    ///     got.push(v);
+    /// }
+    /// producer.join().unwrap();
+    /// assert_eq!(got, [0, 1, 2]);
+    /// ```
+    ///
+    /// # Errors
+    /// [`SendError`] with the value if the receiver is gone.
+    ///
+    /// # Panics
+    /// Inside a runtime (an async context), where blocking would stall the
+    /// tasks of this thread.
+    #[track_caller]
+    pub fn blocking_send(&self, value: T) -> Result<(), SendError<T>> {
+        crate::sync::block_on(self.send(value))
     }
 
     /// Queues `value` if there is capacity right now.
@@ -242,6 +288,25 @@ impl<T> Receiver<T> {
     /// `limit` is 0 or the channel is closed and drained.
     pub async fn recv_many(&mut self, buffer: &mut Vec<T>, limit: usize) -> usize {
         std::future::poll_fn(|cx| self.rx.poll_recv_many(cx, buffer, limit)).await
+    }
+
+    /// [`recv`](Self::recv) from synchronous code: blocks the thread until
+    /// a message arrives or the channel is closed and drained.
+    ///
+    /// # Panics
+    /// Inside a runtime (an async context).
+    #[track_caller]
+    pub fn blocking_recv(&mut self) -> Option<T> {
+        crate::sync::block_on(self.recv())
+    }
+
+    /// [`recv_many`](Self::recv_many) from synchronous code.
+    ///
+    /// # Panics
+    /// Inside a runtime (an async context).
+    #[track_caller]
+    pub fn blocking_recv_many(&mut self, buffer: &mut Vec<T>, limit: usize) -> usize {
+        crate::sync::block_on(self.recv_many(buffer, limit))
     }
 
     /// Takes the next message without waiting.

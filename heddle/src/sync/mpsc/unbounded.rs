@@ -98,6 +98,25 @@ impl<T> UnboundedReceiver<T> {
         std::future::poll_fn(|cx| self.rx.poll_recv_many(cx, buffer, limit)).await
     }
 
+    /// [`recv`](Self::recv) from synchronous code: blocks the thread until
+    /// a message arrives or the channel is closed and drained.
+    ///
+    /// # Panics
+    /// Inside a runtime (an async context).
+    #[track_caller]
+    pub fn blocking_recv(&mut self) -> Option<T> {
+        crate::sync::block_on(self.recv())
+    }
+
+    /// [`recv_many`](Self::recv_many) from synchronous code.
+    ///
+    /// # Panics
+    /// Inside a runtime (an async context).
+    #[track_caller]
+    pub fn blocking_recv_many(&mut self, buffer: &mut Vec<T>, limit: usize) -> usize {
+        crate::sync::block_on(self.recv_many(buffer, limit))
+    }
+
     /// Takes the next message without waiting.
     ///
     /// # Errors
