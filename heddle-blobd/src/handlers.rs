@@ -40,11 +40,14 @@ impl App {
         if self.inline_io {
             return Ok(f());
         }
-        rt::task::spawn_blocking(f).await.map_err(|e| {
-            tracing::error!(error = %e, "blocking task failed");
-            status(StatusCode::INTERNAL_SERVER_ERROR, "internal error")
-        })
+        rt::task::spawn_blocking(f).await.map_err(join_failed)
     }
+}
+
+/// A blocking-pool task that panicked or was cancelled: a 500.
+fn join_failed(e: impl std::fmt::Display) -> Resp {
+    tracing::error!(error = %e, "blocking task failed");
+    status(StatusCode::INTERNAL_SERVER_ERROR, "internal error")
 }
 
 /// Upload bytes gathered before one blocking write.
@@ -215,13 +218,7 @@ impl Writer {
     async fn finish(self) -> Result<Upload, Resp> {
         match self {
             Writer::Idle(upload) => Ok(upload),
-            Writer::Writing(handle) => handle
-                .await
-                .map_err(|e| {
-                    tracing::error!(error = %e, "blocking task failed");
-                    status(StatusCode::INTERNAL_SERVER_ERROR, "internal error")
-                })?
-                .map_err(store_error),
+            Writer::Writing(handle) => handle.await.map_err(join_failed)?.map_err(store_error),
         }
     }
 }
