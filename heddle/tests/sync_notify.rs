@@ -117,3 +117,101 @@ fn notify_waiters_across_threads() {
         });
     }
 }
+
+#[test]
+fn notify_last_wakes_the_newest_waiter_or_stores_a_permit() {
+    let notify = Notify::new();
+    let mut waiters: Vec<_> = (0..3).map(|_| Box::pin(notify.notified())).collect();
+    for w in &mut waiters {
+        assert!(poll_once(w).is_pending());
+    }
+    notify.notify_last();
+    assert!(poll_once(&mut waiters[0]).is_pending());
+    assert!(poll_once(&mut waiters[1]).is_pending());
+    assert!(poll_once(&mut waiters[2]).is_ready());
+    notify.notify_one();
+    assert!(poll_once(&mut waiters[0]).is_ready());
+    assert!(poll_once(&mut waiters[1]).is_pending());
+    notify.notify_last();
+    assert!(poll_once(&mut waiters[1]).is_ready());
+
+    // Nobody waiting: one permit, as notify_one leaves.
+    notify.notify_last();
+    let mut next = Box::pin(notify.notified());
+    assert!(poll_once(&mut next).is_ready());
+}
+
+#[test]
+fn dropped_waiter_chosen_by_notify_last_passes_it_to_the_oldest() {
+    let notify = Notify::new();
+    let mut first = Box::pin(notify.notified());
+    let mut second = Box::pin(notify.notified());
+    let mut third = Box::pin(notify.notified());
+    for w in [&mut first, &mut second, &mut third] {
+        assert!(poll_once(w).is_pending());
+    }
+    notify.notify_last(); // chooses `third`
+    drop(third);
+    assert!(poll_once(&mut first).is_ready());
+    assert!(poll_once(&mut second).is_pending());
+}
+
+#[test]
+fn waiters_dropped_in_any_order_leave_the_queue_consistent() {
+    let notify = Notify::new();
+    let mut waiters: Vec<_> = (0..40).map(|_| Some(Box::pin(notify.notified()))).collect();
+    for w in waiters.iter_mut().flatten() {
+        assert!(poll_once(w).is_pending());
+    }
+    // Unlink from the middle, the front and the back.
+    for i in [20, 0, 39, 21, 1, 38] {
+        waiters[i] = None;
+    }
+    notify.notify_one();
+    assert!(poll_once(waiters[2].as_mut().unwrap()).is_ready());
+    notify.notify_last();
+    assert!(poll_once(waiters[37].as_mut().unwrap()).is_ready());
+    // notify_waiters releases all the rest (more than one wake batch).
+    notify.notify_waiters();
+    for (i, w) in waiters.iter_mut().enumerate() {
+        if let Some(w) = w {
+            assert!(poll_once(w).is_ready(), "waiter {i}");
+        }
+    }
+    let mut later = Box::pin(notify.notified());
+    assert!(poll_once(&mut later).is_pending(), "no permit may be left behind");
+}
+
+#[test]
+fn notify_one_storm_from_threads_loses_no_wakeup() {
+    for rt in runtimes() {
+        run(&rt, async {
+            const ROUNDS: usize = 2_000;
+            let notify = Arc::new(Notify::new());
+            let done = Arc::new(std::sync::atomic::AtomicUsize::new(0));
+            let waiter = {
+                let (n, d) = (notify.clone(), done.clone());
+                heddle::spawn(async move {
+                    for _ in 0..ROUNDS {
+                        n.notified().await;
+                        d.fetch_add(1, std::sync::atomic::Ordering::SeqCst);
+                    }
+                })
+            };
+            let notifier = {
+                let (n, d) = (notify.clone(), done.clone());
+                std::thread::spawn(move || {
+                    // One notification per observed wake-up: a lost one hangs.
+                    for i in 0..ROUNDS {
+                        n.notify_one();
+                        while d.load(std::sync::atomic::Ordering::SeqCst) <= i {
+                            std::thread::yield_now();
+                        }
+                    }
+                })
+            };
+            heddle::time::timeout(std::time::Duration::from_secs(30), waiter).await.expect("lost wake-up").unwrap();
+            notifier.join().unwrap();
+        });
+    }
+}

@@ -21,11 +21,18 @@
 //! # });
 //! ```
 
+mod async_fd;
 #[cfg(feature = "futures-io")]
 mod futures_io;
 pub(crate) mod poll_evented;
 mod ready;
 mod stdio;
+
+/// Unix-specific I/O: [`AsyncFd`](unix::AsyncFd), for waiting on the
+/// readiness of any non-blocking file descriptor.
+pub mod unix {
+    pub use super::async_fd::{AsyncFd, AsyncFdReadyGuard, AsyncFdReadyMutGuard, AsyncFdTryNewError, TryIoError};
+}
 
 pub(crate) use ready::ready;
 pub use ready::{Interest, Ready};

@@ -119,6 +119,8 @@ impl UdpSocket {
 
     crate::net::raw_io::raw_io_methods!();
 
+    crate::net::raw_io::recv_buf_methods!(SocketAddr, crate::net::raw_io::inet_addr);
+
     /// Polls for read readiness. Only the last task to poll is woken.
     pub fn poll_recv_ready(&self, cx: &mut Context<'_>) -> Poll<io::Result<()>> {
         self.io.poll_ready(cx, Direction::Read)

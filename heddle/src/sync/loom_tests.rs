@@ -211,6 +211,43 @@ fn notify_waiters_wakes_all() {
     });
 }
 
+/// A queued waiter is dropped while notify_waiters runs on another thread:
+/// the owner's unlink and the notifier's lock-free verdict never race on
+/// the node, and the other waiter completes.
+#[test]
+fn notify_waiters_races_drop() {
+    model(|| {
+        let notify = Arc::new(Notify::new());
+        let mut a = Box::pin(notify.notified());
+        let mut b = Box::pin(notify.notified());
+        assert!(!a.as_mut().enable());
+        assert!(!b.as_mut().enable());
+        let n2 = notify.clone();
+        let t = thread::spawn(move || n2.notify_waiters());
+        drop(a);
+        loom::future::block_on(b);
+        t.join().unwrap();
+    });
+}
+
+/// notify_last picks the newest waiter; if that one is dropped at the same
+/// time, the notification still reaches the other.
+#[test]
+fn notify_last_dropped_waiter_forwards() {
+    model(|| {
+        let notify = Arc::new(Notify::new());
+        let mut first = Box::pin(notify.notified());
+        let mut second = Box::pin(notify.notified());
+        assert!(!first.as_mut().enable());
+        assert!(!second.as_mut().enable());
+        let n2 = notify.clone();
+        let t = thread::spawn(move || n2.notify_last());
+        drop(second);
+        loom::future::block_on(first);
+        t.join().unwrap();
+    });
+}
+
 /// Two threads contend for one permit; exclusion holds and both finish.
 #[test]
 fn semaphore_exclusion() {

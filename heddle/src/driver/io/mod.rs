@@ -26,7 +26,7 @@ use mio::{Events, Interest, Poll, Registry, Token};
 use slab::Slab;
 
 pub(crate) use registration::Registration;
-pub(crate) use scheduled_io::Direction;
+pub(crate) use scheduled_io::{Direction, ReadyEvent};
 use scheduled_io::{ScheduledIo, ERROR, READABLE, READ_CLOSED, WRITABLE, WRITE_CLOSED};
 
 use crate::loom::sync::atomic::{AtomicBool, Ordering::*};

@@ -69,6 +69,8 @@ impl ReadHalf<'_> {
         self.0.try_read(buf)
     }
 
+    crate::net::raw_io::try_read_buf_method!(|this| this.0);
+
     /// See [`TcpStream::try_read_vectored`].
     pub fn try_read_vectored(&self, bufs: &mut [io::IoSliceMut<'_>]) -> io::Result<usize> {
         self.0.try_read_vectored(bufs)

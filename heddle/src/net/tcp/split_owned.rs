@@ -110,6 +110,8 @@ impl OwnedReadHalf {
         self.inner.try_read(buf)
     }
 
+    crate::net::raw_io::try_read_buf_method!(|this| this.inner);
+
     /// See [`TcpStream::try_read_vectored`].
     pub fn try_read_vectored(&self, bufs: &mut [io::IoSliceMut<'_>]) -> io::Result<usize> {
         self.inner.try_read_vectored(bufs)

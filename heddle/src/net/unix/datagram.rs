@@ -128,6 +128,8 @@ impl UnixDatagram {
 
     crate::net::raw_io::raw_io_methods!();
 
+    crate::net::raw_io::recv_buf_methods!(SocketAddr, crate::net::raw_io::unix_addr);
+
     /// Sends one datagram to the connected peer.
     pub async fn send(&self, buf: &[u8]) -> io::Result<usize> {
         self.io.async_io(Direction::Write, |sock| sock.send(buf)).await

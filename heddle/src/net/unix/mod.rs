@@ -1,7 +1,8 @@
 //! Unix domain sockets: [`UnixListener`] and [`UnixStream`] for byte
-//! streams, [`UnixDatagram`] for datagrams, and the halves a stream splits
+//! streams, [`UnixDatagram`] for datagrams, [`UnixSocket`] to configure a
+//! socket before it becomes one of those, and the halves a stream splits
 //! into ([`ReadHalf`]/[`WriteHalf`] borrowed, [`OwnedReadHalf`]/[`OwnedWriteHalf`]
-//! owned).
+//! owned). [`pipe`] has anonymous pipes and FIFOs.
 //!
 //! ```
 //! use heddle::io::{AsyncReadExt, AsyncWriteExt};
@@ -28,6 +29,8 @@
 
 mod datagram;
 mod listener;
+pub mod pipe;
+mod socket;
 mod split;
 mod split_owned;
 mod stream;
@@ -35,6 +38,7 @@ mod ucred;
 
 pub use datagram::UnixDatagram;
 pub use listener::UnixListener;
+pub use socket::UnixSocket;
 pub use split::{ReadHalf, WriteHalf};
 pub use split_owned::{OwnedReadHalf, OwnedWriteHalf, ReuniteError};
 pub use std::os::unix::net::SocketAddr;

@@ -64,6 +64,8 @@ impl ReadHalf<'_> {
     pub fn try_read(&self, buf: &mut [u8]) -> io::Result<usize> {
         self.0.try_read(buf)
     }
+
+    crate::net::raw_io::try_read_buf_method!(|this| this.0);
 }
 
 impl WriteHalf<'_> {

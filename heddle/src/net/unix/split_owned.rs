@@ -105,6 +105,8 @@ impl OwnedReadHalf {
     pub fn try_read(&self, buf: &mut [u8]) -> io::Result<usize> {
         self.inner.try_read(buf)
     }
+
+    crate::net::raw_io::try_read_buf_method!(|this| this.inner);
 }
 
 impl OwnedWriteHalf {

@@ -130,6 +130,8 @@ impl UnixStream {
 
     crate::net::raw_io::raw_io_methods!();
 
+    crate::net::raw_io::try_read_buf_method!();
+
     /// Polls for read readiness. Only the last task to poll is woken.
     pub fn poll_read_ready(&self, cx: &mut Context<'_>) -> Poll<io::Result<()>> {
         self.io.poll_ready(cx, Direction::Read)

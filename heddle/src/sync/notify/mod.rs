@@ -19,6 +19,8 @@
 //! * [`notify_one`](Notify::notify_one) wakes the longest-waiting
 //!   [`Notified`]; with nobody waiting it stores **one** permit that the next
 //!   `notified().await` consumes at once (permits do not accumulate).
+//!   [`notify_last`](Notify::notify_last) is the same but wakes the most
+//!   recent waiter.
 //! * [`notify_waiters`](Notify::notify_waiters) completes every `Notified`
 //!   that exists at the time of the call (polled or not) and stores nothing.
 //! * Dropping a `Notified` that `notify_one` chose, before it reported
@@ -26,9 +28,12 @@
 //!
 //! # Design
 //!
-//! One atomic word `generation << 2 | STATE`, plus the waiter queue behind a
-//! mutex. `notify_waiters` bumps the generation; a `Notified` remembers the
-//! generation it was created in and completes once it differs.
+//! One atomic word `generation << 2 | STATE`, plus an intrusive queue of
+//! waiters behind a mutex (`waiters.rs`: each parked `Notified` carries its
+//! own list node, so waiting allocates nothing). `notify_waiters` bumps the
+//! generation; a `Notified` remembers the generation it was created in and
+//! completes once it differs. A queued `Notified` that has been notified
+//! learns it from an atomic in its node, without the mutex.
 //!
 //! ```text
 //!        notify_one (CAS, no lock)          notified() (CAS, no lock)
@@ -39,18 +44,25 @@
 //!           notify_one under lock: dequeue the front waiter, mark it chosen
 //! ```
 //!
-//! A queued `Notified` moves `WAITING → CHOSEN(one|all) → done`; dropped
-//! while `CHOSEN(one)`, it re-runs `notify_one`'s locked path for it.
+//! A `Notified` moves `Init → Waiting → Done`; while `Waiting` its node's
+//! verdict goes `NONE → ONE | ALL`. Dropped with verdict `ONE` (chosen by
+//! `notify_one`/`notify_last` but never reported), it passes the
+//! notification on.
+
+mod waiters;
 
 use std::fmt;
 use std::future::Future;
+use std::marker::PhantomPinned;
 use std::pin::Pin;
+use std::ptr::NonNull;
 use std::task::{Context, Poll, Waker};
 
+use self::waiters::{Waiter, WaiterList, ALL, NONE, ONE};
 use super::lock;
-use super::wait_list::{WaitList, WakeList};
+use super::wait_list::WakeList;
 use crate::loom::sync::atomic::{AtomicUsize, Ordering::*};
-use crate::loom::sync::Mutex;
+use crate::loom::sync::{Mutex, MutexGuard};
 
 const EMPTY: usize = 0;
 const WAITING: usize = 1;
@@ -61,35 +73,27 @@ const GEN_ONE: usize = 0b100;
 /// Notifies waiting tasks of an event. See the [`sync` module docs](crate::sync).
 pub struct Notify {
     state: AtomicUsize,
-    waiters: Mutex<WaitList<Waiter>>,
+    waiters: Mutex<WaiterList>,
 }
 
-#[derive(Clone, Copy, PartialEq, Eq)]
-enum Chosen {
-    /// Still queued.
-    No,
-    /// Picked by `notify_one`: must be passed on if dropped unobserved.
-    One,
-    /// Released by `notify_waiters`.
-    All,
-}
-
-struct Waiter {
-    waker: Option<Waker>,
-    chosen: Chosen,
+/// Which end of the queue a single notification goes to.
+#[derive(Clone, Copy)]
+enum End {
+    Front,
+    Back,
 }
 
 impl Notify {
     /// A `Notify` with no stored permit.
     #[cfg(not(loom))]
     pub const fn new() -> Notify {
-        Notify { state: AtomicUsize::new(EMPTY), waiters: Mutex::new(WaitList::new()) }
+        Notify { state: AtomicUsize::new(EMPTY), waiters: Mutex::new(WaiterList::new()) }
     }
 
     /// A `Notify` with no stored permit.
     #[cfg(loom)]
     pub fn new() -> Notify {
-        Notify { state: AtomicUsize::new(EMPTY), waiters: Mutex::new(WaitList::new()) }
+        Notify { state: AtomicUsize::new(EMPTY), waiters: Mutex::new(WaiterList::new()) }
     }
 
     /// Same as [`new`](Self::new), usable in `static`s.
@@ -104,12 +108,38 @@ impl Notify {
     /// made after this returns, even before it is first polled.
     pub fn notified(&self) -> Notified<'_> {
         let generation = self.state.load(SeqCst) & !STATE_MASK;
-        Notified { notify: self, generation, key: None, done: false }
+        Notified { notify: self, generation, stage: Stage::Init, waiter: Waiter::new(), _pinned: PhantomPinned }
     }
 
     /// Wakes the longest-waiting task, or stores a permit for the next
     /// [`notified`](Self::notified) if none waits.
     pub fn notify_one(&self) {
+        self.notify_single(End::Front)
+    }
+
+    /// Wakes the most recently queued task, or stores a permit for the next
+    /// [`notified`](Self::notified) if none waits.
+    ///
+    /// ```
+    /// use heddle::sync::Notify;
+    /// use std::task::{Context, Poll, Waker};
+    ///
+    /// let notify = Notify::new();
+    /// let mut first = Box::pin(notify.notified());
+    /// let mut second = Box::pin(notify.notified());
+    /// let mut cx = Context::from_waker(Waker::noop());
+    /// assert!(first.as_mut().poll(&mut cx).is_pending());
+    /// assert!(second.as_mut().poll(&mut cx).is_pending());
+    /// notify.notify_last();
+    /// assert!(second.as_mut().poll(&mut cx).is_ready());
+    /// assert!(first.as_mut().poll(&mut cx).is_pending());
+    /// # use std::future::Future;
+    /// ```
+    pub fn notify_last(&self) {
+        self.notify_single(End::Back)
+    }
+
+    fn notify_single(&self, end: End) {
         let mut cur = self.state.load(SeqCst);
         loop {
             if cur & STATE_MASK != WAITING {
@@ -127,7 +157,7 @@ impl Notify {
             if cur & STATE_MASK != WAITING {
                 continue;
             }
-            let waker = self.choose_front(&mut list, cur);
+            let waker = self.choose(&mut list, cur, end);
             drop(list);
             if let Some(w) = waker {
                 w.wake();
@@ -136,13 +166,14 @@ impl Notify {
         }
     }
 
-    /// Dequeues the front waiter as chosen by `notify_one`. The state is
-    /// `WAITING` (so the list is not empty) and the lock is held.
-    fn choose_front(&self, list: &mut WaitList<Waiter>, cur: usize) -> Option<Waker> {
-        let key = list.pop_front().expect("WAITING with an empty queue");
-        let waiter = list.get_mut(key);
-        waiter.chosen = Chosen::One;
-        let waker = waiter.waker.take();
+    /// Dequeues one waiter as chosen by `notify_one`/`notify_last`. The
+    /// state is `WAITING` (so the list is not empty) and the lock is held.
+    fn choose(&self, list: &mut WaiterList, cur: usize, end: End) -> Option<Waker> {
+        let waker = match end {
+            End::Front => list.pop_front(ONE),
+            End::Back => list.pop_back(ONE),
+        };
+        let waker = waker.expect("WAITING with an empty queue");
         if list.is_empty() {
             // No lock-free writer touches a WAITING word, so a store is exact.
             self.state.store((cur & !STATE_MASK) | EMPTY, SeqCst);
@@ -168,10 +199,8 @@ impl Notify {
             let mut list = lock(&self.waiters);
             let cur = self.state.load(SeqCst);
             if cur & STATE_MASK == WAITING {
-                while let Some(key) = list.pop_front() {
-                    let waiter = list.get_mut(key);
-                    waiter.chosen = Chosen::All;
-                    if let Some(w) = waiter.waker.take() {
+                while let Some(waker) = list.pop_front(ALL) {
+                    if let Some(w) = waker {
                         wakers.push(w);
                     }
                 }
@@ -181,6 +210,26 @@ impl Notify {
             }
         }
         wakers.wake_all();
+    }
+
+    /// Passes on a notification that a dropped `Notified` received but
+    /// never reported: to the next waiter, or as the stored permit.
+    fn forward(&self, mut list: MutexGuard<'_, WaiterList>) {
+        let mut cur = self.state.load(SeqCst);
+        loop {
+            if cur & STATE_MASK == WAITING {
+                let waker = self.choose(&mut list, cur, End::Front);
+                drop(list);
+                if let Some(w) = waker {
+                    w.wake();
+                }
+                return;
+            }
+            match self.state.compare_exchange(cur, (cur & !STATE_MASK) | NOTIFIED, SeqCst, SeqCst) {
+                Ok(_) => return,
+                Err(actual) => cur = actual,
+            }
+        }
     }
 }
 
@@ -201,54 +250,81 @@ impl fmt::Debug for Notify {
     }
 }
 
+#[derive(Clone, Copy, PartialEq, Eq, Debug)]
+enum Stage {
+    /// Not queued yet.
+    Init,
+    /// Queued: `waiter` is (or was, until a notifier took it) in the list.
+    Waiting,
+    /// Completed; nothing left to clean up.
+    Done,
+}
+
 /// Future returned by [`Notify::notified`].
 ///
 /// Cancel-safe: dropping it after `notify_one` picked it hands the
-/// notification to the next waiter (or stores it as the permit).
+/// notification to the next waiter (or stores it as the permit). It is
+/// `!Unpin` (it carries its own queue node): pin it (`.await` does) before
+/// polling.
 #[must_use = "futures do nothing unless polled"]
 pub struct Notified<'a> {
     notify: &'a Notify,
     generation: usize,
-    key: Option<usize>,
-    done: bool,
+    stage: Stage,
+    waiter: Waiter,
+    _pinned: PhantomPinned,
 }
+
+// SAFETY: the node's raw links are only followed with the Notify's mutex
+// held, and its waker is `Send + Sync`; the rest is plain data and a shared
+// reference to a `Sync` Notify.
+unsafe impl Send for Notified<'_> {}
+// SAFETY: as above; `&Notified` exposes no method that touches the node.
+unsafe impl Sync for Notified<'_> {}
 
 impl Notified<'_> {
     /// Queues this future as a waiter without polling it, so it is in
     /// line for `notify_one` from now on. Returns true if it is already
     /// notified.
     pub fn enable(self: Pin<&mut Self>) -> bool {
-        self.get_mut().poll_inner(None).is_ready()
+        self.poll_inner(None).is_ready()
     }
 
-    fn poll_inner(&mut self, waker: Option<&Waker>) -> Poll<()> {
-        if self.done {
-            return Poll::Ready(());
+    fn poll_inner(self: Pin<&mut Self>, waker: Option<&Waker>) -> Poll<()> {
+        // SAFETY: nothing is moved out; `waiter` stays where it is.
+        let this = unsafe { self.get_unchecked_mut() };
+        match this.stage {
+            Stage::Done => Poll::Ready(()),
+            Stage::Waiting => this.poll_waiting(waker),
+            Stage::Init => this.poll_init(waker),
         }
-        let notify = self.notify;
-        if let Some(key) = self.key {
-            let mut list = lock(&notify.waiters);
-            let waiter = list.get_mut(key);
-            if waiter.chosen == Chosen::No {
-                if let Some(new) = waker {
-                    match &waiter.waker {
-                        Some(old) if old.will_wake(new) => {}
-                        _ => waiter.waker = Some(new.clone()),
-                    }
-                }
-                return Poll::Pending;
-            }
-            list.remove(key);
-            self.key = None;
-            self.done = true;
-            return Poll::Ready(());
-        }
+    }
 
-        // First poll: try to consume a permit without the lock.
+    fn poll_waiting(&mut self, waker: Option<&Waker>) -> Poll<()> {
+        // Fast path: a notifier published its verdict and is done with us.
+        if self.waiter.notification() != NONE {
+            self.stage = Stage::Done;
+            return Poll::Ready(());
+        }
+        let _list = lock(&self.notify.waiters);
+        if self.waiter.notification() != NONE {
+            self.stage = Stage::Done;
+            return Poll::Ready(());
+        }
+        if let Some(w) = waker {
+            // SAFETY: still linked (no verdict) and the lock is held.
+            unsafe { self.waiter.set_waker(w) };
+        }
+        Poll::Pending
+    }
+
+    fn poll_init(&mut self, waker: Option<&Waker>) -> Poll<()> {
+        let notify = self.notify;
+        // First try to consume a permit, or see a notify_waiters, lock-free.
         let mut cur = notify.state.load(SeqCst);
         loop {
             if cur & !STATE_MASK != self.generation {
-                self.done = true;
+                self.stage = Stage::Done;
                 return Poll::Ready(());
             }
             if cur & STATE_MASK != NOTIFIED {
@@ -256,7 +332,7 @@ impl Notified<'_> {
             }
             match notify.state.compare_exchange(cur, cur & !STATE_MASK, SeqCst, SeqCst) {
                 Ok(_) => {
-                    self.done = true;
+                    self.stage = Stage::Done;
                     return Poll::Ready(());
                 }
                 Err(actual) => cur = actual,
@@ -267,7 +343,7 @@ impl Notified<'_> {
         let mut cur = notify.state.load(SeqCst);
         loop {
             if cur & !STATE_MASK != self.generation {
-                self.done = true;
+                self.stage = Stage::Done;
                 return Poll::Ready(());
             }
             let (new, ready) = match cur & STATE_MASK {
@@ -277,14 +353,18 @@ impl Notified<'_> {
             };
             match notify.state.compare_exchange(cur, new, SeqCst, SeqCst) {
                 Ok(_) if ready => {
-                    self.done = true;
+                    self.stage = Stage::Done;
                     return Poll::Ready(());
                 }
                 Ok(_) => break,
                 Err(actual) => cur = actual,
             }
         }
-        self.key = Some(list.push_back(Waiter { waker: waker.cloned(), chosen: Chosen::No }));
+        // SAFETY: `self` is pinned (we were reached through `Pin<&mut>`),
+        // the node is not linked (stage Init), and `Drop` unlinks it before
+        // the memory can go away.
+        unsafe { list.push_back(NonNull::from(&self.waiter), waker.cloned()) };
+        self.stage = Stage::Waiting;
         Poll::Pending
     }
 }
@@ -293,44 +373,39 @@ impl Future for Notified<'_> {
     type Output = ();
 
     fn poll(self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<()> {
-        self.get_mut().poll_inner(Some(cx.waker()))
+        self.poll_inner(Some(cx.waker()))
     }
 }
 
 impl Drop for Notified<'_> {
     fn drop(&mut self) {
-        let Some(key) = self.key else { return };
-        let notify = self.notify;
-        let mut list = lock(&notify.waiters);
-        let waiter = list.remove(key);
-        let cur = notify.state.load(SeqCst);
-        if cur & STATE_MASK == WAITING && list.is_empty() {
-            notify.state.store(cur & !STATE_MASK, SeqCst);
-        }
-        if waiter.chosen != Chosen::One {
+        if self.stage != Stage::Waiting {
             return;
         }
-        // We were picked by notify_one but never reported it: pass it on.
-        let mut cur = notify.state.load(SeqCst);
-        loop {
-            if cur & STATE_MASK == WAITING {
-                let waker = notify.choose_front(&mut list, cur);
-                drop(list);
-                if let Some(w) = waker {
-                    w.wake();
+        let notification = self.waiter.notification();
+        if notification == ALL {
+            return;
+        }
+        let notify = self.notify;
+        let mut list = lock(&notify.waiters);
+        match self.waiter.notification() {
+            NONE => {
+                // SAFETY: no verdict, so still linked; the lock is held.
+                unsafe { list.remove(NonNull::from(&self.waiter)) };
+                let cur = notify.state.load(SeqCst);
+                if cur & STATE_MASK == WAITING && list.is_empty() {
+                    notify.state.store(cur & !STATE_MASK, SeqCst);
                 }
-                return;
             }
-            match notify.state.compare_exchange(cur, (cur & !STATE_MASK) | NOTIFIED, SeqCst, SeqCst) {
-                Ok(_) => return,
-                Err(actual) => cur = actual,
-            }
+            // Picked by notify_one/notify_last but never reported: pass it on.
+            ONE => notify.forward(list),
+            _ => {}
         }
     }
 }
 
 impl fmt::Debug for Notified<'_> {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.debug_struct("Notified").field("queued", &self.key.is_some()).field("done", &self.done).finish()
+        f.debug_struct("Notified").field("stage", &self.stage).finish()
     }
 }

@@ -1,0 +1,404 @@
+//! [`AsyncFd`]: any non-blocking file descriptor (a socket, a pipe, an
+//! eventfd, a device...) registered with heddle's reactor, so that tasks
+//! can wait for it to become readable or writable and then run their own
+//! system calls on it.
+//!
+//! `AsyncFd` uses the same reactor registration as heddle's sockets; it adds
+//! no mechanism of its own. The readiness guards it hands out live in
+//! `guard.rs`, the errors in `error.rs`.
+
+mod error;
+mod guard;
+
+use std::future::poll_fn;
+use std::io;
+use std::os::fd::{AsFd, AsRawFd, BorrowedFd, RawFd};
+use std::task::{ready, Context, Poll};
+
+use mio::unix::SourceFd;
+
+pub use error::{AsyncFdTryNewError, TryIoError};
+use guard::Observed;
+pub use guard::{AsyncFdReadyGuard, AsyncFdReadyMutGuard};
+
+use crate::driver::io::{Direction, Registration};
+use crate::io::Interest;
+
+/// A file descriptor registered with the reactor of the heddle runtime it
+/// was created in, owning the object `T` that holds it.
+///
+/// The descriptor must be usable with epoll (sockets, pipes, FIFOs,
+/// eventfd, timerfd, inotify, terminals...; not regular files) and must be
+/// in non-blocking mode: `AsyncFd` only reports readiness, and the caller's
+/// own reads and writes must return `WouldBlock` instead of blocking.
+///
+/// Waiting is done with [`readable`](Self::readable),
+/// [`writable`](Self::writable) or [`ready`](Self::ready). They resolve to
+/// a guard; after an operation returns `WouldBlock`, the caller calls
+/// [`clear_ready`](AsyncFdReadyGuard::clear_ready) on it so the next wait
+/// sleeps until the kernel reports new readiness (the reactor is
+/// edge-triggered: readiness is remembered until cleared). The guard's
+/// [`try_io`](AsyncFdReadyGuard::try_io) does both in one call.
+///
+/// `T::as_raw_fd` must keep returning the same descriptor while the
+/// `AsyncFd` owns `T`. The registration is removed when the `AsyncFd` is
+/// dropped (before `T` is dropped, so before `T` closes the descriptor) or
+/// when [`into_inner`](Self::into_inner) hands `T` back.
+///
+/// heddle's reactor always watches both directions of a descriptor, so the
+/// interest given to [`with_interest`](Self::with_interest) records what
+/// the caller means to wait for rather than narrowing what epoll reports.
+///
+/// ```
+/// use heddle::io::unix::AsyncFd;
+/// use std::io::{Read, Write};
+///
+/// # heddle::runtime::Builder::new_current_thread().enable_all().build().unwrap().block_on(async {
+/// let (a, b) = std::os::unix::net::UnixStream::pair().unwrap();
+/// a.set_nonblocking(true).unwrap();
+/// b.set_nonblocking(true).unwrap();
+/// let reader = AsyncFd::new(a).unwrap();
+///
+/// heddle::spawn(async move {
+///     (&b).write_all(b"ping").unwrap();
+/// });
+///
+/// let mut buf = [0u8; 4];
+/// let n = loop {
+///     let mut guard = reader.readable().await.unwrap();
+///     match guard.try_io(|fd| fd.get_ref().read(&mut buf)) {
+///         Ok(result) => break result.unwrap(),
+///         Err(_would_block) => continue,
+///     }
+/// };
+/// assert_eq!(&buf[..n], b"ping");
+/// # });
+/// ```
+pub struct AsyncFd<T: AsRawFd> {
+    registration: Registration,
+    interest: Interest,
+    /// `None` only after `into_inner` took it (the value is then consumed).
+    inner: Option<T>,
+}
+
+impl<T: AsRawFd> AsyncFd<T> {
+    /// Registers `inner`'s descriptor for readable and writable readiness.
+    ///
+    /// # Errors
+    /// When epoll refuses the descriptor (a regular file gives `EPERM`), or
+    /// the runtime's reactor has shut down. `inner` is dropped; use
+    /// [`try_new`](Self::try_new) to get it back.
+    ///
+    /// # Panics
+    /// Outside a heddle runtime, or on one built without I/O enabled.
+    #[track_caller]
+    pub fn new(inner: T) -> io::Result<Self> {
+        Self::with_interest(inner, Interest::READABLE | Interest::WRITABLE)
+    }
+
+    /// Registers `inner`'s descriptor, for a caller that means to wait only
+    /// for `interest` (see the type's documentation on interests).
+    ///
+    /// # Errors
+    /// As [`new`](Self::new).
+    ///
+    /// # Panics
+    /// As [`new`](Self::new).
+    #[track_caller]
+    pub fn with_interest(inner: T, interest: Interest) -> io::Result<Self> {
+        Self::try_with_interest(inner, interest).map_err(io::Error::from)
+    }
+
+    /// Like [`new`](Self::new), but gives `inner` back with the error.
+    ///
+    /// # Errors
+    /// As [`new`](Self::new), wrapped with `inner` in an
+    /// [`AsyncFdTryNewError`].
+    ///
+    /// # Panics
+    /// As [`new`](Self::new).
+    #[track_caller]
+    pub fn try_new(inner: T) -> Result<Self, AsyncFdTryNewError<T>> {
+        Self::try_with_interest(inner, Interest::READABLE | Interest::WRITABLE)
+    }
+
+    /// Like [`with_interest`](Self::with_interest), but gives `inner` back
+    /// with the error.
+    ///
+    /// # Errors
+    /// As [`new`](Self::new), wrapped with `inner` in an
+    /// [`AsyncFdTryNewError`].
+    ///
+    /// # Panics
+    /// As [`new`](Self::new).
+    #[track_caller]
+    pub fn try_with_interest(inner: T, interest: Interest) -> Result<Self, AsyncFdTryNewError<T>> {
+        let fd = inner.as_raw_fd();
+        match Registration::new(&mut SourceFd(&fd)) {
+            Ok(registration) => Ok(AsyncFd { registration, interest, inner: Some(inner) }),
+            Err(cause) => Err(AsyncFdTryNewError::new(inner, cause)),
+        }
+    }
+
+    /// The interest this `AsyncFd` was created with.
+    pub fn interest(&self) -> Interest {
+        self.interest
+    }
+
+    /// The wrapped object.
+    pub fn get_ref(&self) -> &T {
+        self.inner.as_ref().expect("AsyncFd used after into_inner")
+    }
+
+    /// The wrapped object, mutably. Its descriptor must not change.
+    pub fn get_mut(&mut self) -> &mut T {
+        self.inner.as_mut().expect("AsyncFd used after into_inner")
+    }
+
+    /// Removes the descriptor from the reactor and hands the wrapped object
+    /// back, leaving its descriptor open.
+    pub fn into_inner(mut self) -> T {
+        self.take_inner().expect("AsyncFd used after into_inner")
+    }
+
+    /// Deregisters and takes the inner object (for `into_inner` and drop).
+    fn take_inner(&mut self) -> Option<T> {
+        let inner = self.inner.take()?;
+        let fd = inner.as_raw_fd();
+        // Failure means the reactor is gone, and with it the registration.
+        let _ = self.registration.deregister(&mut SourceFd(&fd));
+        Some(inner)
+    }
+
+    /// Polls for read readiness: `Ready` with a guard once the descriptor
+    /// may be readable. Only the waker of the last task to poll for read
+    /// readiness is woken.
+    ///
+    /// # Errors
+    /// When the runtime's reactor has shut down.
+    pub fn poll_read_ready<'a>(&'a self, cx: &mut Context<'_>) -> Poll<io::Result<AsyncFdReadyGuard<'a, T>>> {
+        let observed = ready!(self.poll_observe(cx, Direction::Read))?;
+        Poll::Ready(Ok(AsyncFdReadyGuard::new(self, observed)))
+    }
+
+    /// [`poll_read_ready`](Self::poll_read_ready) with a guard that gives
+    /// mutable access to the inner object.
+    ///
+    /// # Errors
+    /// When the runtime's reactor has shut down.
+    pub fn poll_read_ready_mut<'a>(
+        &'a mut self,
+        cx: &mut Context<'_>,
+    ) -> Poll<io::Result<AsyncFdReadyMutGuard<'a, T>>> {
+        let observed = ready!(self.poll_observe(cx, Direction::Read))?;
+        Poll::Ready(Ok(AsyncFdReadyMutGuard::new(self, observed)))
+    }
+
+    /// Polls for write readiness: `Ready` with a guard once the descriptor
+    /// may be writable. Only the waker of the last task to poll for write
+    /// readiness is woken.
+    ///
+    /// # Errors
+    /// When the runtime's reactor has shut down.
+    pub fn poll_write_ready<'a>(&'a self, cx: &mut Context<'_>) -> Poll<io::Result<AsyncFdReadyGuard<'a, T>>> {
+        let observed = ready!(self.poll_observe(cx, Direction::Write))?;
+        Poll::Ready(Ok(AsyncFdReadyGuard::new(self, observed)))
+    }
+
+    /// [`poll_write_ready`](Self::poll_write_ready) with a guard that gives
+    /// mutable access to the inner object.
+    ///
+    /// # Errors
+    /// When the runtime's reactor has shut down.
+    pub fn poll_write_ready_mut<'a>(
+        &'a mut self,
+        cx: &mut Context<'_>,
+    ) -> Poll<io::Result<AsyncFdReadyMutGuard<'a, T>>> {
+        let observed = ready!(self.poll_observe(cx, Direction::Write))?;
+        Poll::Ready(Ok(AsyncFdReadyMutGuard::new(self, observed)))
+    }
+
+    /// Waits until the descriptor is ready for some of `interest`; the
+    /// guard's [`ready`](AsyncFdReadyGuard::ready) says which. Like every
+    /// readiness report this can be a false positive: the operation that
+    /// follows may still return `WouldBlock` (then clear the guard).
+    ///
+    /// Cancel safe: readiness that arrives is kept until cleared.
+    ///
+    /// # Errors
+    /// When the runtime's reactor has shut down.
+    pub async fn ready(&self, interest: Interest) -> io::Result<AsyncFdReadyGuard<'_, T>> {
+        let observed = poll_fn(|cx| self.poll_observe_interest(cx, interest)).await?;
+        Ok(AsyncFdReadyGuard::new(self, observed))
+    }
+
+    /// [`ready`](Self::ready) with a guard that gives mutable access to the
+    /// inner object.
+    ///
+    /// # Errors
+    /// When the runtime's reactor has shut down.
+    pub async fn ready_mut(&mut self, interest: Interest) -> io::Result<AsyncFdReadyMutGuard<'_, T>> {
+        let observed = poll_fn(|cx| self.poll_observe_interest(cx, interest)).await?;
+        Ok(AsyncFdReadyMutGuard::new(self, observed))
+    }
+
+    /// Waits until the descriptor may be readable:
+    /// `ready(Interest::READABLE)`.
+    ///
+    /// # Errors
+    /// When the runtime's reactor has shut down.
+    pub async fn readable(&self) -> io::Result<AsyncFdReadyGuard<'_, T>> {
+        self.ready(Interest::READABLE).await
+    }
+
+    /// [`readable`](Self::readable) with a mutable guard.
+    ///
+    /// # Errors
+    /// When the runtime's reactor has shut down.
+    pub async fn readable_mut(&mut self) -> io::Result<AsyncFdReadyMutGuard<'_, T>> {
+        self.ready_mut(Interest::READABLE).await
+    }
+
+    /// Waits until the descriptor may be writable:
+    /// `ready(Interest::WRITABLE)`.
+    ///
+    /// # Errors
+    /// When the runtime's reactor has shut down.
+    pub async fn writable(&self) -> io::Result<AsyncFdReadyGuard<'_, T>> {
+        self.ready(Interest::WRITABLE).await
+    }
+
+    /// [`writable`](Self::writable) with a mutable guard.
+    ///
+    /// # Errors
+    /// When the runtime's reactor has shut down.
+    pub async fn writable_mut(&mut self) -> io::Result<AsyncFdReadyMutGuard<'_, T>> {
+        self.ready_mut(Interest::WRITABLE).await
+    }
+
+    /// Runs `f` on the inner object until it returns something other than
+    /// `WouldBlock`, waiting for `interest` readiness before each try and
+    /// clearing it after each `WouldBlock`. With both readable and writable
+    /// interest, it waits for read readiness.
+    ///
+    /// ```
+    /// use heddle::io::{unix::AsyncFd, Interest};
+    /// use std::io::{Read, Write};
+    ///
+    /// # heddle::runtime::Builder::new_current_thread().enable_all().build().unwrap().block_on(async {
+    /// let (a, b) = std::os::unix::net::UnixStream::pair().unwrap();
+    /// a.set_nonblocking(true).unwrap();
+    /// let fd = AsyncFd::new(a).unwrap();
+    /// heddle::spawn(async move { (&b).write_all(b"hi").unwrap() });
+    /// let mut buf = [0u8; 2];
+    /// let n = fd.async_io(Interest::READABLE, |s| (&*s).read(&mut buf)).await.unwrap();
+    /// assert_eq!(&buf[..n], b"hi");
+    /// # });
+    /// ```
+    ///
+    /// # Errors
+    /// Whatever `f` returns other than `WouldBlock`, or the reactor's
+    /// shutdown.
+    pub async fn async_io<R>(&self, interest: Interest, mut f: impl FnMut(&T) -> io::Result<R>) -> io::Result<R> {
+        let inner = self.get_ref();
+        poll_fn(|cx| self.registration.poll_io(cx, interest.direction(), || f(inner))).await
+    }
+
+    /// [`async_io`](Self::async_io) with mutable access to the inner object.
+    ///
+    /// # Errors
+    /// As [`async_io`](Self::async_io).
+    pub async fn async_io_mut<R>(
+        &mut self,
+        interest: Interest,
+        mut f: impl FnMut(&mut T) -> io::Result<R>,
+    ) -> io::Result<R> {
+        let AsyncFd { registration, inner, .. } = self;
+        let inner = inner.as_mut().expect("AsyncFd used after into_inner");
+        poll_fn(|cx| registration.poll_io(cx, interest.direction(), || f(inner))).await
+    }
+
+    /// Runs `f` once if the descriptor looks ready for `interest`, without
+    /// waiting. A `WouldBlock` from `f` clears that readiness.
+    ///
+    /// # Errors
+    /// `WouldBlock` if the descriptor is not known to be ready, otherwise
+    /// whatever `f` returns.
+    pub fn try_io<R>(&self, interest: Interest, f: impl FnOnce(&T) -> io::Result<R>) -> io::Result<R> {
+        let inner = self.get_ref();
+        self.registration.try_io(interest.direction(), || f(inner))
+    }
+
+    /// [`try_io`](Self::try_io) with mutable access to the inner object.
+    ///
+    /// # Errors
+    /// As [`try_io`](Self::try_io).
+    pub fn try_io_mut<R>(&mut self, interest: Interest, f: impl FnOnce(&mut T) -> io::Result<R>) -> io::Result<R> {
+        let AsyncFd { registration, inner, .. } = self;
+        let inner = inner.as_mut().expect("AsyncFd used after into_inner");
+        registration.try_io(interest.direction(), || f(inner))
+    }
+
+    /// The registration, for the guards.
+    pub(super) fn registration(&self) -> &Registration {
+        &self.registration
+    }
+
+    /// Readiness in one direction, captured so a guard can clear it.
+    fn poll_observe(&self, cx: &mut Context<'_>, direction: Direction) -> Poll<io::Result<Observed>> {
+        let event = ready!(self.registration.poll_ready(cx, direction))?;
+        Poll::Ready(Ok(match direction {
+            Direction::Read => Observed::new(Some(event), None),
+            Direction::Write => Observed::new(None, Some(event)),
+        }))
+    }
+
+    /// Readiness for any direction of `interest`.
+    fn poll_observe_interest(&self, cx: &mut Context<'_>, interest: Interest) -> Poll<io::Result<Observed>> {
+        let mut read = None;
+        let mut write = None;
+        if interest.is_readable() {
+            if let Poll::Ready(event) = self.registration.poll_ready(cx, Direction::Read) {
+                read = Some(event?);
+            }
+        }
+        if interest.is_writable() {
+            if let Poll::Ready(event) = self.registration.poll_ready(cx, Direction::Write) {
+                write = Some(event?);
+            }
+        }
+        if read.is_none() && write.is_none() {
+            return Poll::Pending;
+        }
+        Poll::Ready(Ok(Observed::new(read, write)))
+    }
+}
+
+impl<T: AsRawFd> Drop for AsyncFd<T> {
+    fn drop(&mut self) {
+        // Deregister while the descriptor is still open; `T` closes it when
+        // dropped right after.
+        drop(self.take_inner());
+    }
+}
+
+impl<T: AsRawFd> AsRawFd for AsyncFd<T> {
+    fn as_raw_fd(&self) -> RawFd {
+        self.get_ref().as_raw_fd()
+    }
+}
+
+impl<T: AsRawFd> AsFd for AsyncFd<T> {
+    fn as_fd(&self) -> BorrowedFd<'_> {
+        // SAFETY: `AsyncFd`'s contract is that the inner object keeps this
+        // descriptor open and unchanged while the `AsyncFd` owns it, and the
+        // borrow cannot outlive `self`.
+        unsafe { BorrowedFd::borrow_raw(self.as_raw_fd()) }
+    }
+}
+
+impl<T: AsRawFd + std::fmt::Debug> std::fmt::Debug for AsyncFd<T> {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("AsyncFd").field("inner", &self.inner).field("interest", &self.interest).finish()
+    }
+}
