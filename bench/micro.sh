@@ -9,6 +9,10 @@
 #   bench/micro.sh --warm-up-time 1 --measurement-time 2    quicker, noisier
 # environment:
 #   QUICK=1               shorthand for --warm-up-time 1 --measurement-time 2
+#   ROUNDS=N              run the benches N times (default 1) and report, per
+#                         workload, the median time of each runtime and the
+#                         median and range of the per-round ratios: the
+#                         multi-thread workloads are bimodal on a 2-core VM
 #   REPORT_ONLY=1         skip running, report the last results
 #   HEDDLE_BENCH_WORKERS  workers of the multi-thread workloads (default 4, as tokio's benches)
 #
@@ -21,33 +25,52 @@ command -v python3 >/dev/null || apt-get install -y python3 >/dev/null || { apt-
 
 args=("$@")
 if [ "${QUICK:-0}" = 1 ]; then args=(--warm-up-time 1 --measurement-time 2 "${args[@]}"); fi
-if [ "${REPORT_ONLY:-0}" != 1 ]; then
-    (cd "$ROOT" && cargo bench -p heddle-bench --benches -- "${args[@]}")
-fi
-
+ROUNDS=${ROUNDS:-1}
 TARGET=${CARGO_TARGET_DIR:-$ROOT/target}
 mkdir -p "$ROOT/bench/results"
-python3 - "$TARGET/criterion" "$ROOT/bench/results" <<'PY'
-import glob, json, os, sys, time
-crit, results = sys.argv[1:3]
-rows = []
+ACC=$(mktemp)
+trap 'rm -f "$ACC"' EXIT
+echo '[]' >"$ACC"
+
+# Appends the estimates criterion wrote since $1 (epoch seconds) as one round.
+collect() {
+    python3 - "$TARGET/criterion" "$ACC" "$1" <<'PY'
+import glob, json, os, sys
+crit, acc, since = sys.argv[1], sys.argv[2], float(sys.argv[3])
+round_ = {}
 for group in sorted(glob.glob(os.path.join(crit, "*"))):
-    est = {}
     for rt in ("heddle", "tokio"):
         path = os.path.join(group, rt, "new", "estimates.json")
-        if os.path.exists(path):
+        if os.path.exists(path) and os.path.getmtime(path) >= since:
             e = json.load(open(path))
             # criterion's headline figure: the slope of the linear fit when it
             # sampled linearly, else the mean.
             stat = e.get("slope") or e["mean"]
-            est[rt] = {"ns": stat["point_estimate"],
-                       "lo_ns": stat["confidence_interval"]["lower_bound"],
-                       "hi_ns": stat["confidence_interval"]["upper_bound"],
-                       "measured": time.strftime("%Y-%m-%d %H:%M", time.localtime(os.path.getmtime(path)))}
-    if est:
-        rows.append((os.path.basename(group), est))
-if not rows:
-    sys.exit(f"no criterion results under {crit}")
+            round_.setdefault(os.path.basename(group), {})[rt] = stat["point_estimate"]
+rounds = json.load(open(acc))
+rounds.append(round_)
+json.dump(rounds, open(acc, "w"))
+PY
+}
+
+if [ "${REPORT_ONLY:-0}" = 1 ]; then
+    collect 0
+else
+    for round in $(seq 1 "$ROUNDS"); do
+        [ "$ROUNDS" -gt 1 ] && echo "== round $round of $ROUNDS" >&2
+        started=$(date +%s)
+        (cd "$ROOT" && cargo bench -p heddle-bench --benches -- "${args[@]}")
+        collect "$started"
+    done
+fi
+
+python3 - "$ACC" "$ROOT/bench/results" <<'PY'
+import json, os, statistics, sys, time
+acc, results = sys.argv[1:3]
+rounds = json.load(open(acc))
+names = sorted({name for r in rounds for name in r})
+if not names:
+    sys.exit("no criterion results")
 
 def fmt(ns):
     for unit, scale in (("s", 1e9), ("ms", 1e6), ("µs", 1e3)):
@@ -55,15 +78,23 @@ def fmt(ns):
             return f"{ns / scale:.3g} {unit}"
     return f"{ns:.3g} ns"
 
-print(f"\n{'workload':<28} {'heddle':>12} {'tokio':>12} {'heddle/tokio':>13}")
+print(f"\n{'workload':<32} {'heddle':>10} {'tokio':>10} {'heddle/tokio':>13} {'range':>14} {'rounds':>6}")
 report = {}
-for name, est in rows:
-    h, t = est.get("heddle"), est.get("tokio")
-    ratio = h["ns"] / t["ns"] if h and t else None
-    report[name] = {**est, "ratio_heddle_over_tokio": ratio}
-    print(f"{name:<28} {fmt(h['ns']) if h else 'n/a':>12} {fmt(t['ns']) if t else 'n/a':>12} "
-          f"{f'{ratio:.3f}' if ratio else 'n/a':>13}")
+for name in names:
+    h = [r[name]["heddle"] for r in rounds if name in r and "heddle" in r[name]]
+    t = [r[name]["tokio"] for r in rounds if name in r and "tokio" in r[name]]
+    ratios = [r[name]["heddle"] / r[name]["tokio"] for r in rounds
+              if name in r and "heddle" in r[name] and "tokio" in r[name]]
+    med_h = statistics.median(h) if h else None
+    med_t = statistics.median(t) if t else None
+    ratio = statistics.median(ratios) if ratios else None
+    span = f"{min(ratios):.2f}-{max(ratios):.2f}" if len(ratios) > 1 else ""
+    report[name] = {"heddle_ns": h, "tokio_ns": t, "ratios": ratios,
+                    "median_ratio_heddle_over_tokio": ratio}
+    print(f"{name:<32} {fmt(med_h) if med_h else 'n/a':>10} {fmt(med_t) if med_t else 'n/a':>10} "
+          f"{f'{ratio:.3f}' if ratio else 'n/a':>13} {span:>14} {len(ratios):>6}")
 out = os.path.join(results, time.strftime("micro-%Y%m%dT%H%M%SZ.json", time.gmtime()))
 json.dump(report, open(out, "w"), indent=2)
-print(f"\n(time per iteration, criterion's estimate; ratio < 1: heddle faster)  saved {out}")
+print(f"\n(time per iteration, criterion's estimate, median over rounds; ratio = median of the"
+      f" per-round heddle/tokio ratios, < 1: heddle faster)  saved {out}")
 PY

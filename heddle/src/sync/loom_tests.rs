@@ -1,5 +1,5 @@
 //! Loom models of the sync primitives' concurrent paths: oneshot, mpsc,
-//! Notify and Semaphore, run through the real code (the crate's loom shim
+//! broadcast, Notify and Semaphore, run through the real code (the crate's loom shim
 //! swaps in loom's atomics, mutexes and cells).
 
 use std::future::Future;
@@ -11,7 +11,7 @@ use futures::task::noop_waker_ref;
 use crate::loom::sync::atomic::{AtomicUsize, Ordering::SeqCst};
 use crate::loom::sync::Arc;
 use crate::loom::thread;
-use crate::sync::{mpsc, oneshot, Notify, Semaphore};
+use crate::sync::{broadcast, mpsc, oneshot, Notify, Semaphore};
 
 /// Runs a model with at most 4 preemptions per execution (unless
 /// `LOOM_MAX_PREEMPTIONS` says otherwise): all models together then take
@@ -300,5 +300,41 @@ fn semaphore_release_vs_enqueue() {
         loom::future::block_on(sem.acquire()).unwrap().forget();
         t.join().unwrap();
         assert_eq!(sem.available_permits(), 0);
+    });
+}
+
+/// `broadcast::Sender::closed` waits on one thread while the last receiver
+/// drops on another: the wake-up is not lost (loom reports a deadlock
+/// otherwise).
+#[test]
+fn broadcast_closed_vs_last_receiver_drop() {
+    model(|| {
+        let (tx, rx) = broadcast::channel::<u8>(1);
+        let t = thread::spawn(move || drop(rx));
+        loom::future::block_on(tx.closed());
+        assert_eq!(tx.receiver_count(), 0);
+        t.join().unwrap();
+    });
+}
+
+/// A weak broadcast sender upgrades on one thread while the last strong
+/// sender drops on another: either the upgrade wins (and the channel stays
+/// open until it drops) or it fails, and the receiver sees `Closed` only
+/// after every value sent has been read.
+#[test]
+fn broadcast_weak_upgrade_vs_last_strong_drop() {
+    model(|| {
+        let (tx, mut rx) = broadcast::channel::<u8>(2);
+        let weak = tx.downgrade();
+        let t = thread::spawn(move || match weak.upgrade() {
+            Some(tx) => tx.send(1).is_ok(),
+            None => false,
+        });
+        drop(tx);
+        let sent = t.join().unwrap();
+        if sent {
+            assert_eq!(rx.try_recv(), Ok(1));
+        }
+        assert_eq!(rx.try_recv(), Err(broadcast::error::TryRecvError::Closed));
     });
 }

@@ -382,6 +382,62 @@ impl<'a, T: ?Sized> RwLockWriteGuard<'a, T> {
         std::mem::forget(this);
         Ok(RwLockMappedWriteGuard { sem: &lock.sem, permits: lock.max_readers, data, _marker: PhantomData })
     }
+
+    /// The whole value as an [`RwLockMappedWriteGuard`] (the type
+    /// [`map`](Self::map) returns), still write-locked.
+    pub fn into_mapped(this: Self) -> RwLockMappedWriteGuard<'a, T> {
+        Self::map(this, |value| value)
+    }
+
+    /// [`downgrade`](Self::downgrade)s to read access narrowed to a part of
+    /// the value: other readers may join at once, no writer gets in
+    /// between.
+    ///
+    /// ```
+    /// use heddle::sync::{RwLock, RwLockWriteGuard};
+    /// # heddle::runtime::Builder::new_current_thread().build().unwrap().block_on(async {
+    /// let lock = RwLock::new((1u32, String::from("one")));
+    /// let mut w = lock.write().await;
+    /// w.0 = 2;
+    /// let name = RwLockWriteGuard::downgrade_map(w, |pair| pair.1.as_str());
+    /// assert_eq!(&*name, "one");
+    /// assert_eq!(lock.try_read().unwrap().0, 2, "readers may join");
+    /// assert!(lock.try_write().is_err());
+    /// # });
+    /// ```
+    pub fn downgrade_map<U: ?Sized, F>(this: Self, f: F) -> RwLockReadGuard<'a, U>
+    where
+        F: FnOnce(&T) -> &U,
+    {
+        let data: *const U = f(&*this);
+        this.downgrade_to(data)
+    }
+
+    /// Like [`downgrade_map`](Self::downgrade_map), but `f` may decline;
+    /// then the write guard is returned unchanged.
+    ///
+    /// # Errors
+    /// The original guard, when `f` returns None.
+    pub fn try_downgrade_map<U: ?Sized, F>(this: Self, f: F) -> Result<RwLockReadGuard<'a, U>, Self>
+    where
+        F: FnOnce(&T) -> Option<&U>,
+    {
+        let data: *const U = match f(&*this) {
+            Some(data) => data,
+            None => return Err(this),
+        };
+        Ok(this.downgrade_to(data))
+    }
+
+    /// Gives back all permits but one and makes a read guard over `data`
+    /// (a pointer into the locked value).
+    fn downgrade_to<U: ?Sized>(self, data: *const U) -> RwLockReadGuard<'a, U> {
+        let lock = self.lock;
+        std::mem::forget(self);
+        // Keep one permit: a read permit.
+        lock.sem.release(lock.max_readers as usize - 1);
+        RwLockReadGuard { sem: &lock.sem, data, _marker: PhantomData }
+    }
 }
 
 impl<'a, T: ?Sized> RwLockReadGuard<'a, T> {

@@ -520,6 +520,27 @@ impl SemaphorePermit<'_> {
         assert!(std::ptr::eq(self.sem, other.sem), "merging permits from different semaphores");
         self.permits += std::mem::take(&mut other.permits);
     }
+
+    /// Moves `n` of this permit's permits into a new permit of the same
+    /// semaphore; `None` (leaving this one unchanged) if it holds fewer
+    /// than `n`.
+    ///
+    /// ```
+    /// use heddle::sync::Semaphore;
+    ///
+    /// let sem = Semaphore::new(3);
+    /// let mut three = sem.try_acquire_many(3).unwrap();
+    /// let one = three.split(1).unwrap();
+    /// assert_eq!((three.num_permits(), one.num_permits()), (2, 1));
+    /// assert!(three.split(5).is_none());
+    /// drop(one);
+    /// assert_eq!(sem.available_permits(), 1);
+    /// ```
+    pub fn split(&mut self, n: usize) -> Option<Self> {
+        let n = u32::try_from(n).ok().filter(|&n| n <= self.permits)?;
+        self.permits -= n;
+        Some(SemaphorePermit { sem: self.sem, permits: n })
+    }
 }
 
 impl Drop for SemaphorePermit<'_> {
@@ -564,6 +585,27 @@ impl OwnedSemaphorePermit {
     pub fn merge(&mut self, mut other: Self) {
         assert!(Arc::ptr_eq(&self.sem, &other.sem), "merging permits from different semaphores");
         self.permits += std::mem::take(&mut other.permits);
+    }
+
+    /// Moves `n` of this permit's permits into a new owned permit of the
+    /// same semaphore; `None` (leaving this one unchanged) if it holds
+    /// fewer than `n`.
+    ///
+    /// ```
+    /// use std::sync::Arc;
+    /// use heddle::sync::Semaphore;
+    ///
+    /// let sem = Arc::new(Semaphore::new(2));
+    /// let mut both = sem.clone().try_acquire_many_owned(2).unwrap();
+    /// let one = both.split(1).unwrap();
+    /// assert!(Arc::ptr_eq(one.semaphore(), &sem));
+    /// drop(both);
+    /// assert_eq!(sem.available_permits(), 1);
+    /// ```
+    pub fn split(&mut self, n: usize) -> Option<Self> {
+        let n = u32::try_from(n).ok().filter(|&n| n <= self.permits)?;
+        self.permits -= n;
+        Some(OwnedSemaphorePermit { sem: self.sem.clone(), permits: n })
     }
 }
 

@@ -1,6 +1,7 @@
 //! The bounded channel: senders wait (FIFO) for capacity.
 
 use std::fmt;
+use std::iter::FusedIterator;
 use std::task::{Context, Poll};
 
 use super::chan::{self, Chan, Rx, Tx};
@@ -30,6 +31,18 @@ pub struct Receiver<T> {
 /// without waiting. Dropping it gives the slot back.
 pub struct Permit<'a, T> {
     tx: &'a Tx<T>,
+}
+
+/// Several reserved slots of capacity, handed out one [`Permit`] at a
+/// time; returned by [`Sender::reserve_many`] and
+/// [`Sender::try_reserve_many`].
+///
+/// Dropping the iterator gives the slots it has not handed out back to the
+/// channel (permits already taken out live on their own).
+pub struct PermitIterator<'a, T> {
+    tx: &'a Tx<T>,
+    /// Slots not handed out yet.
+    n: usize,
 }
 
 /// Like [`Permit`] but owning its [`Sender`].
@@ -62,7 +75,7 @@ impl<T> Sender<T> {
     /// # Errors
     /// [`SendError`] with the value if the receiver is gone.
     pub async fn send(&self, value: T) -> Result<(), SendError<T>> {
-        if sem(&self.tx).acquire().await.is_err() {
+        if sem(&self.tx).acquire(1).await.is_err() {
             return Err(SendError(value));
         }
         self.tx.push(value).map_err(|v| {
@@ -122,7 +135,7 @@ impl<T> Sender<T> {
     /// # Errors
     /// [`TrySendError::Full`] or [`TrySendError::Closed`], with the value.
     pub fn try_send(&self, value: T) -> Result<(), TrySendError<T>> {
-        match sem(&self.tx).try_acquire() {
+        match sem(&self.tx).try_acquire(1) {
             Ok(()) => {}
             Err(TryAcquireError::NoPermits) => return Err(TrySendError::Full(value)),
             Err(TryAcquireError::Closed) => return Err(TrySendError::Closed(value)),
@@ -138,7 +151,7 @@ impl<T> Sender<T> {
     /// # Errors
     /// [`SendError`] if the receiver is gone.
     pub async fn reserve(&self) -> Result<Permit<'_, T>, SendError<()>> {
-        sem(&self.tx).acquire().await.map_err(|_| SendError(()))?;
+        sem(&self.tx).acquire(1).await.map_err(|_| SendError(()))?;
         Ok(Permit { tx: &self.tx })
     }
 
@@ -147,8 +160,82 @@ impl<T> Sender<T> {
     /// # Errors
     /// [`TrySendError::Full`] or [`TrySendError::Closed`].
     pub fn try_reserve(&self) -> Result<Permit<'_, T>, TrySendError<()>> {
-        match sem(&self.tx).try_acquire() {
+        match sem(&self.tx).try_acquire(1) {
             Ok(()) => Ok(Permit { tx: &self.tx }),
+            Err(TryAcquireError::NoPermits) => Err(TrySendError::Full(())),
+            Err(TryAcquireError::Closed) => Err(TrySendError::Closed(())),
+        }
+    }
+
+    /// Waits until `n` slots of capacity are free at once and reserves them
+    /// all: every [`Permit`] of the returned iterator then sends without
+    /// waiting. `n == 0` gives an empty iterator (unless the channel is
+    /// closed).
+    ///
+    /// The reservation is all-or-nothing and takes its turn in the same
+    /// FIFO queue as [`send`](Self::send) and [`reserve`](Self::reserve):
+    /// while it waits for `n` slots, senders that came after it wait too,
+    /// even if they need fewer. Cancelling the future gives up its place in
+    /// the queue and reserves nothing.
+    ///
+    /// ```
+    /// use heddle::sync::mpsc;
+    ///
+    /// #[heddle::main(flavor = "current_thread")]
+    /// async fn main() {
+    ///     let (tx, mut rx) = mpsc::channel(4);
+    ///     let permits = tx.reserve_many(3).await.unwrap();
+    ///     assert_eq!(tx.capacity(), 1);
+    ///     for (permit, word) in permits.zip(["a", "b", "c"]) {
+    ///         permit.send(word);
+    ///     }
+    ///     assert_eq!(rx.recv().await, Some("a"));
+    ///     assert_eq!(rx.recv().await, Some("b"));
+    ///     assert_eq!(rx.recv().await, Some("c"));
+    /// }
+    /// ```
+    ///
+    /// # Errors
+    /// [`SendError`] if the receiver is gone, or if `n` exceeds
+    /// [`max_capacity`](Self::max_capacity) (such a reservation could never
+    /// be met).
+    pub async fn reserve_many(&self, n: usize) -> Result<PermitIterator<'_, T>, SendError<()>> {
+        if n > self.max_capacity() {
+            return Err(SendError(()));
+        }
+        sem(&self.tx).acquire(n).await.map_err(|_| SendError(()))?;
+        Ok(PermitIterator { tx: &self.tx, n })
+    }
+
+    /// Reserves `n` slots if that many are free right now and no sender is
+    /// waiting ahead; all or nothing. `n == 0` gives an empty iterator
+    /// (unless the channel is closed).
+    ///
+    /// ```
+    /// use heddle::sync::mpsc::{self, error::TrySendError};
+    ///
+    /// let (tx, mut rx) = mpsc::channel::<u32>(2);
+    /// tx.try_send(0).unwrap();
+    /// // Only one slot is free: nothing is reserved.
+    /// assert!(matches!(tx.try_reserve_many(2), Err(TrySendError::Full(()))));
+    /// assert_eq!(rx.try_recv(), Ok(0));
+    /// let mut permits = tx.try_reserve_many(2).unwrap();
+    /// assert_eq!(permits.len(), 2);
+    /// permits.next().unwrap().send(1);
+    /// drop(permits); // the unused slot goes back
+    /// assert_eq!(tx.capacity(), 1);
+    /// ```
+    ///
+    /// # Errors
+    /// [`TrySendError::Full`] if fewer than `n` slots are free (or others
+    /// wait), or if `n` exceeds [`max_capacity`](Self::max_capacity);
+    /// [`TrySendError::Closed`] if the receiver is gone.
+    pub fn try_reserve_many(&self, n: usize) -> Result<PermitIterator<'_, T>, TrySendError<()>> {
+        if n > self.max_capacity() {
+            return Err(TrySendError::Full(()));
+        }
+        match sem(&self.tx).try_acquire(n) {
+            Ok(()) => Ok(PermitIterator { tx: &self.tx, n }),
             Err(TryAcquireError::NoPermits) => Err(TrySendError::Full(())),
             Err(TryAcquireError::Closed) => Err(TrySendError::Closed(())),
         }
@@ -159,7 +246,7 @@ impl<T> Sender<T> {
     /// # Errors
     /// [`SendError`] if the receiver is gone.
     pub async fn reserve_owned(self) -> Result<OwnedPermit<T>, SendError<()>> {
-        sem(&self.tx).acquire().await.map_err(|_| SendError(()))?;
+        sem(&self.tx).acquire(1).await.map_err(|_| SendError(()))?;
         Ok(OwnedPermit { sender: Some(self) })
     }
 
@@ -168,7 +255,7 @@ impl<T> Sender<T> {
     /// # Errors
     /// [`TrySendError::Full`] or [`TrySendError::Closed`] holding the sender.
     pub fn try_reserve_owned(self) -> Result<OwnedPermit<T>, TrySendError<Self>> {
-        match sem(&self.tx).try_acquire() {
+        match sem(&self.tx).try_acquire(1) {
             Ok(()) => Ok(OwnedPermit { sender: Some(self) }),
             Err(TryAcquireError::NoPermits) => Err(TrySendError::Full(self)),
             Err(TryAcquireError::Closed) => Err(TrySendError::Closed(self)),
@@ -245,6 +332,32 @@ impl<T> Permit<'_, T> {
 impl<T> Drop for Permit<'_, T> {
     fn drop(&mut self) {
         sem(self.tx).release(1);
+    }
+}
+
+impl<'a, T> Iterator for PermitIterator<'a, T> {
+    type Item = Permit<'a, T>;
+
+    fn next(&mut self) -> Option<Permit<'a, T>> {
+        if self.n == 0 {
+            return None;
+        }
+        self.n -= 1;
+        Some(Permit { tx: self.tx })
+    }
+
+    fn size_hint(&self) -> (usize, Option<usize>) {
+        (self.n, Some(self.n))
+    }
+}
+
+impl<T> ExactSizeIterator for PermitIterator<'_, T> {}
+
+impl<T> FusedIterator for PermitIterator<'_, T> {}
+
+impl<T> Drop for PermitIterator<'_, T> {
+    fn drop(&mut self) {
+        sem(self.tx).release(self.n);
     }
 }
 
@@ -389,6 +502,12 @@ impl<T> fmt::Debug for Receiver<T> {
 impl<T> fmt::Debug for Permit<'_, T> {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         f.write_str("mpsc::Permit")
+    }
+}
+
+impl<T> fmt::Debug for PermitIterator<'_, T> {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("mpsc::PermitIterator").field("remaining", &self.n).finish()
     }
 }
 

@@ -254,3 +254,98 @@ fn permits_cancelled_waiter_gives_back() {
         assert!(tx.try_send(2).is_ok());
     });
 }
+
+/// (g) `reserve_many(2)` on a full channel of capacity 2 waits while the
+/// receiver frees the slots one at a time on another thread: the waiter is
+/// granted both slots at once (never one), its values arrive in order, and
+/// the full capacity is free in the end. Loom reports a deadlock if a
+/// release's hand-off is lost.
+#[test]
+fn reserve_many_vs_release() {
+    model(|| {
+        let (tx, mut rx) = mpsc::channel::<u8>(2);
+        tx.try_send(0).unwrap();
+        tx.try_send(1).unwrap();
+        let t = thread::spawn(move || {
+            let permits = loom::future::block_on(tx.reserve_many(2)).unwrap();
+            assert_eq!(permits.len(), 2);
+            for (permit, v) in permits.zip([2, 3]) {
+                permit.send(v);
+            }
+        });
+        let mut got = Vec::new();
+        loom::future::block_on(async {
+            while let Some(v) = rx.recv().await {
+                got.push(v);
+            }
+        });
+        t.join().unwrap();
+        assert_eq!(got, [0, 1, 2, 3]);
+        assert_eq!(rx.capacity(), 2);
+    });
+}
+
+/// (h) A queued `reserve_many(2)` is cancelled while the receiver frees a
+/// slot on another thread: the slot is not lost (the cancelled waiter
+/// never holds a partial grant), and a single `reserve` then gets it.
+#[test]
+fn reserve_many_cancel_vs_release() {
+    model(|| {
+        let (tx, mut rx) = mpsc::channel::<u8>(2);
+        tx.try_send(0).unwrap();
+        tx.try_send(1).unwrap();
+        let mut many = Box::pin(tx.reserve_many(2));
+        let waker = futures::task::noop_waker_ref();
+        let mut cx = std::task::Context::from_waker(waker);
+        assert!(many.as_mut().poll(&mut cx).is_pending());
+        let t = thread::spawn(move || {
+            assert_eq!(rx.try_recv(), Ok(0));
+            rx
+        });
+        drop(many);
+        let permit = loom::future::block_on(tx.reserve()).unwrap();
+        let mut rx = t.join().unwrap();
+        assert_eq!(rx.capacity(), 0);
+        drop(permit);
+        assert_eq!(rx.capacity(), 1);
+        assert_eq!(rx.try_recv(), Ok(1));
+        assert_eq!(rx.capacity(), 2);
+    });
+}
+
+/// (i) A `reserve_many(2)` queues on a channel holding one message while
+/// another sender's `try_send` overdraws (one `fetch_sub`, given back) and
+/// the receiver drains: the big reservation is granted exactly once the two
+/// slots are free, every successful send is received, and no permit leaks.
+#[test]
+fn reserve_many_vs_overdraw() {
+    model(|| {
+        let (tx, mut rx) = mpsc::channel::<u8>(2);
+        tx.try_send(0).unwrap();
+        let tx2 = tx.clone();
+        let t = thread::spawn(move || {
+            let permits = loom::future::block_on(tx2.reserve_many(2)).unwrap();
+            for (permit, v) in permits.zip([1, 2]) {
+                permit.send(v);
+            }
+        });
+        let tried = tx.try_send(3).is_ok();
+        drop(tx);
+        let mut got = Vec::new();
+        loom::future::block_on(async {
+            while let Some(v) = rx.recv().await {
+                got.push(v);
+            }
+        });
+        t.join().unwrap();
+        let pos = |x: u8| got.iter().position(|&v| v == x);
+        assert!(pos(1).unwrap() < pos(2).unwrap());
+        got.sort_unstable();
+        let mut expect = vec![0, 1, 2];
+        if tried {
+            expect.push(3);
+        }
+        assert_eq!(got, expect);
+        assert_eq!(rx.capacity(), 2);
+    });
+}

@@ -1,6 +1,7 @@
-//! The capacity of a bounded channel: a fair counting semaphore, specialised
-//! to one permit per acquire, whose fast paths are a single atomic
-//! read-modify-write each.
+//! The capacity of a bounded channel: a fair counting semaphore, tuned for
+//! one permit per acquire (whose fast paths are a single atomic
+//! read-modify-write each) but able to take `n` at once for
+//! `reserve_many`.
 //!
 //! One word holds `(BIAS + free) << 2 | WAITERS | CLOSED`. The bias lets the
 //! free count dip below zero for a moment, so taking a permit is one
@@ -16,10 +17,19 @@
 //! adder saw `WAITERS` and hands off, or it did not, and then whoever sets
 //! `WAITERS` (under the lock) first re-checks the free count.
 //!
+//! Multi-permit acquires (`n > 1`) never overdraw: with `n` up to the
+//! capacity, concurrent overdraws could exhaust the bias. They take with a
+//! CAS that checks the free count first. A queued waiter records how many
+//! permits it needs, and the hand-off grants the front waiter all of them
+//! at once or nothing (the permits stay in the word meanwhile), so a
+//! request for `n` is all-or-nothing and strict FIFO: a small request
+//! queued behind a large one waits for it.
+//!
 //! ```text
 //!  acquire: fetch_sub ─ok─▶ done
 //!              └─no permit / WAITERS / CLOSED: fetch_add back, then under the lock:
 //!                 take a permit (CAS) if free and WAITERS clear, else set WAITERS and queue
+//!  acquire(n > 1): CAS (free >= n, no WAITERS) ─ok─▶ done, else the same slow path
 //!
 //!  waiter:  QUEUED ──hand-off (granted)──▶ GRANTED ──poll──▶ Ok
 //!             └──────close──────────────▶ REFUSED ──poll──▶ Err
@@ -63,6 +73,8 @@ pub(crate) struct Permits {
 
 struct Waiter {
     waker: Option<Waker>,
+    /// Permits this waiter takes, all at once.
+    needed: usize,
     /// Set by a hand-off when it dequeues the waiter with a permit.
     granted: bool,
 }
@@ -95,35 +107,50 @@ impl Permits {
         Err(prev)
     }
 
-    /// Takes a permit if one is free and nobody waits.
-    pub(crate) fn try_acquire(&self) -> Result<(), TryAcquireError> {
-        let Err(seen) = self.take_fast() else { return Ok(()) };
-        if seen & CLOSED != 0 {
-            return Err(TryAcquireError::Closed);
+    /// Takes `n` permits if that many are free and nobody waits; all or
+    /// nothing. `n == 0` succeeds unless closed.
+    pub(crate) fn try_acquire(&self, n: usize) -> Result<(), TryAcquireError> {
+        if n == 1 {
+            let Err(seen) = self.take_fast() else { return Ok(()) };
+            if seen & CLOSED != 0 {
+                return Err(TryAcquireError::Closed);
+            }
+            if seen & WAITERS != 0 {
+                return Err(TryAcquireError::NoPermits);
+            }
+            // No permit was there, perhaps only because another taker was
+            // overdrawing at that instant: decide with the exact CAS loop.
         }
-        if seen & WAITERS != 0 {
-            return Err(TryAcquireError::NoPermits);
-        }
-        // No permit was there, perhaps only because another taker was
-        // overdrawing at that instant: decide with an exact CAS loop.
+        self.take_cas(n)
+    }
+
+    /// Takes `n` permits with an exact CAS loop (never overdraws): fails if
+    /// closed, if anyone waits, or if fewer than `n` are free.
+    fn take_cas(&self, n: usize) -> Result<(), TryAcquireError> {
+        debug_assert!(n <= MAX_PERMITS);
         let mut cur = self.state.load(Acquire);
         loop {
             if cur & CLOSED != 0 {
                 return Err(TryAcquireError::Closed);
             }
-            if cur & WAITERS != 0 || free(cur) < 1 {
+            if n == 0 {
+                return Ok(());
+            }
+            if cur & WAITERS != 0 || free(cur) < n as isize {
                 return Err(TryAcquireError::NoPermits);
             }
-            match self.state.compare_exchange_weak(cur, cur - ONE, Acquire, Acquire) {
+            match self.state.compare_exchange_weak(cur, cur - n * ONE, Acquire, Acquire) {
                 Ok(_) => return Ok(()),
                 Err(actual) => cur = actual,
             }
         }
     }
 
-    /// A future that takes one permit, waiting in FIFO order.
-    pub(crate) fn acquire(&self) -> Acquire<'_> {
-        Acquire { permits: self, key: None }
+    /// A future that takes `n` permits at once, waiting in FIFO order.
+    /// The caller keeps `n` within the channel's capacity.
+    pub(crate) fn acquire(&self, n: usize) -> Acquire<'_> {
+        debug_assert!(n <= MAX_PERMITS);
+        Acquire { permits: self, key: None, n }
     }
 
     /// Gives `n` permits back, handing them to waiters if any.
@@ -144,12 +171,14 @@ impl Permits {
         }
     }
 
-    /// Moves free permits to the front waiters; clears `WAITERS` once the
-    /// queue is empty. Takes the lock guard and wakes after dropping it.
+    /// Moves free permits to the front waiters, each getting all it needs
+    /// or nothing (and then those behind it wait too); clears `WAITERS`
+    /// once the queue is empty. Takes the lock guard and wakes after
+    /// dropping it.
     fn hand_off(&self, mut list: LockGuard<'_, WaitList<Waiter>>) {
         let mut wakers = WakeList::new();
         while let Some(key) = list.front() {
-            if !self.take_exact() {
+            if !self.take_exact(list.get_mut(key).needed) {
                 break;
             }
             let waiter = list.get_mut(key);
@@ -166,15 +195,15 @@ impl Permits {
         wakers.wake_all();
     }
 
-    /// Takes one permit if the word holds one, ignoring `WAITERS` (for the
-    /// hand-off, which serves the queue).
-    fn take_exact(&self) -> bool {
+    /// Takes `n` permits if the word holds that many, ignoring `WAITERS`
+    /// (for the hand-off, which serves the queue).
+    fn take_exact(&self, n: usize) -> bool {
         let mut cur = self.state.load(Acquire);
         loop {
-            if cur & CLOSED != 0 || free(cur) < 1 {
+            if cur & CLOSED != 0 || free(cur) < n as isize {
                 return false;
             }
-            match self.state.compare_exchange_weak(cur, cur - ONE, AcqRel, Acquire) {
+            match self.state.compare_exchange_weak(cur, cur - n * ONE, AcqRel, Acquire) {
                 Ok(_) => return true,
                 Err(actual) => cur = actual,
             }
@@ -199,21 +228,29 @@ impl Permits {
     }
 }
 
-/// Future of [`Permits::acquire`]. Dropping it gives back a permit it was
-/// granted but had not returned yet.
+/// Future of [`Permits::acquire`]. Dropping it gives back the permits it
+/// was granted but had not returned yet.
 pub(crate) struct Acquire<'a> {
     permits: &'a Permits,
     key: Option<usize>,
+    /// Permits to take.
+    n: usize,
 }
 
 impl Acquire<'_> {
     fn poll_acquire(&mut self, cx: &mut Context<'_>) -> Poll<Result<(), Closed>> {
         let permits = self.permits;
+        let n = self.n;
         let Some(key) = self.key else {
-            match permits.take_fast() {
+            let fast = if n == 1 {
+                permits.take_fast().map_err(|seen| seen & CLOSED != 0)
+            } else {
+                permits.take_cas(n).map_err(|e| matches!(e, TryAcquireError::Closed))
+            };
+            match fast {
                 Ok(()) => return Poll::Ready(Ok(())),
-                Err(seen) if seen & CLOSED != 0 => return Poll::Ready(Err(Closed)),
-                Err(_) => {}
+                Err(true) => return Poll::Ready(Err(Closed)),
+                Err(false) => {}
             }
             let mut list = lock(&permits.waiters);
             let mut cur = permits.state.load(Acquire);
@@ -221,15 +258,18 @@ impl Acquire<'_> {
                 if cur & CLOSED != 0 {
                     return Poll::Ready(Err(Closed));
                 }
-                let (new, took) =
-                    if cur & WAITERS == 0 && free(cur) >= 1 { (cur - ONE, true) } else { (cur | WAITERS, false) };
+                let (new, took) = if cur & WAITERS == 0 && free(cur) >= n as isize {
+                    (cur - n * ONE, true)
+                } else {
+                    (cur | WAITERS, false)
+                };
                 match permits.state.compare_exchange_weak(cur, new, AcqRel, Acquire) {
                     Ok(_) if took => return Poll::Ready(Ok(())),
                     Ok(_) => break,
                     Err(actual) => cur = actual,
                 }
             }
-            self.key = Some(list.push_back(Waiter { waker: Some(cx.waker().clone()), granted: false }));
+            self.key = Some(list.push_back(Waiter { waker: Some(cx.waker().clone()), needed: n, granted: false }));
             return Poll::Pending;
         };
         let mut list = lock(&permits.waiters);
@@ -269,10 +309,12 @@ impl Drop for Acquire<'_> {
         let mut list = lock(&self.permits.waiters);
         if list.remove(key).granted {
             drop(list);
-            self.permits.release(1);
-        } else if list.is_empty() {
-            // Was the only waiter: let the fast path take permits again
-            // (a hand-off on the way, if any, finds the queue empty).
+            self.permits.release(self.n);
+        } else {
+            // Leaving the queue may unblock it: if this was the front waiter
+            // (waiting for more than was free), the next may need fewer; if
+            // it was the only one, the fast path may take permits again.
+            // The hand-off serves the queue or clears `WAITERS`.
             self.permits.hand_off(list);
         }
     }

@@ -26,7 +26,17 @@
 //! `pos`, tagged with `pos` and with how many receivers still have to read
 //! it; the last reader moves the value out instead of cloning it. Waiting
 //! receivers park on a [`Notify`] that each send fires with
-//! `notify_waiters`.
+//! `notify_waiters`; [`Sender::closed`] parks on a second one, fired when
+//! the last receiver goes.
+//!
+//! Only strong senders (`tx_count`, under the mutex) keep the channel
+//! open. A [`WeakSender`] holds the shared state alive but counts apart
+//! (`weak_count`, an atomic only read for statistics); upgrading it takes
+//! the mutex and succeeds only while `tx_count > 0`, so once the last
+//! strong sender has gone the channel stays closed.
+//!
+//! The pieces live in `error` (the error types) and `weak`
+//! ([`WeakSender`]).
 //!
 //! ```text
 //!   receiver at `next`:  next == tail          → wait (or Closed if no sender)
@@ -38,71 +48,14 @@
 use std::fmt;
 
 use super::{lock, Notify};
+use crate::loom::sync::atomic::{AtomicUsize, Ordering::Relaxed};
 use crate::loom::sync::{Arc, Mutex};
 
-/// Errors of the [`broadcast`](self) channel.
-pub mod error {
-    use std::fmt;
-
-    /// No receiver exists; the value is returned.
-    #[derive(PartialEq, Eq, Clone, Copy)]
-    pub struct SendError<T>(pub T);
-
-    /// Why `recv` returned no value.
-    #[derive(Debug, PartialEq, Eq, Clone, Copy)]
-    pub enum RecvError {
-        /// Every sender is gone and every value has been received.
-        Closed,
-        /// This receiver fell behind and this many values were dropped for it.
-        Lagged(u64),
-    }
-
-    /// Why `try_recv` returned no value.
-    #[derive(Debug, PartialEq, Eq, Clone, Copy)]
-    pub enum TryRecvError {
-        /// Nothing new yet.
-        Empty,
-        /// Every sender is gone and every value has been received.
-        Closed,
-        /// This receiver fell behind and this many values were dropped for it.
-        Lagged(u64),
-    }
-
-    impl<T> fmt::Debug for SendError<T> {
-        fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-            f.write_str("SendError { .. }")
-        }
-    }
-    impl<T> fmt::Display for SendError<T> {
-        fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-            f.write_str("channel closed")
-        }
-    }
-    impl<T> std::error::Error for SendError<T> {}
-
-    impl fmt::Display for RecvError {
-        fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-            match self {
-                RecvError::Closed => f.write_str("channel closed"),
-                RecvError::Lagged(n) => write!(f, "channel lagged by {n}"),
-            }
-        }
-    }
-    impl std::error::Error for RecvError {}
-
-    impl fmt::Display for TryRecvError {
-        fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-            match self {
-                TryRecvError::Empty => f.write_str("channel empty"),
-                TryRecvError::Closed => f.write_str("channel closed"),
-                TryRecvError::Lagged(n) => write!(f, "channel lagged by {n}"),
-            }
-        }
-    }
-    impl std::error::Error for TryRecvError {}
-}
+pub mod error;
+mod weak;
 
 use error::{RecvError, SendError, TryRecvError};
+pub use weak::WeakSender;
 
 struct Slot<T> {
     /// Which value (by position) the slot holds.
@@ -123,7 +76,12 @@ struct Ring<T> {
 struct Shared<T> {
     ring: Mutex<Ring<T>>,
     mask: u64,
+    /// Wakes receivers: a value was sent, or the last sender went.
     notify: Notify,
+    /// Wakes [`Sender::closed`]: the last receiver went.
+    closed_notify: Notify,
+    /// Live [`WeakSender`]s (statistics only; they keep nothing open).
+    weak_count: AtomicUsize,
 }
 
 /// Sends values to every receiver; cheap to clone.
@@ -143,18 +101,46 @@ pub struct Receiver<T> {
 /// # Panics
 /// If `capacity` is 0.
 pub fn channel<T: Clone>(capacity: usize) -> (Sender<T>, Receiver<T>) {
-    assert!(capacity > 0, "broadcast channel capacity cannot be zero");
-    let cap = capacity.next_power_of_two();
-    let slots = (0..cap).map(|_| Slot { pos: 0, remaining: 0, value: None }).collect();
-    let shared = Arc::new(Shared {
-        ring: Mutex::new(Ring { slots, tail: 0, rx_count: 1, tx_count: 1 }),
-        mask: cap as u64 - 1,
-        notify: Notify::new(),
-    });
+    let shared = new_shared(capacity, 1);
     (Sender { shared: shared.clone() }, Receiver { shared, next: 0 })
 }
 
+/// The shared state of a channel with one strong sender and `rx_count`
+/// receivers.
+fn new_shared<T>(capacity: usize, rx_count: usize) -> Arc<Shared<T>> {
+    assert!(capacity > 0, "broadcast channel capacity cannot be zero");
+    assert!(capacity <= usize::MAX >> 1, "broadcast channel capacity exceeded `usize::MAX / 2`");
+    let cap = capacity.next_power_of_two();
+    let slots = (0..cap).map(|_| Slot { pos: 0, remaining: 0, value: None }).collect();
+    Arc::new(Shared {
+        ring: Mutex::new(Ring { slots, tail: 0, rx_count, tx_count: 1 }),
+        mask: cap as u64 - 1,
+        notify: Notify::new(),
+        closed_notify: Notify::new(),
+        weak_count: AtomicUsize::new(0),
+    })
+}
+
 impl<T> Sender<T> {
+    /// A sender of a new channel with no receiver yet; receivers come from
+    /// [`subscribe`](Self::subscribe). Sends fail until one exists.
+    ///
+    /// ```
+    /// use heddle::sync::broadcast;
+    ///
+    /// let tx = broadcast::Sender::new(4);
+    /// assert!(tx.send(0).is_err()); // nobody listens yet
+    /// let mut rx = tx.subscribe();
+    /// tx.send(1).unwrap();
+    /// assert_eq!(rx.try_recv(), Ok(1));
+    /// ```
+    ///
+    /// # Panics
+    /// If `capacity` is 0 or above `usize::MAX / 2`.
+    pub fn new(capacity: usize) -> Self {
+        Sender { shared: new_shared(capacity, 0) }
+    }
+
     /// Sends `value` to every current receiver; returns how many there are.
     /// May overwrite the oldest value, making slow receivers lag.
     ///
@@ -206,6 +192,66 @@ impl<T> Sender<T> {
     /// True if both senders belong to the same channel.
     pub fn same_channel(&self, other: &Self) -> bool {
         Arc::ptr_eq(&self.shared, &other.shared)
+    }
+
+    /// Completes once the channel has no receiver (at once if it has none
+    /// now). A later [`subscribe`](Self::subscribe) can add one again.
+    ///
+    /// ```
+    /// use heddle::sync::broadcast;
+    ///
+    /// #[heddle::main(flavor = "current_thread")]
+    /// async fn main() {
+    ///     let (tx, rx) = broadcast::channel::<u32>(4);
+    ///     let rx2 = tx.subscribe();
+    ///     heddle::spawn(async move {
+    ///         drop(rx);
+    ///         heddle::task::yield_now().await;
+    ///         drop(rx2);
+    ///     });
+    ///     tx.closed().await;
+    ///     assert_eq!(tx.receiver_count(), 0);
+    /// }
+    /// ```
+    pub async fn closed(&self) {
+        loop {
+            let notified = self.shared.closed_notify.notified();
+            if self.receiver_count() == 0 {
+                return;
+            }
+            notified.await;
+        }
+    }
+
+    /// A [`WeakSender`] for this channel: it does not keep the channel
+    /// open, and can be [upgraded](WeakSender::upgrade) while a strong
+    /// sender lives.
+    ///
+    /// ```
+    /// use heddle::sync::broadcast::{self, error::TryRecvError};
+    ///
+    /// let (tx, mut rx) = broadcast::channel::<u32>(4);
+    /// let weak = tx.downgrade();
+    /// assert_eq!((tx.strong_count(), tx.weak_count()), (1, 1));
+    /// weak.upgrade().unwrap().send(1).unwrap();
+    /// drop(tx);
+    /// // The weak sender does not keep the channel open.
+    /// assert!(weak.upgrade().is_none());
+    /// assert_eq!(rx.try_recv(), Ok(1));
+    /// assert_eq!(rx.try_recv(), Err(TryRecvError::Closed));
+    /// ```
+    pub fn downgrade(&self) -> WeakSender<T> {
+        WeakSender::new(self.shared.clone())
+    }
+
+    /// Number of strong senders (this one included).
+    pub fn strong_count(&self) -> usize {
+        lock(&self.shared.ring).tx_count
+    }
+
+    /// Number of [`WeakSender`]s.
+    pub fn weak_count(&self) -> usize {
+        self.shared.weak_count.load(Relaxed)
     }
 }
 
@@ -321,6 +367,16 @@ fn try_recv_at<T: Clone>(shared: &Shared<T>, next: &mut u64) -> Result<T, TryRec
 }
 
 impl<T> Receiver<T> {
+    /// Number of strong senders of the channel.
+    pub fn sender_strong_count(&self) -> usize {
+        lock(&self.shared.ring).tx_count
+    }
+
+    /// Number of [`WeakSender`]s of the channel.
+    pub fn sender_weak_count(&self) -> usize {
+        self.shared.weak_count.load(Relaxed)
+    }
+
     /// Number of values this receiver has yet to read (at most capacity).
     pub fn len(&self) -> usize {
         let ring = lock(&self.shared.ring);
@@ -346,7 +402,7 @@ impl<T> Receiver<T> {
 impl<T> Drop for Receiver<T> {
     fn drop(&mut self) {
         let mut dropped = Vec::new();
-        {
+        let last = {
             let mut ring = lock(&self.shared.ring);
             ring.rx_count -= 1;
             let mask = self.shared.mask;
@@ -359,8 +415,12 @@ impl<T> Drop for Receiver<T> {
                     }
                 }
             }
-        }
+            ring.rx_count == 0
+        };
         drop(dropped);
+        if last {
+            self.shared.closed_notify.notify_waiters();
+        }
     }
 }
 
