@@ -59,3 +59,31 @@ pub(crate) fn model(f: impl Fn() + Sync + Send + 'static) {
 pub(crate) fn model(f: impl Fn() + Sync + Send + 'static) {
     f()
 }
+
+/// A mutex for short critical sections on hot paths (the inject queue,
+/// waiter lists): `parking_lot`'s, which spins with back-off before parking
+/// and so rides out a briefly-held lock without a futex round trip; loom's
+/// under loom. No poisoning: these sections do not run user code.
+#[cfg(not(loom))]
+pub(crate) type HotMutex<T> = parking_lot::Mutex<T>;
+/// Guard of [`HotMutex`].
+#[cfg(not(loom))]
+pub(crate) type HotMutexGuard<'a, T> = parking_lot::MutexGuard<'a, T>;
+
+/// A mutex for short critical sections on hot paths; loom's under loom.
+#[cfg(loom)]
+pub(crate) struct HotMutex<T>(loom::sync::Mutex<T>);
+/// Guard of [`HotMutex`].
+#[cfg(loom)]
+pub(crate) type HotMutexGuard<'a, T> = loom::sync::MutexGuard<'a, T>;
+
+#[cfg(loom)]
+impl<T> HotMutex<T> {
+    pub(crate) fn new(value: T) -> Self {
+        HotMutex(loom::sync::Mutex::new(value))
+    }
+
+    pub(crate) fn lock(&self) -> HotMutexGuard<'_, T> {
+        self.0.lock().unwrap()
+    }
+}

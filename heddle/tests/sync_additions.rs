@@ -449,3 +449,28 @@ fn rwlock_write_guard_downgrade_map_and_into_mapped() {
         assert_eq!(*lock.read().await, [1, 2, 3, 4]);
     });
 }
+
+#[test]
+fn mpsc_weak_sender_counts() {
+    let (tx, rx) = heddle::sync::mpsc::channel::<u8>(4);
+    assert_eq!((tx.strong_count(), tx.weak_count(), rx.sender_weak_count()), (1, 0, 0));
+    let weak = tx.downgrade();
+    let weak2 = weak.clone();
+    assert_eq!((weak.strong_count(), weak.weak_count(), rx.sender_weak_count()), (1, 2, 2));
+    let strong = weak.upgrade().expect("a strong sender is alive");
+    assert_eq!((tx.strong_count(), rx.sender_strong_count()), (2, 2));
+    drop((strong, weak2));
+    assert_eq!((tx.strong_count(), tx.weak_count()), (1, 1));
+    drop(tx);
+    assert_eq!((weak.strong_count(), weak.weak_count()), (0, 1));
+    assert!(weak.upgrade().is_none(), "weak senders do not keep the channel open");
+    drop(weak);
+    assert_eq!(rx.sender_weak_count(), 0);
+
+    let (utx, urx) = heddle::sync::mpsc::unbounded_channel::<u8>();
+    let uweak = utx.downgrade();
+    assert_eq!((utx.weak_count(), uweak.strong_count(), urx.sender_weak_count()), (1, 1, 1));
+    drop(utx);
+    assert!(uweak.upgrade().is_none());
+    assert_eq!(urx.sender_strong_count(), 0);
+}

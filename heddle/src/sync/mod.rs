@@ -49,6 +49,12 @@ mod loom_tests;
 pub use barrier::{Barrier, BarrierWaitResult};
 pub use mutex::{MappedMutexGuard, Mutex, MutexGuard, OwnedMappedMutexGuard, OwnedMutexGuard, TryLockError};
 pub use notify::{Notified, Notify};
+
+/// Named future types of this module, at the path tokio gives them
+/// (`sync::futures::Notified`).
+pub mod futures {
+    pub use super::notify::Notified;
+}
 pub use once_cell::{OnceCell, SetError};
 pub use rwlock::{
     OwnedRwLockReadGuard, OwnedRwLockWriteGuard, RwLock, RwLockMappedWriteGuard, RwLockReadGuard, RwLockWriteGuard,

@@ -1,26 +1,26 @@
 //! The global "inject" queue: tasks scheduled from outside the workers, and
-//! the overflow of full local queues. A mutex-protected deque with an atomic
+//! the overflow of full local queues. A deque behind a short-held `HotMutex` with an atomic
 //! length so workers can skip the lock when it is empty.
 
 use std::collections::VecDeque;
 
 use super::queue::Overflow;
 use crate::loom::sync::atomic::{AtomicUsize, Ordering::*};
-use crate::loom::sync::Mutex;
+use crate::loom::HotMutex;
 use crate::task::Notified;
 
 pub(crate) struct Inject {
-    queue: Mutex<VecDeque<Notified>>,
+    queue: HotMutex<VecDeque<Notified>>,
     len: AtomicUsize,
 }
 
 impl Inject {
     pub(crate) fn new() -> Inject {
-        Inject { queue: Mutex::new(VecDeque::new()), len: AtomicUsize::new(0) }
+        Inject { queue: HotMutex::new(VecDeque::new()), len: AtomicUsize::new(0) }
     }
 
     pub(crate) fn push(&self, task: Notified) {
-        let mut q = self.queue.lock().unwrap();
+        let mut q = self.queue.lock();
         q.push_back(task);
         self.len.store(q.len(), SeqCst);
     }
@@ -33,21 +33,30 @@ impl Inject {
         self.len.load(Acquire)
     }
 
-    /// Pops up to `max` tasks (at least one if any).
-    pub(crate) fn pop_batch(&self, max: usize) -> Vec<Notified> {
+    /// Pops up to `max` tasks (at least one if any): returns the first and
+    /// hands the rest to `rest` while the lock is held, so a batch moves
+    /// into a local queue without an intermediate allocation.
+    pub(crate) fn pop_batch(
+        &self,
+        max: usize,
+        rest: impl FnOnce(std::collections::vec_deque::Drain<'_, Notified>),
+    ) -> Option<Notified> {
         if self.is_empty() {
-            return Vec::new();
+            return None;
         }
-        let mut q = self.queue.lock().unwrap();
+        let mut q = self.queue.lock();
         let n = max.max(1).min(q.len());
-        let batch: Vec<Notified> = q.drain(..n).collect();
+        let first = q.pop_front();
+        if n > 1 {
+            rest(q.drain(..n - 1));
+        }
         self.len.store(q.len(), SeqCst);
-        batch
+        first
     }
 
     /// Takes everything (shutdown).
     pub(crate) fn drain(&self) -> Vec<Notified> {
-        let mut q = self.queue.lock().unwrap();
+        let mut q = self.queue.lock();
         self.len.store(0, SeqCst);
         q.drain(..).collect()
     }
@@ -55,7 +64,7 @@ impl Inject {
 
 impl Overflow<Notified> for Inject {
     fn push_batch(&self, batch: impl Iterator<Item = Notified>) {
-        let mut q = self.queue.lock().unwrap();
+        let mut q = self.queue.lock();
         q.extend(batch);
         self.len.store(q.len(), SeqCst);
     }

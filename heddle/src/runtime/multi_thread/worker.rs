@@ -429,10 +429,7 @@ impl Shared {
         with_core(|core| {
             let share = self.inject.len() / self.num_workers() + 1;
             let max = share.min(core.run_queue.remaining_slots() + 1).min(128);
-            let mut batch = self.inject.pop_batch(max).into_iter();
-            let first = batch.next();
-            core.run_queue.push_back_batch(batch);
-            first
+            self.inject.pop_batch(max, |rest| core.run_queue.push_back_batch(rest))
         })
     }
 

@@ -4,10 +4,9 @@ use std::fmt;
 use std::iter::FusedIterator;
 use std::task::{Context, Poll};
 
-use super::chan::{self, Chan, Rx, Tx};
+use super::chan::{self, Rx, Tx, WeakTx};
 use super::error::{SendError, SendTimeoutError, TryRecvError, TrySendError};
 use super::permits::{Permits, MAX_PERMITS};
-use crate::loom::sync::Arc;
 use crate::sync::semaphore::TryAcquireError;
 
 /// Sends messages to the [`Receiver`]; cheap to clone.
@@ -19,7 +18,7 @@ pub struct Sender<T> {
 ///
 /// [`upgrade`]: WeakSender::upgrade
 pub struct WeakSender<T> {
-    chan: Arc<Chan<T>>,
+    chan: WeakTx<T>,
 }
 
 /// Receives the messages of a bounded channel.
@@ -296,6 +295,11 @@ impl<T> Sender<T> {
     pub fn strong_count(&self) -> usize {
         self.tx.strong_count()
     }
+
+    /// Number of live weak senders.
+    pub fn weak_count(&self) -> usize {
+        self.tx.weak_count()
+    }
 }
 
 impl<T> Clone for Sender<T> {
@@ -307,7 +311,17 @@ impl<T> Clone for Sender<T> {
 impl<T> WeakSender<T> {
     /// A [`Sender`], unless every sender has been dropped.
     pub fn upgrade(&self) -> Option<Sender<T>> {
-        Tx::upgrade(&self.chan).map(|tx| Sender { tx })
+        self.chan.upgrade().map(|tx| Sender { tx })
+    }
+
+    /// Number of live (strong) senders.
+    pub fn strong_count(&self) -> usize {
+        self.chan.strong_count()
+    }
+
+    /// Number of live weak senders, this one included.
+    pub fn weak_count(&self) -> usize {
+        self.chan.weak_count()
     }
 }
 
@@ -474,6 +488,11 @@ impl<T> Receiver<T> {
     /// Number of live (strong) senders.
     pub fn sender_strong_count(&self) -> usize {
         self.rx.sender_strong_count()
+    }
+
+    /// Number of live weak senders.
+    pub fn sender_weak_count(&self) -> usize {
+        self.rx.sender_weak_count()
     }
 
     fn rx_sem(&self) -> &Permits {

@@ -37,6 +37,8 @@ pub(crate) struct Chan<T> {
     rx_waker: AtomicWaker,
     /// Live senders (weak senders excluded).
     tx_count: AtomicUsize,
+    /// Live weak senders; they keep the allocation, not the channel, alive.
+    tx_weak_count: AtomicUsize,
     /// Wakes `Sender::closed` waiters when the receiver closes.
     closed_notify: Notify,
     /// Capacity permits of a bounded channel.
@@ -48,6 +50,11 @@ pub(crate) struct Chan<T> {
 /// One strong sender's handle on the channel.
 pub(crate) struct Tx<T> {
     pub(crate) chan: Arc<Chan<T>>,
+}
+
+/// A weak sender's handle: counted, but does not keep the channel open.
+pub(crate) struct WeakTx<T> {
+    chan: Arc<Chan<T>>,
 }
 
 /// The receiver's handle, with its read position in the queue.
@@ -62,6 +69,7 @@ pub(crate) fn new<T>(bound: Option<usize>) -> (Tx<T>, Rx<T>) {
         list,
         rx_waker: AtomicWaker::new(),
         tx_count: AtomicUsize::new(1),
+        tx_weak_count: AtomicUsize::new(0),
         closed_notify: Notify::new(),
         sem: bound.map(Permits::new),
         bound: bound.unwrap_or(0),
@@ -100,13 +108,32 @@ impl<T> Tx<T> {
         self.chan.tx_count.load(Acquire)
     }
 
-    /// A handle that does not keep the channel open.
-    pub(crate) fn downgrade(&self) -> Arc<Chan<T>> {
-        self.chan.clone()
+    /// Number of live weak senders.
+    pub(crate) fn weak_count(&self) -> usize {
+        self.chan.tx_weak_count.load(Acquire)
     }
 
-    /// A strong sender from a weak handle, if any strong sender remains.
-    pub(crate) fn upgrade(chan: &Arc<Chan<T>>) -> Option<Tx<T>> {
+    /// A handle that does not keep the channel open.
+    pub(crate) fn downgrade(&self) -> WeakTx<T> {
+        self.chan.tx_weak_count.fetch_add(1, Relaxed);
+        WeakTx { chan: self.chan.clone() }
+    }
+}
+
+impl<T> WeakTx<T> {
+    /// Number of live strong senders.
+    pub(crate) fn strong_count(&self) -> usize {
+        self.chan.tx_count.load(Acquire)
+    }
+
+    /// Number of live weak senders.
+    pub(crate) fn weak_count(&self) -> usize {
+        self.chan.tx_weak_count.load(Acquire)
+    }
+
+    /// A strong sender from this weak handle, if any strong sender remains.
+    pub(crate) fn upgrade(&self) -> Option<Tx<T>> {
+        let chan = &self.chan;
         let mut cur = chan.tx_count.load(Acquire);
         loop {
             if cur == 0 {
@@ -117,6 +144,19 @@ impl<T> Tx<T> {
                 Err(actual) => cur = actual,
             }
         }
+    }
+}
+
+impl<T> Clone for WeakTx<T> {
+    fn clone(&self) -> Self {
+        self.chan.tx_weak_count.fetch_add(1, Relaxed);
+        WeakTx { chan: self.chan.clone() }
+    }
+}
+
+impl<T> Drop for WeakTx<T> {
+    fn drop(&mut self) {
+        self.chan.tx_weak_count.fetch_sub(1, Release);
     }
 }
 
@@ -233,6 +273,10 @@ impl<T> Rx<T> {
 
     pub(crate) fn sender_strong_count(&self) -> usize {
         self.chan.tx_count.load(Acquire)
+    }
+
+    pub(crate) fn sender_weak_count(&self) -> usize {
+        self.chan.tx_weak_count.load(Acquire)
     }
 
     pub(crate) fn chan(&self) -> &Chan<T> {

@@ -3,9 +3,8 @@
 use std::fmt;
 use std::task::{Context, Poll};
 
-use super::chan::{self, Chan, Rx, Tx};
+use super::chan::{self, Rx, Tx, WeakTx};
 use super::error::{SendError, TryRecvError};
-use crate::loom::sync::Arc;
 
 /// Sends messages to the [`UnboundedReceiver`]; cheap to clone.
 pub struct UnboundedSender<T> {
@@ -14,7 +13,7 @@ pub struct UnboundedSender<T> {
 
 /// An unbounded sender that does not keep the channel open.
 pub struct WeakUnboundedSender<T> {
-    chan: Arc<Chan<T>>,
+    chan: WeakTx<T>,
 }
 
 /// Receives the messages of an unbounded channel.
@@ -61,6 +60,11 @@ impl<T> UnboundedSender<T> {
     pub fn strong_count(&self) -> usize {
         self.tx.strong_count()
     }
+
+    /// Number of live weak senders.
+    pub fn weak_count(&self) -> usize {
+        self.tx.weak_count()
+    }
 }
 
 impl<T> Clone for UnboundedSender<T> {
@@ -72,7 +76,17 @@ impl<T> Clone for UnboundedSender<T> {
 impl<T> WeakUnboundedSender<T> {
     /// An [`UnboundedSender`], unless every sender has been dropped.
     pub fn upgrade(&self) -> Option<UnboundedSender<T>> {
-        Tx::upgrade(&self.chan).map(|tx| UnboundedSender { tx })
+        self.chan.upgrade().map(|tx| UnboundedSender { tx })
+    }
+
+    /// Number of live (strong) senders.
+    pub fn strong_count(&self) -> usize {
+        self.chan.strong_count()
+    }
+
+    /// Number of live weak senders, this one included.
+    pub fn weak_count(&self) -> usize {
+        self.chan.weak_count()
     }
 }
 
@@ -158,6 +172,11 @@ impl<T> UnboundedReceiver<T> {
     /// Number of live (strong) senders.
     pub fn sender_strong_count(&self) -> usize {
         self.rx.sender_strong_count()
+    }
+
+    /// Number of live weak senders.
+    pub fn sender_weak_count(&self) -> usize {
+        self.rx.sender_weak_count()
     }
 }
 

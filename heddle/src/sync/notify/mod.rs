@@ -59,10 +59,9 @@ use std::ptr::NonNull;
 use std::task::{Context, Poll, Waker};
 
 use self::waiters::{Waiter, WaiterList, ALL, NONE, ONE};
-use super::lock;
 use super::wait_list::WakeList;
 use crate::loom::sync::atomic::{AtomicUsize, Ordering::*};
-use crate::loom::sync::{Mutex, MutexGuard};
+use crate::loom::{HotMutex, HotMutexGuard};
 
 const EMPTY: usize = 0;
 const WAITING: usize = 1;
@@ -73,7 +72,7 @@ const GEN_ONE: usize = 0b100;
 /// Notifies waiting tasks of an event. See the [`sync` module docs](crate::sync).
 pub struct Notify {
     state: AtomicUsize,
-    waiters: Mutex<WaiterList>,
+    waiters: HotMutex<WaiterList>,
 }
 
 /// Which end of the queue a single notification goes to.
@@ -87,13 +86,13 @@ impl Notify {
     /// A `Notify` with no stored permit.
     #[cfg(not(loom))]
     pub const fn new() -> Notify {
-        Notify { state: AtomicUsize::new(EMPTY), waiters: Mutex::new(WaiterList::new()) }
+        Notify { state: AtomicUsize::new(EMPTY), waiters: HotMutex::new(WaiterList::new()) }
     }
 
     /// A `Notify` with no stored permit.
     #[cfg(loom)]
     pub fn new() -> Notify {
-        Notify { state: AtomicUsize::new(EMPTY), waiters: Mutex::new(WaiterList::new()) }
+        Notify { state: AtomicUsize::new(EMPTY), waiters: HotMutex::new(WaiterList::new()) }
     }
 
     /// Same as [`new`](Self::new), usable in `static`s.
@@ -151,7 +150,7 @@ impl Notify {
                     }
                 }
             }
-            let mut list = lock(&self.waiters);
+            let mut list = self.waiters.lock();
             // WAITING only changes under the lock; re-read now that we hold it.
             cur = self.state.load(SeqCst);
             if cur & STATE_MASK != WAITING {
@@ -196,7 +195,7 @@ impl Notify {
         }
         let mut wakers = WakeList::new();
         {
-            let mut list = lock(&self.waiters);
+            let mut list = self.waiters.lock();
             let cur = self.state.load(SeqCst);
             if cur & STATE_MASK == WAITING {
                 while let Some(waker) = list.pop_front(ALL) {
@@ -214,7 +213,7 @@ impl Notify {
 
     /// Passes on a notification that a dropped `Notified` received but
     /// never reported: to the next waiter, or as the stored permit.
-    fn forward(&self, mut list: MutexGuard<'_, WaiterList>) {
+    fn forward(&self, mut list: HotMutexGuard<'_, WaiterList>) {
         let mut cur = self.state.load(SeqCst);
         loop {
             if cur & STATE_MASK == WAITING {
@@ -306,7 +305,7 @@ impl Notified<'_> {
             self.stage = Stage::Done;
             return Poll::Ready(());
         }
-        let _list = lock(&self.notify.waiters);
+        let _list = self.notify.waiters.lock();
         if self.waiter.notification() != NONE {
             self.stage = Stage::Done;
             return Poll::Ready(());
@@ -339,7 +338,7 @@ impl Notified<'_> {
             }
         }
 
-        let mut list = lock(&notify.waiters);
+        let mut list = notify.waiters.lock();
         let mut cur = notify.state.load(SeqCst);
         loop {
             if cur & !STATE_MASK != self.generation {
@@ -387,7 +386,7 @@ impl Drop for Notified<'_> {
             return;
         }
         let notify = self.notify;
-        let mut list = lock(&notify.waiters);
+        let mut list = notify.waiters.lock();
         match self.waiter.notification() {
             NONE => {
                 // SAFETY: no verdict, so still linked; the lock is held.
