@@ -111,7 +111,7 @@ impl Sleep {
         let time = &driver.time;
         if self.key.is_none() {
             let tick = time.deadline_to_tick(self.deadline.into_std());
-            if tick <= time.now_tick() {
+            if time.is_past(tick) {
                 self.elapsed = true;
                 return Poll::Ready(());
             }
