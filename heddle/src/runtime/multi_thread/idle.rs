@@ -10,14 +10,14 @@
 //! State word: `num_unparked << 16 | num_searching`.
 
 use crate::loom::sync::atomic::{AtomicUsize, Ordering::*};
-use crate::loom::sync::Mutex;
+use crate::loom::HotMutex;
 
 const SEARCH_MASK: usize = 0xffff;
 const UNPARK_ONE: usize = 1 << 16;
 
 pub(crate) struct Idle {
     state: AtomicUsize,
-    sleepers: Mutex<Vec<usize>>,
+    sleepers: HotMutex<Vec<usize>>,
     num_workers: usize,
 }
 
@@ -25,7 +25,7 @@ impl Idle {
     pub(crate) fn new(num_workers: usize) -> Idle {
         Idle {
             state: AtomicUsize::new(num_workers * UNPARK_ONE),
-            sleepers: Mutex::new(Vec::with_capacity(num_workers)),
+            sleepers: HotMutex::new(Vec::with_capacity(num_workers)),
             num_workers,
         }
     }
@@ -49,7 +49,7 @@ impl Idle {
         if !self.should_wake() {
             return None;
         }
-        let mut sleepers = self.sleepers.lock().unwrap();
+        let mut sleepers = self.sleepers.lock();
         if !self.should_wake() {
             return None;
         }
@@ -61,7 +61,7 @@ impl Idle {
     /// Worker `index` goes to sleep. True if it was the last searcher (it
     /// must then re-check the queues before sleeping).
     pub(crate) fn transition_worker_to_parked(&self, index: usize, is_searching: bool) -> bool {
-        let mut sleepers = self.sleepers.lock().unwrap();
+        let mut sleepers = self.sleepers.lock();
         let dec = UNPARK_ONE + usize::from(is_searching);
         let prev = self.state.fetch_sub(dec, SeqCst);
         sleepers.push(index);
@@ -90,7 +90,7 @@ impl Idle {
     /// False if another thread already woke it (then it is counted as
     /// unparked and searching).
     pub(crate) fn unpark_worker_by_id(&self, index: usize) -> bool {
-        let mut sleepers = self.sleepers.lock().unwrap();
+        let mut sleepers = self.sleepers.lock();
         match sleepers.iter().position(|&i| i == index) {
             Some(pos) => {
                 sleepers.swap_remove(pos);
@@ -103,6 +103,6 @@ impl Idle {
 
     /// True if worker `index` is listed as asleep.
     pub(crate) fn is_parked(&self, index: usize) -> bool {
-        self.sleepers.lock().unwrap().contains(&index)
+        self.sleepers.lock().contains(&index)
     }
 }
