@@ -111,7 +111,9 @@ impl Sleep {
         let time = &driver.time;
         if self.key.is_none() {
             let tick = time.deadline_to_tick(self.deadline.into_std());
-            if time.is_past(tick) {
+            // An exact clock read: a pacer whose deadline has just passed must
+            // complete now, not at the driver's next turn.
+            if tick <= time.now_tick() {
                 self.elapsed = true;
                 return Poll::Ready(());
             }

@@ -45,9 +45,6 @@ pub(crate) struct TimeHandle {
     /// A lower bound of the earliest pending deadline over all shards
     /// (u64::MAX: none).
     next_wake: AtomicU64,
-    /// "Now" as of the driver's last turn: a lower bound of the current
-    /// tick that costs a load instead of a clock read (see `is_past`).
-    now_cached: AtomicU64,
     /// The tick the timerfd is armed for (u64::MAX: disarmed); the lock
     /// orders `timerfd_settime` calls.
     armed: Mutex<u64>,
@@ -100,7 +97,6 @@ impl TimeHandle {
             timerfd,
             shards: (0..shards.max(1)).map(|_| Mutex::new(Shard { wheel: Wheel::new() })).collect(),
             next_wake: AtomicU64::new(u64::MAX),
-            now_cached: AtomicU64::new(0),
             armed: Mutex::new(u64::MAX),
             armed_hint: AtomicU64::new(u64::MAX),
             fired: Mutex::new(Vec::new()),
@@ -128,18 +124,6 @@ impl TimeHandle {
             return self.clock.now().saturating_duration_since(self.start).as_micros() as u64;
         }
         self.start.elapsed().as_micros() as u64
-    }
-
-    /// True if `tick` has certainly passed, judged without reading the
-    /// clock (against "now" as of the driver's last turn; exact when the
-    /// clock is paused). A false answer only means "insert the timer": one
-    /// that is in fact due fires at the driver's next turn.
-    #[inline]
-    pub(crate) fn is_past(&self, tick: u64) -> bool {
-        if self.clock.is_virtual() {
-            return tick <= self.now_tick();
-        }
-        tick <= self.now_cached.load(Relaxed)
     }
 
     /// The runtime's current time (the paused clock's, if paused).
@@ -216,7 +200,6 @@ impl TimeHandle {
     /// returns how many fired. Called by the thread that owns the driver.
     pub(crate) fn process(&self) -> u64 {
         let now = self.now_tick();
-        self.now_cached.store(now, Relaxed);
         if self.next_wake.load(Acquire) > now {
             return 0;
         }
