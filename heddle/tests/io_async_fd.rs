@@ -330,3 +330,24 @@ fn poll_read_ready_and_write_ready() {
         assert_eq!(got, b"q");
     });
 }
+
+/// An `AsyncFd` registered for reading only is not told about write
+/// readiness (epoll is not asked), while the descriptor is writable.
+#[test]
+fn read_only_interest_is_what_epoll_watches() {
+    let rt = heddle::runtime::Builder::new_current_thread().enable_all().build().unwrap();
+    rt.block_on(async {
+        let (a, _b) = std::os::unix::net::UnixStream::pair().unwrap();
+        a.set_nonblocking(true).unwrap();
+        let fd = heddle::io::unix::AsyncFd::with_interest(a, heddle::io::Interest::READABLE).unwrap();
+        let waited = heddle::time::timeout(std::time::Duration::from_millis(50), fd.writable()).await;
+        assert!(waited.is_err(), "write readiness reported for a read-only registration");
+
+        let (c, _d) = std::os::unix::net::UnixStream::pair().unwrap();
+        c.set_nonblocking(true).unwrap();
+        let both = heddle::io::unix::AsyncFd::new(c).unwrap();
+        let mut guard =
+            heddle::time::timeout(std::time::Duration::from_secs(5), both.writable()).await.unwrap().unwrap();
+        guard.retain_ready();
+    });
+}

@@ -47,6 +47,15 @@ impl Interest {
 
     /// The direction whose readiness an operation with this interest
     /// waits for and clears: reading when readable is included.
+    /// The same directions as mio's interest, for registering with epoll.
+    pub(crate) fn to_mio(self) -> mio::Interest {
+        match (self.is_readable(), self.is_writable()) {
+            (true, false) => mio::Interest::READABLE,
+            (false, true) => mio::Interest::WRITABLE,
+            _ => mio::Interest::READABLE | mio::Interest::WRITABLE,
+        }
+    }
+
     pub(crate) fn direction(self) -> Direction {
         if self.is_readable() {
             Direction::Read

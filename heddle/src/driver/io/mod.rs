@@ -151,7 +151,7 @@ impl IoHandle {
         let _ = self.waker.wake();
     }
 
-    fn register(&self, source: &mut impl Source) -> io::Result<Arc<ScheduledIo>> {
+    fn register(&self, source: &mut impl Source, interest: Interest) -> io::Result<Arc<ScheduledIo>> {
         let io = {
             let mut regs = self.registrations.lock().unwrap();
             if regs.is_shutdown {
@@ -163,7 +163,7 @@ impl IoHandle {
             io
         };
         let token = Token(Arc::as_ptr(&io) as usize);
-        if let Err(e) = self.registry.register(source, token, Interest::READABLE | Interest::WRITABLE) {
+        if let Err(e) = self.registry.register(source, token, interest) {
             self.forget(&io);
             return Err(e);
         }

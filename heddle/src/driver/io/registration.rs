@@ -23,13 +23,23 @@ impl Registration {
     /// Outside a runtime, or when the runtime's I/O is not enabled.
     #[track_caller]
     pub(crate) fn new(source: &mut impl Source) -> io::Result<Registration> {
+        Self::with_interest(source, mio::Interest::READABLE | mio::Interest::WRITABLE)
+    }
+
+    /// Registers `source` for the directions in `interest` only (epoll is
+    /// not asked about the others: an `AsyncFd` over a read-only fd).
+    ///
+    /// # Panics
+    /// As [`new`](Self::new).
+    #[track_caller]
+    pub(crate) fn with_interest(source: &mut impl Source, interest: mio::Interest) -> io::Result<Registration> {
         let driver = crate::runtime::Handle::current().driver().clone();
         if !driver.io_enabled {
             panic!(
                 "heddle: I/O is disabled on this runtime; call `enable_io()` or `enable_all()` on the runtime builder"
             );
         }
-        let io = driver.io.register(source)?;
+        let io = driver.io.register(source, interest)?;
         Ok(Registration { driver, io })
     }
 

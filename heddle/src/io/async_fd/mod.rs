@@ -45,9 +45,9 @@ use crate::io::Interest;
 /// dropped (before `T` is dropped, so before `T` closes the descriptor) or
 /// when [`into_inner`](Self::into_inner) hands `T` back.
 ///
-/// heddle's reactor always watches both directions of a descriptor, so the
-/// interest given to [`with_interest`](Self::with_interest) records what
-/// the caller means to wait for rather than narrowing what epoll reports.
+/// The interest given to [`with_interest`](Self::with_interest) is what
+/// epoll is asked to watch: an `AsyncFd` made for `READABLE` only never
+/// reports (or waits on) write readiness.
 ///
 /// ```
 /// use heddle::io::unix::AsyncFd;
@@ -134,7 +134,7 @@ impl<T: AsRawFd> AsyncFd<T> {
     #[track_caller]
     pub fn try_with_interest(inner: T, interest: Interest) -> Result<Self, AsyncFdTryNewError<T>> {
         let fd = inner.as_raw_fd();
-        match Registration::new(&mut SourceFd(&fd)) {
+        match Registration::with_interest(&mut SourceFd(&fd), interest.to_mio()) {
             Ok(registration) => Ok(AsyncFd { registration, interest, inner: Some(inner) }),
             Err(cause) => Err(AsyncFdTryNewError::new(inner, cause)),
         }
