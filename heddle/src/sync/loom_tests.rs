@@ -248,6 +248,37 @@ fn notify_last_dropped_waiter_forwards() {
     });
 }
 
+/// SetOnce: a `set` on another thread always wakes a `wait` that raced
+/// with it, and the waiter sees the value.
+#[test]
+fn set_once_wait_vs_set() {
+    model(|| {
+        let cell = Arc::new(crate::sync::SetOnce::<usize>::new());
+        let c2 = cell.clone();
+        let t = thread::spawn(move || c2.set(7).unwrap());
+        assert_eq!(*loom::future::block_on(cell.wait()), 7);
+        t.join().unwrap();
+    });
+}
+
+/// SetOnce: of two racing `set`s exactly one wins, and the loser returns
+/// only once the winner's value is visible.
+#[test]
+fn set_once_racing_sets() {
+    model(|| {
+        let cell = Arc::new(crate::sync::SetOnce::<usize>::new());
+        let c2 = cell.clone();
+        let t = thread::spawn(move || c2.set(1).is_ok());
+        let mine = cell.set(2).is_ok();
+        if !mine {
+            assert_eq!(cell.get(), Some(&1));
+        }
+        let theirs = t.join().unwrap();
+        assert!(mine ^ theirs, "exactly one set wins");
+        assert!(cell.get().is_some());
+    });
+}
+
 /// Two threads contend for one permit; exclusion holds and both finish.
 #[test]
 fn semaphore_exclusion() {

@@ -4,7 +4,7 @@
 //!   receiver, bounded or unbounded), [`broadcast`] (every receiver sees
 //!   every value), [`watch`] (receivers see the latest value).
 //! * Waiting: [`Notify`], [`Semaphore`], [`Barrier`].
-//! * Shared state: [`Mutex`], [`RwLock`], [`OnceCell`].
+//! * Shared state: [`Mutex`], [`RwLock`], [`OnceCell`], [`SetOnce`].
 //!
 //! Waits never block the thread, and every waiting primitive is fair:
 //! waiters are served in arrival order.
@@ -40,6 +40,7 @@ pub(crate) mod once_cell;
 pub mod oneshot;
 pub(crate) mod rwlock;
 pub(crate) mod semaphore;
+pub(crate) mod set_once;
 mod wait_list;
 pub mod watch;
 
@@ -57,9 +58,11 @@ pub mod futures {
 }
 pub use once_cell::{OnceCell, SetError};
 pub use rwlock::{
-    OwnedRwLockReadGuard, OwnedRwLockWriteGuard, RwLock, RwLockMappedWriteGuard, RwLockReadGuard, RwLockWriteGuard,
+    OwnedRwLockMappedWriteGuard, OwnedRwLockReadGuard, OwnedRwLockWriteGuard, RwLock, RwLockMappedWriteGuard,
+    RwLockReadGuard, RwLockWriteGuard,
 };
 pub use semaphore::{AcquireError, OwnedSemaphorePermit, Semaphore, SemaphorePermit, TryAcquireError};
+pub use set_once::{SetOnce, SetOnceError};
 
 pub(crate) type LockGuard<'a, T> = crate::loom::sync::MutexGuard<'a, T>;
 
