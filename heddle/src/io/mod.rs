@@ -24,6 +24,7 @@
 mod async_fd;
 #[cfg(feature = "futures-io")]
 mod futures_io;
+pub(crate) mod pipe_io;
 pub(crate) mod poll_evented;
 mod ready;
 mod stdio;

@@ -1,12 +1,8 @@
 //! The child's piped standard streams, as non-blocking pipes registered
 //! with the reactor.
 
-use std::io::{self, IoSlice};
-use std::os::fd::{AsFd, AsRawFd, BorrowedFd, OwnedFd, RawFd};
-use std::pin::Pin;
-use std::task::{Context, Poll};
-
-use tokio::io::{AsyncRead, AsyncWrite, ReadBuf};
+use std::io;
+use std::os::fd::OwnedFd;
 
 use crate::io::poll_evented::PollEvented;
 
@@ -76,78 +72,11 @@ macro_rules! reader {
             }
         }
 
-        impl AsyncRead for $name {
-            fn poll_read(self: Pin<&mut Self>, cx: &mut Context<'_>, buf: &mut ReadBuf<'_>) -> Poll<io::Result<()>> {
-                self.io.poll_read(cx, buf)
-            }
-        }
-
-        impl AsRawFd for $name {
-            fn as_raw_fd(&self) -> RawFd {
-                self.io.get_ref().as_raw_fd()
-            }
-        }
-
-        impl AsFd for $name {
-            fn as_fd(&self) -> BorrowedFd<'_> {
-                self.io.get_ref().as_fd()
-            }
-        }
-
-        impl std::fmt::Debug for $name {
-            fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-                f.debug_struct(stringify!($name)).field("fd", &self.as_raw_fd()).finish()
-            }
-        }
+        crate::io::pipe_io::pipe_reader_impls!($name);
     };
 }
 
 reader!(ChildStdout, std::process::ChildStdout);
 reader!(ChildStderr, std::process::ChildStderr);
 
-impl AsyncWrite for ChildStdin {
-    fn poll_write(self: Pin<&mut Self>, cx: &mut Context<'_>, buf: &[u8]) -> Poll<io::Result<usize>> {
-        self.io.poll_write(cx, buf)
-    }
-
-    fn poll_write_vectored(
-        self: Pin<&mut Self>,
-        cx: &mut Context<'_>,
-        bufs: &[IoSlice<'_>],
-    ) -> Poll<io::Result<usize>> {
-        self.io.poll_write_vectored(cx, bufs)
-    }
-
-    fn is_write_vectored(&self) -> bool {
-        true
-    }
-
-    /// Pipes have no user-space buffer: always ready.
-    fn poll_flush(self: Pin<&mut Self>, _cx: &mut Context<'_>) -> Poll<io::Result<()>> {
-        Poll::Ready(Ok(()))
-    }
-
-    /// A pipe cannot be half-closed: this does nothing. Drop the
-    /// `ChildStdin` to make the child read EOF.
-    fn poll_shutdown(self: Pin<&mut Self>, _cx: &mut Context<'_>) -> Poll<io::Result<()>> {
-        Poll::Ready(Ok(()))
-    }
-}
-
-impl AsRawFd for ChildStdin {
-    fn as_raw_fd(&self) -> RawFd {
-        self.io.get_ref().as_raw_fd()
-    }
-}
-
-impl AsFd for ChildStdin {
-    fn as_fd(&self) -> BorrowedFd<'_> {
-        self.io.get_ref().as_fd()
-    }
-}
-
-impl std::fmt::Debug for ChildStdin {
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.debug_struct("ChildStdin").field("fd", &self.as_raw_fd()).finish()
-    }
-}
+crate::io::pipe_io::pipe_writer_impls!(ChildStdin);
