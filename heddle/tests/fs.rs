@@ -1,35 +1,16 @@
 //! `heddle::fs` against a real temporary directory.
 
 use std::io::{ErrorKind, SeekFrom};
-use std::path::PathBuf;
-use std::sync::atomic::{AtomicUsize, Ordering};
 use std::time::Duration;
 
 use heddle::fs::{self, File, OpenOptions};
 use heddle::io::{AsyncReadExt, AsyncSeekExt, AsyncWriteExt};
 use heddle::time::timeout;
 
+mod support;
+use support::TempDir;
+
 const LIMIT: Duration = Duration::from_secs(10);
-
-/// A fresh directory, removed on drop.
-struct TempDir(PathBuf);
-
-impl TempDir {
-    fn new(tag: &str) -> TempDir {
-        static NEXT: AtomicUsize = AtomicUsize::new(0);
-        let n = NEXT.fetch_add(1, Ordering::SeqCst);
-        let nanos = std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH).unwrap().subsec_nanos();
-        let path = std::env::temp_dir().join(format!("heddle-fs-{tag}-{}-{n}-{nanos}", std::process::id()));
-        std::fs::create_dir_all(&path).unwrap();
-        TempDir(path)
-    }
-}
-
-impl Drop for TempDir {
-    fn drop(&mut self) {
-        let _ = std::fs::remove_dir_all(&self.0);
-    }
-}
 
 #[heddle::test]
 async fn round_trips() {

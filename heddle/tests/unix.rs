@@ -5,13 +5,15 @@
 
 use std::future::Future;
 use std::io::ErrorKind;
-use std::path::PathBuf;
 use std::time::Duration;
 
 use heddle::io::{AsyncReadExt, AsyncWriteExt};
 use heddle::net::unix::{OwnedReadHalf, OwnedWriteHalf};
 use heddle::net::{UnixDatagram, UnixListener, UnixStream};
 use heddle::runtime::{Builder, Runtime};
+
+mod support;
+use support::TempDir;
 
 const LIMIT: Duration = Duration::from_secs(15);
 
@@ -21,28 +23,6 @@ fn rt() -> Runtime {
 
 fn run<F: Future>(test: F) -> F::Output {
     rt().block_on(async { heddle::time::timeout(LIMIT, test).await.expect("test timed out") })
-}
-
-/// A temporary directory removed on drop.
-struct TempDir(PathBuf);
-
-impl TempDir {
-    fn new(name: &str) -> TempDir {
-        let dir = std::env::temp_dir().join(format!("heddle-unix-{}-{name}", std::process::id()));
-        let _ = std::fs::remove_dir_all(&dir);
-        std::fs::create_dir_all(&dir).unwrap();
-        TempDir(dir)
-    }
-
-    fn path(&self, file: &str) -> PathBuf {
-        self.0.join(file)
-    }
-}
-
-impl Drop for TempDir {
-    fn drop(&mut self) {
-        let _ = std::fs::remove_dir_all(&self.0);
-    }
 }
 
 fn pattern(i: usize) -> u8 {

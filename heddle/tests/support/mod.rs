@@ -25,3 +25,29 @@ pub fn run<F: Future>(rt: &Runtime, f: F) -> F::Output {
 pub fn poll_once<F: Future + Unpin>(f: &mut F) -> Poll<F::Output> {
     std::pin::Pin::new(f).poll(&mut Context::from_waker(futures::task::noop_waker_ref()))
 }
+
+/// A fresh temporary directory of its own (unique per process, call and
+/// tag), removed with everything in it on drop.
+pub struct TempDir(pub std::path::PathBuf);
+
+impl TempDir {
+    pub fn new(tag: &str) -> TempDir {
+        static NEXT: std::sync::atomic::AtomicUsize = std::sync::atomic::AtomicUsize::new(0);
+        let n = NEXT.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
+        let dir = std::env::temp_dir().join(format!("heddle-test-{tag}-{}-{n}", std::process::id()));
+        let _ = std::fs::remove_dir_all(&dir);
+        std::fs::create_dir_all(&dir).unwrap();
+        TempDir(dir)
+    }
+
+    /// `file` inside the directory.
+    pub fn path(&self, file: &str) -> std::path::PathBuf {
+        self.0.join(file)
+    }
+}
+
+impl Drop for TempDir {
+    fn drop(&mut self) {
+        let _ = std::fs::remove_dir_all(&self.0);
+    }
+}
