@@ -1,6 +1,7 @@
 //! The global "inject" queue: tasks scheduled from outside the workers, and
-//! the overflow of full local queues. A deque behind a short-held `HotMutex` with an atomic
-//! length so workers can skip the lock when it is empty.
+//! the overflow of full local queues. A deque behind a short-held
+//! `HotMutex`, with an atomic length so workers can skip the lock when it
+//! is empty.
 
 use std::collections::VecDeque;
 
