@@ -1,5 +1,33 @@
 //! Tasks: the unit the schedulers run.
 //!
+//! [`spawn`] starts a future as a task on the current runtime and returns
+//! a [`JoinHandle`] that resolves to the task's output, or to a
+//! [`JoinError`] if it panicked or was [aborted](JoinHandle::abort).
+//! Blocking code goes to [`spawn_blocking`] (or [`block_in_place`]);
+//! [`yield_now`] hands the worker back to the scheduler. [`JoinSet`],
+//! [`LocalSet`] and [task-locals](LocalKey) build on these.
+//!
+//! ```
+//! # heddle::runtime::Builder::new_current_thread().enable_all().build().unwrap().block_on(async {
+//! use heddle::task;
+//!
+//! let join = task::spawn(async {
+//!     task::yield_now().await;
+//!     1 + 1
+//! });
+//! assert_eq!(join.await.unwrap(), 2);
+//!
+//! let pending = task::spawn(std::future::pending::<()>());
+//! pending.abort();
+//! assert!(pending.await.unwrap_err().is_cancelled());
+//!
+//! let sum = task::spawn_blocking(|| (1..=10).sum::<u32>()).await.unwrap();
+//! assert_eq!(sum, 55);
+//! # });
+//! ```
+//!
+//! # Internals
+//!
 //! A task is one heap allocation (see [`cell`](self)) holding its header,
 //! its scheduler handle and its future (later, its output). Several handle
 //! types point at it; each owns one reference of the count in the header's
