@@ -51,8 +51,12 @@ pub struct Sleep {
     /// The runtime's driver, fetched at the first poll (a `timeout` whose
     /// future is ready at once never needs it).
     driver: Option<Arc<DriverHandle>>,
-    entry: Option<Arc<TimerEntry>>,
-    /// Set while the timer is in the wheel.
+    /// Boxed so its address stays put while the wheel points at it.
+    entry: Option<Box<TimerEntry>>,
+    /// Set from the insert until a locked wheel operation (`remove`,
+    /// `reset`) has shown the wheel no longer holds `entry`. While set, the
+    /// driver may be touching the entry, so it is neither freed nor reused;
+    /// it stays set after the timer fires (see `driver/time/entry.rs`).
     key: Option<TimerKey>,
     elapsed: bool,
 }
@@ -93,10 +97,11 @@ impl Sleep {
             if time.reset(key, tick) {
                 return;
             }
+            // It fired, and `reset` took the lock: the driver is done with it.
             this.key = None;
         }
         // Re-registered lazily on the next poll.
-        if let Some(entry) = &this.entry {
+        if let Some(entry) = &mut this.entry {
             entry.rearm();
         }
     }
@@ -117,11 +122,14 @@ impl Sleep {
                 self.elapsed = true;
                 return Poll::Ready(());
             }
-            let entry = self.entry.get_or_insert_with(spare_entry).clone();
+            let entry = self.entry.get_or_insert_with(spare_entry);
             // Register before inserting so a fire right after the insert
             // finds the waker.
             let _ = entry.poll_fired(cx);
-            self.key = Some(time.insert(tick, entry));
+            // SAFETY: `key` stays set until `remove` or `reset` on it has
+            // returned, and `entry` is neither dropped nor reused before
+            // (see `Drop` and `reset`).
+            self.key = Some(unsafe { time.insert(tick, entry) });
             // Registered once; a fire from here on wakes us, so a load is
             // enough (no second registration).
             if !self.entry.as_ref().is_some_and(|e| e.is_fired()) {
@@ -130,7 +138,7 @@ impl Sleep {
         }
         let entry = self.entry.as_ref().expect("registered sleep has an entry");
         ready!(entry.poll_fired(cx));
-        self.key = None;
+        // `key` stays: the driver may still be inside `fire`.
         self.elapsed = true;
         Poll::Ready(())
     }
@@ -155,6 +163,7 @@ impl Drop for Sleep {
                 driver.time.remove(key);
             }
         }
+        // `key` is None now: the wheel no longer holds the entry.
         if let Some(entry) = self.entry.take() {
             recycle_entry(entry);
         }
@@ -164,20 +173,19 @@ impl Drop for Sleep {
 // A few timer entries are kept per thread for reuse: a server that arms a
 // timeout per request would otherwise allocate and free one each time.
 thread_local! {
-    static SPARE_ENTRIES: std::cell::RefCell<Vec<Arc<TimerEntry>>> = const { std::cell::RefCell::new(Vec::new()) };
+    // Boxed: entries move between this list and `Sleep`s, which need a
+    // stable address while the wheel points at it.
+    #[allow(clippy::vec_box)]
+    static SPARE_ENTRIES: std::cell::RefCell<Vec<Box<TimerEntry>>> = const { std::cell::RefCell::new(Vec::new()) };
 }
 const MAX_SPARE_ENTRIES: usize = 64;
 
-fn spare_entry() -> Arc<TimerEntry> {
+fn spare_entry() -> Box<TimerEntry> {
     SPARE_ENTRIES.try_with(|s| s.borrow_mut().pop()).ok().flatten().unwrap_or_default()
 }
 
-fn recycle_entry(entry: Arc<TimerEntry>) {
-    // Unique means the wheel no longer holds it (removed or fired), so no
-    // other thread can touch it: reset and keep it.
-    if Arc::strong_count(&entry) != 1 {
-        return;
-    }
+/// Keeps `entry`, which the wheel no longer holds, for reuse.
+fn recycle_entry(mut entry: Box<TimerEntry>) {
     entry.clear();
     let _ = SPARE_ENTRIES.try_with(|s| {
         let mut spare = s.borrow_mut();

@@ -23,11 +23,10 @@ mod wheel;
 
 use std::io;
 use std::os::fd::{AsRawFd, FromRawFd, OwnedFd};
-use std::sync::Arc;
 use std::time::Instant;
 
 use clock::Clock;
-pub(crate) use entry::TimerEntry;
+pub(crate) use entry::{EntryRef, TimerEntry};
 use wheel::{TimerKey as WheelKey, Wheel};
 
 use crate::loom::sync::atomic::{AtomicU64, Ordering::*};
@@ -60,7 +59,7 @@ pub(crate) struct TimeHandle {
 }
 
 struct Shard {
-    wheel: Wheel<Arc<TimerEntry>>,
+    wheel: Wheel<EntryRef>,
 }
 
 /// Identifies a pending timer: its shard and its key in that shard's wheel.
@@ -146,14 +145,21 @@ impl TimeHandle {
     }
 
     /// Adds a timer that fires `entry` at `tick`, in this thread's shard.
-    pub(crate) fn insert(&self, tick: u64, entry: Arc<TimerEntry>) -> TimerKey {
+    ///
+    /// # Safety
+    /// `entry` must stay alive, and must not be cleared or re-armed, until
+    /// a [`remove`](Self::remove) or [`reset`](Self::reset) of the returned
+    /// key has returned (`entry.rs` explains why seeing it fired is not
+    /// enough).
+    pub(crate) unsafe fn insert(&self, tick: u64, entry: &TimerEntry) -> TimerKey {
         let shard = crate::runtime::context::timer_shard_hint() % self.shards.len();
-        let key = self.shards[shard].lock().unwrap().wheel.insert(tick, entry);
+        let key = self.shards[shard].lock().unwrap().wheel.insert(tick, EntryRef::new(entry));
         self.lower_next_wake(tick);
         TimerKey { shard: shard as u32, key }
     }
 
-    /// Moves a pending timer to `tick`; false if it already fired.
+    /// Moves a pending timer to `tick`; false if it already fired (the
+    /// driver is then done with its entry).
     pub(crate) fn reset(&self, key: TimerKey, tick: u64) -> bool {
         if !self.shards[key.shard as usize].lock().unwrap().wheel.reset(key.key, tick) {
             return false;
@@ -162,10 +168,10 @@ impl TimeHandle {
         true
     }
 
-    /// Cancels a pending timer (no-op if it already fired).
+    /// Cancels a pending timer (no-op if it already fired). On return the
+    /// driver is done with its entry.
     pub(crate) fn remove(&self, key: TimerKey) {
-        let removed = self.shards[key.shard as usize].lock().unwrap().wheel.remove(key.key);
-        drop(removed);
+        self.shards[key.shard as usize].lock().unwrap().wheel.remove(key.key);
     }
 
     /// A timer at `tick` was added: make sure the poller wakes by then.
@@ -209,7 +215,9 @@ impl TimeHandle {
         let mut fired = self.fired.lock().unwrap();
         for shard in self.shards.iter() {
             let mut shard = shard.lock().unwrap();
-            shard.wheel.advance(now, |_, entry| fired.extend(entry.fire()));
+            // SAFETY: we hold the shard's lock, and an entry's owner keeps it
+            // alive until it has taken that lock after the insert (`insert`).
+            shard.wheel.advance(now, |_, entry| fired.extend(unsafe { entry.get() }.fire()));
             earliest = earliest.min(shard.wheel.next_deadline().unwrap_or(u64::MAX));
         }
         self.next_wake.fetch_min(earliest, AcqRel);
@@ -273,7 +281,8 @@ impl TimeHandle {
     pub(crate) fn shutdown(&self) {
         let mut wakers = Vec::new();
         for shard in self.shards.iter() {
-            shard.lock().unwrap().wheel.advance(u64::MAX, |_, entry| wakers.extend(entry.fire()));
+            // SAFETY: as in `process`: under the shard's lock.
+            shard.lock().unwrap().wheel.advance(u64::MAX, |_, entry| wakers.extend(unsafe { entry.get() }.fire()));
         }
         self.next_wake.store(u64::MAX, Release);
         for w in wakers {
