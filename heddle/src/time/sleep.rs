@@ -117,8 +117,10 @@ impl Sleep {
         if self.key.is_none() {
             let tick = time.deadline_to_tick(self.deadline.into_std());
             // An exact clock read: a pacer whose deadline has just passed must
-            // complete now, not at the driver's next turn.
-            if tick <= time.now_tick() {
+            // complete now, not at the driver's next turn. Skipped when the
+            // deadline is far past the driver's last reading (a server's
+            // per-request timeout): see `TimeHandle::surely_pending`.
+            if !time.surely_pending(tick) && tick <= time.now_tick() {
                 self.elapsed = true;
                 return Poll::Ready(());
             }

@@ -79,8 +79,10 @@ impl TimerEntry {
     /// The wheel must no longer hold the entry (see the module doc).
     pub(crate) fn clear(&mut self) {
         self.claim();
-        drop(self.waker.take());
-        self.fired.store(false, Release);
+        // `&mut`: nobody else sees the entry, so fresh fields beat the
+        // atomic read-modify-writes of `AtomicWaker::take`.
+        self.waker = AtomicWaker::new();
+        self.fired = AtomicBool::new(false);
     }
 
     /// Re-arms a fired entry so a `Sleep` can be reset and reuse it. The

@@ -44,6 +44,8 @@ pub(crate) struct TimeHandle {
     /// A lower bound of the earliest pending deadline over all shards
     /// (u64::MAX: none).
     next_wake: AtomicU64,
+    /// "Now" as of the driver's last `process` (a lower bound of now).
+    recent_tick: AtomicU64,
     /// The tick the timerfd is armed for (u64::MAX: disarmed); the lock
     /// orders `timerfd_settime` calls.
     armed: Mutex<u64>,
@@ -68,6 +70,10 @@ pub(crate) struct TimerKey {
     shard: u32,
     key: WheelKey,
 }
+
+/// How far past the driver's last clock reading a deadline must be for a
+/// new timer to skip reading the clock ([`TimeHandle::surely_pending`]).
+const SURELY_PENDING_US: u64 = 1_000;
 
 fn monotonic_ns() -> u64 {
     let mut ts = libc::timespec { tv_sec: 0, tv_nsec: 0 };
@@ -96,6 +102,7 @@ impl TimeHandle {
             timerfd,
             shards: (0..shards.max(1)).map(|_| Mutex::new(Shard { wheel: Wheel::new() })).collect(),
             next_wake: AtomicU64::new(u64::MAX),
+            recent_tick: AtomicU64::new(0),
             armed: Mutex::new(u64::MAX),
             armed_hint: AtomicU64::new(u64::MAX),
             fired: Mutex::new(Vec::new()),
@@ -142,6 +149,19 @@ impl TimeHandle {
     /// pending.
     pub(crate) fn next_wake_tick(&self) -> Option<u64> {
         Some(self.next_wake.load(Acquire)).filter(|&t| t != u64::MAX)
+    }
+
+    /// True if `tick` is so far past the driver's last clock reading that
+    /// it cannot be due yet, so a new timer can skip an exact clock read.
+    ///
+    /// That reading is at most a driver turn old, and a turn comes at least
+    /// every few dozen task polls on a busy worker; should it be older than
+    /// [`SURELY_PENDING_US`], a timer already due is still inserted, and
+    /// fires at the next turn instead of at once: late, never early. Never
+    /// skipped while a test controls the clock.
+    #[inline]
+    pub(crate) fn surely_pending(&self, tick: u64) -> bool {
+        tick > self.recent_tick.load(Relaxed).saturating_add(SURELY_PENDING_US) && !self.clock.is_virtual()
     }
 
     /// Adds a timer that fires `entry` at `tick`, in this thread's shard.
@@ -206,6 +226,7 @@ impl TimeHandle {
     /// returns how many fired. Called by the thread that owns the driver.
     pub(crate) fn process(&self) -> u64 {
         let now = self.now_tick();
+        self.recent_tick.store(now, Relaxed);
         if self.next_wake.load(Acquire) > now {
             return 0;
         }
