@@ -12,12 +12,27 @@ use crate::task::Notified;
 
 pub(crate) struct Inject {
     queue: HotMutex<VecDeque<Notified>>,
-    len: AtomicUsize,
+    /// On its own cache line: idle workers poll it, and those reads should
+    /// not pull the lock's line away from a thread pushing or popping.
+    len: CacheLine<AtomicUsize>,
+}
+
+/// Aligns its contents to a cache-line pair (the adjacent-line prefetcher
+/// moves lines in pairs on x86).
+#[repr(align(128))]
+struct CacheLine<T>(T);
+
+impl<T> std::ops::Deref for CacheLine<T> {
+    type Target = T;
+
+    fn deref(&self) -> &T {
+        &self.0
+    }
 }
 
 impl Inject {
     pub(crate) fn new() -> Inject {
-        Inject { queue: HotMutex::new(VecDeque::new()), len: AtomicUsize::new(0) }
+        Inject { queue: HotMutex::new(VecDeque::new()), len: CacheLine(AtomicUsize::new(0)) }
     }
 
     pub(crate) fn push(&self, task: Notified) {

@@ -518,9 +518,11 @@ impl Shared {
                 with_core(|core| core.is_searching = true);
                 return;
             }
-            if !self.inject.is_empty() && self.idle.unpark_worker_by_id(index) {
-                return;
-            }
+            // No re-check of the inject queue here: a task pushed there
+            // wakes a sleeper unless a worker is searching, and the last
+            // searcher to park re-checks (above). Re-checking here made
+            // workers spin through park and the queues' locks while remote
+            // threads kept pushing.
             self.remotes[index].parker.park(&self.driver_core, None);
         }
     }

@@ -338,6 +338,9 @@ impl Notified<'_> {
             }
         }
 
+        // Cloned before locking: the clone is an atomic on the task's
+        // header, and the lock is contended by every waiter and notifier.
+        let waker = waker.cloned();
         let mut list = notify.waiters.lock();
         let mut cur = notify.state.load(SeqCst);
         loop {
@@ -362,7 +365,7 @@ impl Notified<'_> {
         // SAFETY: `self` is pinned (we were reached through `Pin<&mut>`),
         // the node is not linked (stage Init), and `Drop` unlinks it before
         // the memory can go away.
-        unsafe { list.push_back(NonNull::from(&self.waiter), waker.cloned()) };
+        unsafe { list.push_back(NonNull::from(&self.waiter), waker) };
         self.stage = Stage::Waiting;
         Poll::Pending
     }
