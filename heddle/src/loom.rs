@@ -87,3 +87,64 @@ impl<T> HotMutex<T> {
         self.0.lock().unwrap()
     }
 }
+
+/// A condition variable paired with [`HotMutex`]: `parking_lot`'s (loom's
+/// under loom).
+#[cfg(not(loom))]
+#[derive(Debug, Default)]
+pub(crate) struct HotCondvar(parking_lot::Condvar);
+
+#[cfg(not(loom))]
+impl HotCondvar {
+    pub(crate) const fn new() -> Self {
+        HotCondvar(parking_lot::Condvar::new())
+    }
+
+    pub(crate) fn notify_one(&self) {
+        self.0.notify_one();
+    }
+
+    pub(crate) fn notify_all(&self) {
+        self.0.notify_all();
+    }
+
+    /// Releases the lock and waits for a notification or `timeout`; the
+    /// flag is true if it timed out.
+    pub(crate) fn wait_timeout<'a, T>(
+        &self,
+        mut guard: HotMutexGuard<'a, T>,
+        timeout: std::time::Duration,
+    ) -> (HotMutexGuard<'a, T>, bool) {
+        let result = self.0.wait_for(&mut guard, timeout);
+        (guard, result.timed_out())
+    }
+}
+
+/// A condition variable paired with [`HotMutex`]; loom's under loom.
+#[cfg(loom)]
+#[derive(Debug)]
+pub(crate) struct HotCondvar(loom::sync::Condvar);
+
+#[cfg(loom)]
+impl HotCondvar {
+    pub(crate) fn new() -> Self {
+        HotCondvar(loom::sync::Condvar::new())
+    }
+
+    pub(crate) fn notify_one(&self) {
+        self.0.notify_one();
+    }
+
+    pub(crate) fn notify_all(&self) {
+        self.0.notify_all();
+    }
+
+    /// As the non-loom version (loom never times out).
+    pub(crate) fn wait_timeout<'a, T>(
+        &self,
+        guard: HotMutexGuard<'a, T>,
+        _timeout: std::time::Duration,
+    ) -> (HotMutexGuard<'a, T>, bool) {
+        (self.0.wait(guard).unwrap(), false)
+    }
+}

@@ -1,4 +1,5 @@
 //! Small internal building blocks shared by the runtime's parts.
 
 pub(crate) mod atomic_waker;
+pub(crate) mod cache_line;
 pub(crate) mod rand;

@@ -31,6 +31,7 @@ use wheel::{TimerKey as WheelKey, Wheel};
 
 use crate::loom::sync::atomic::{AtomicU64, Ordering::*};
 use crate::loom::sync::Mutex;
+use crate::util::cache_line::CacheLine;
 
 /// The shared timer state.
 pub(crate) struct TimeHandle {
@@ -45,7 +46,8 @@ pub(crate) struct TimeHandle {
     /// (u64::MAX: none).
     next_wake: AtomicU64,
     /// "Now" as of the driver's last `process` (a lower bound of now).
-    recent_tick: AtomicU64,
+    /// Written every driver turn: kept off `next_wake`'s line.
+    recent_tick: CacheLine<AtomicU64>,
     /// The tick the timerfd is armed for (u64::MAX: disarmed); the lock
     /// orders `timerfd_settime` calls.
     armed: Mutex<u64>,
@@ -102,7 +104,7 @@ impl TimeHandle {
             timerfd,
             shards: (0..shards.max(1)).map(|_| Mutex::new(Shard { wheel: Wheel::new() })).collect(),
             next_wake: AtomicU64::new(u64::MAX),
-            recent_tick: AtomicU64::new(0),
+            recent_tick: CacheLine(AtomicU64::new(0)),
             armed: Mutex::new(u64::MAX),
             armed_hint: AtomicU64::new(u64::MAX),
             fired: Mutex::new(Vec::new()),

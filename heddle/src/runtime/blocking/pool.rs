@@ -15,7 +15,7 @@ use std::sync::Arc;
 use std::task::{Context, Poll};
 use std::time::{Duration, Instant};
 
-use crate::loom::sync::{Condvar, Mutex};
+use crate::loom::{HotCondvar, HotMutex};
 use crate::runtime::context;
 use crate::runtime::scheduler::SchedulerHandle;
 use crate::task::list::OwnedTasks;
@@ -116,11 +116,11 @@ pub(crate) struct Config {
 }
 
 struct Inner {
-    state: Mutex<State<Notified>>,
+    state: HotMutex<State<Notified>>,
     /// Idle threads wait here.
-    work: Condvar,
+    work: HotCondvar,
     /// Shutdown waits here for threads to exit.
-    exited: Condvar,
+    exited: HotCondvar,
     owned: OwnedTasks,
     config: Config,
 }
@@ -183,7 +183,7 @@ where
 
 impl Inner {
     fn push(self: &Arc<Self>, task: Notified) -> Result<(), Notified> {
-        let action = self.state.lock().unwrap().push(task, self.config.max_threads);
+        let action = self.state.lock().push(task, self.config.max_threads);
         match action {
             Push::Queued => {}
             Push::NotifyIdle => self.work.notify_one(),
@@ -200,7 +200,7 @@ impl Inner {
         }
         let inner = self.clone();
         if let Err(e) = builder.spawn(move || inner.run_thread()) {
-            let mut state = self.state.lock().unwrap();
+            let mut state = self.state.lock();
             state.num_threads -= 1;
             if state.num_threads == 0 {
                 // Nobody would ever run the queue.
@@ -215,12 +215,12 @@ impl Inner {
             self.config.on_thread_start.as_ref(),
             self.config.on_thread_stop.as_ref(),
         );
-        let mut state = self.state.lock().unwrap();
+        let mut state = self.state.lock();
         'work: loop {
             while let Some(task) = state.queue.pop_front() {
                 drop(state);
                 task.run();
-                state = self.state.lock().unwrap();
+                state = self.state.lock();
             }
             if state.shutdown {
                 state.num_threads -= 1;
@@ -228,9 +228,9 @@ impl Inner {
             }
             state.num_idle += 1;
             loop {
-                let (guard, timeout) = self.work.wait_timeout(state, self.config.keep_alive).unwrap();
+                let (guard, timed_out) = self.work.wait_timeout(state, self.config.keep_alive);
                 state = guard;
-                match state.after_wait(timeout.timed_out()) {
+                match state.after_wait(timed_out) {
                     Wake::Work => continue 'work,
                     Wake::Exit => break 'work,
                     Wake::Sleep => {}
@@ -247,9 +247,9 @@ impl BlockingPool {
     pub(crate) fn new(config: Config) -> BlockingPool {
         BlockingPool {
             inner: Arc::new(Inner {
-                state: Mutex::new(State::new()),
-                work: Condvar::new(),
-                exited: Condvar::new(),
+                state: HotMutex::new(State::new()),
+                work: HotCondvar::new(),
+                exited: HotCondvar::new(),
                 owned: OwnedTasks::new(),
                 config,
             }),
@@ -287,23 +287,23 @@ impl BlockingPool {
 
     /// Threads alive.
     pub(crate) fn num_threads(&self) -> usize {
-        self.inner.state.lock().unwrap().num_threads
+        self.inner.state.lock().num_threads
     }
 
     /// Threads waiting for work.
     pub(crate) fn num_idle_threads(&self) -> usize {
-        self.inner.state.lock().unwrap().num_idle
+        self.inner.state.lock().num_idle
     }
 
     /// Jobs waiting for a thread.
     pub(crate) fn queue_depth(&self) -> usize {
-        self.inner.state.lock().unwrap().queue.len()
+        self.inner.state.lock().queue.len()
     }
 
     /// Cancels queued jobs, then waits up to `wait` for running ones.
     pub(crate) fn shutdown(&self, wait: Option<Duration>) {
         let queued = {
-            let mut state = self.inner.state.lock().unwrap();
+            let mut state = self.inner.state.lock();
             if state.shutdown {
                 return;
             }
@@ -317,13 +317,13 @@ impl BlockingPool {
         drop(queued);
         if let Some(wait) = wait {
             let deadline = Instant::now() + wait;
-            let mut state = self.inner.state.lock().unwrap();
+            let mut state = self.inner.state.lock();
             while state.num_threads > 0 {
                 let left = deadline.saturating_duration_since(Instant::now());
                 if left.is_zero() {
                     break;
                 }
-                state = self.inner.exited.wait_timeout(state, left).unwrap().0;
+                state = self.inner.exited.wait_timeout(state, left).0;
             }
         }
     }

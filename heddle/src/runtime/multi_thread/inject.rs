@@ -9,25 +9,13 @@ use super::queue::Overflow;
 use crate::loom::sync::atomic::{AtomicUsize, Ordering::*};
 use crate::loom::HotMutex;
 use crate::task::Notified;
+use crate::util::cache_line::CacheLine;
 
 pub(crate) struct Inject {
     queue: HotMutex<VecDeque<Notified>>,
     /// On its own cache line: idle workers poll it, and those reads should
     /// not pull the lock's line away from a thread pushing or popping.
     len: CacheLine<AtomicUsize>,
-}
-
-/// Aligns its contents to a cache-line pair (the adjacent-line prefetcher
-/// moves lines in pairs on x86).
-#[repr(align(128))]
-struct CacheLine<T>(T);
-
-impl<T> std::ops::Deref for CacheLine<T> {
-    type Target = T;
-
-    fn deref(&self) -> &T {
-        &self.0
-    }
 }
 
 impl Inject {
