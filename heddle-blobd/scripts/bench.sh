@@ -17,7 +17,8 @@
 # bench/results/blobd-<date>.json.
 #
 # environment:
-#   ROUNDS=3          alternating rounds (medians are reported)
+#   ROUNDS=3          rounds, the server order rotating each round (medians
+#                     and the median of per-round ratios are reported)
 #   DURATION=10       seconds of measured load per run
 #   WARMUP=2          seconds of unmeasured load first
 #   WORKERS=2         blobd --workers and nginx worker_processes
@@ -25,11 +26,15 @@
 #   SIZE=4MiB         object size
 #   KEYS=16           keys per connection (bounds the data set:
 #                     CONNECTIONS x KEYS x SIZE, 512 MiB by default)
-#   DATA_ROOT=/dev/shm  where the per-run directories go. tmpfs by default:
-#                     like seed 001 (which PUT to /dev/null) this measures
-#                     the servers, not the disk; the write path (temporary
-#                     file, rename) is the same. DATA_ROOT=/tmp puts ext4 and
-#                     its writeback (CPU not charged to the server) back in.
+#   DATA_ROOT=/var/tmp  where the per-run directories go: a disk file
+#                     system by default, as a blob store stores to disk (file
+#                     I/O then runs on the blocking pool, which is where seed
+#                     001's uneven spread over threads shows). The disk's
+#                     writeback (kernel threads) is not charged to the
+#                     servers. DATA_ROOT=/dev/shm (tmpfs) is the no-disk
+#                     variant: there this 2-core machine runs out of CPU for
+#                     server plus checking client at ~250 req/s, and all
+#                     three servers land within 1% of each other.
 #   PORT=18090        loopback port
 #   NGINX_REUSEPORT=1 nginx listens with reuseport: the kernel spreads the
 #                     connections over its workers. 0: stock nginx, whose
@@ -43,7 +48,7 @@ set -euo pipefail
 ROOT=$(cd "$(dirname "${BASH_SOURCE[0]}")/../.." && pwd)
 SCRIPTS=$ROOT/heddle-blobd/scripts
 export ROUNDS=${ROUNDS:-3} DURATION=${DURATION:-10} WARMUP=${WARMUP:-2} WORKERS=${WORKERS:-2}
-export CONNECTIONS=${CONNECTIONS:-8} SIZE=${SIZE:-4MiB} KEYS=${KEYS:-16} DATA_ROOT=${DATA_ROOT:-/dev/shm}
+export CONNECTIONS=${CONNECTIONS:-8} SIZE=${SIZE:-4MiB} KEYS=${KEYS:-16} DATA_ROOT=${DATA_ROOT:-/var/tmp}
 export NGINX_REUSEPORT=${NGINX_REUSEPORT:-1} PORT=${PORT:-18090} SERVERS=${SERVERS:-heddle-blobd blobd-tokio nginx}
 
 die() { echo "heddle-blobd/scripts/bench.sh: $*" >&2; exit 1; }
@@ -261,7 +266,10 @@ print(f"data directories under {DATA_ROOT} ({' '.join(disk[0].split()) if disk e
       f"nginx {'with' if E['NGINX_REUSEPORT'] not in ('', '0') else 'without'} reuseport", flush=True)
 runs = {s: [] for s in SERVERS}
 for rnd in range(ROUNDS):
-    for s in SERVERS:
+    # Rotate the order every round: the machine drifts within a run (page
+    # cache, dirty pages), and a fixed order would favour whoever goes first.
+    shift = rnd % len(SERVERS)
+    for s in SERVERS[shift:] + SERVERS[:shift]:
         r = run_one(s)
         runs[s].append(r)
         line = (f"round {rnd + 1} {s:<12} PUT {r['put_rps']:7.1f}/s GET {r['get_rps']:7.1f}/s "
@@ -308,10 +316,25 @@ for other in ("blobd-tokio", "nginx"):
     if "heddle-blobd" in median and other in median:
         a, b = median["heddle-blobd"], median[other]
         ratios[f"heddle/{other}"] = {k: a[k] / b[k] for k in ("put_rps", "get_rps", "mb_per_s", "cpu_us_per_req") if b[k]}
+# Per-round ratios (each pair ran back to back), less sensitive to drift
+# across the run than the ratio of the medians.
+paired = {}
+for other in ("blobd-tokio", "nginx"):
+    if "heddle-blobd" in runs and other in runs:
+        pairs = list(zip(runs["heddle-blobd"], runs[other]))
+        paired[f"heddle/{other}"] = {
+            k: statistics.median(a[k] / b[k] for a, b in pairs if a[k] and b[k])
+            for k in ("put_rps", "get_rps", "cpu_us_per_req")
+        }
 if ratios:
-    print("\nratios (req/s and MB/s: higher is better for heddle; cpu/req: lower is)")
+    print("\nratios of the medians (req/s and MB/s: higher is better for heddle; cpu/req: lower is)")
     for name, r in ratios.items():
         print(f"  {name:<20} " + "  ".join(f"{k} {v:.3f}" for k, v in r.items()))
+    print("median of the per-round ratios")
+    for name, r in paired.items():
+        rounds_above = sum(a["put_rps"] >= b["put_rps"] for a, b in zip(runs["heddle-blobd"], runs[name.split("/")[1]]))
+        print(f"  {name:<20} " + "  ".join(f"{k} {v:.3f}" for k, v in r.items())
+              + f"  (heddle's PUT/s >= in {rounds_above} of {len(runs['heddle-blobd'])} rounds)")
 
 cpu = next((l.split(":", 1)[1].strip() for l in open("/proc/cpuinfo") if l.startswith("model name")), "?")
 summary = {
@@ -321,7 +344,7 @@ summary = {
                  "connections": CONNECTIONS, "size": SIZE, "keys_per_connection": int(KEYS),
                  "data_root": DATA_ROOT, "nginx_reuseport": E["NGINX_REUSEPORT"] not in ("", "0"),
                  "data_fs": disk[0].split() if disk else None, "servers": SERVERS},
-    "runs": runs, "median": median, "ratios": ratios,
+    "runs": runs, "median": median, "ratios": ratios, "paired_ratios": paired,
 }
 out = f"{E['RESULTS']}/blobd-{E['STAMP']}.json"
 with open(out, "w") as f:
