@@ -31,6 +31,31 @@
 //! slab-backed FIFO of waiters (`wait_list`), kept behind each primitive's
 //! own mutex and touched only on the slow (contended) path.
 
+/// Implements `Debug` and `Display` for a lock guard by formatting the
+/// value it dereferences to (as tokio's guards do):
+/// `guard_fmt!(['a, T: ?Sized] MutexGuard<'a, T> => T);`
+macro_rules! guard_fmt {
+    ([$($generics:tt)*] $guard:ty => $target:ident) => {
+        impl<$($generics)*> std::fmt::Debug for $guard
+        where
+            $target: std::fmt::Debug,
+        {
+            fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+                std::fmt::Debug::fmt(&**self, f)
+            }
+        }
+
+        impl<$($generics)*> std::fmt::Display for $guard
+        where
+            $target: std::fmt::Display,
+        {
+            fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+                std::fmt::Display::fmt(&**self, f)
+            }
+        }
+    };
+}
+
 pub(crate) mod barrier;
 pub mod broadcast;
 pub mod mpsc;
