@@ -3,6 +3,7 @@
 
 use std::future::Future;
 use std::pin::Pin;
+use std::ptr::NonNull;
 use std::sync::Arc;
 use std::task::{ready, Context, Poll};
 use std::time::Duration;
@@ -51,8 +52,8 @@ pub struct Sleep {
     /// The runtime's driver, fetched at the first poll (a `timeout` whose
     /// future is ready at once never needs it).
     driver: Option<Arc<DriverHandle>>,
-    /// Boxed so its address stays put while the wheel points at it.
-    entry: Option<Box<TimerEntry>>,
+    /// On the heap, so its address stays put while the wheel points at it.
+    entry: Option<OwnedEntry>,
     /// Set from the insert until a locked wheel operation (`remove`,
     /// `reset`) has shown the wheel no longer holds `entry`. While set, the
     /// driver may be touching the entry, so it is neither freed nor reused;
@@ -81,7 +82,7 @@ impl Sleep {
 
     /// True once the deadline has been reached (as seen by a poll).
     pub fn is_elapsed(&self) -> bool {
-        self.elapsed || self.entry.as_ref().is_some_and(|e| e.is_fired())
+        self.elapsed || self.entry.as_ref().is_some_and(|e| e.get().is_fired())
     }
 
     /// Moves the deadline; the sleep becomes pending again if it had
@@ -102,7 +103,7 @@ impl Sleep {
         }
         // Re-registered lazily on the next poll.
         if let Some(entry) = &mut this.entry {
-            entry.rearm();
+            entry.get_mut().rearm();
         }
     }
 
@@ -124,7 +125,7 @@ impl Sleep {
                 self.elapsed = true;
                 return Poll::Ready(());
             }
-            let entry = self.entry.get_or_insert_with(spare_entry);
+            let entry = self.entry.get_or_insert_with(|| OwnedEntry::new(spare_entry())).get();
             // Register before inserting so a fire right after the insert
             // finds the waker.
             let _ = entry.poll_fired(cx);
@@ -134,12 +135,12 @@ impl Sleep {
             self.key = Some(unsafe { time.insert(tick, entry) });
             // Registered once; a fire from here on wakes us, so a load is
             // enough (no second registration).
-            if !self.entry.as_ref().is_some_and(|e| e.is_fired()) {
+            if !self.entry.as_ref().is_some_and(|e| e.get().is_fired()) {
                 return Poll::Pending;
             }
         }
         let entry = self.entry.as_ref().expect("registered sleep has an entry");
-        ready!(entry.poll_fired(cx));
+        ready!(entry.get().poll_fired(cx));
         // `key` stays: the driver may still be inside `fire`.
         self.elapsed = true;
         Poll::Ready(())
@@ -167,8 +168,52 @@ impl Drop for Sleep {
         }
         // `key` is None now: the wheel no longer holds the entry.
         if let Some(entry) = self.entry.take() {
-            recycle_entry(entry);
+            recycle_entry(entry.into_box());
         }
+    }
+}
+
+/// A `TimerEntry` on the heap, owned like a `Box` but held as a raw
+/// pointer: the wheel points into it, and a `Box` moved along with its
+/// `Sleep` would assert unique access to memory the driver may be reading.
+struct OwnedEntry(NonNull<TimerEntry>);
+
+// SAFETY: it owns a `TimerEntry`, which is `Send + Sync`.
+unsafe impl Send for OwnedEntry {}
+// SAFETY: as for `Send`; `&OwnedEntry` only hands out `&TimerEntry`.
+unsafe impl Sync for OwnedEntry {}
+
+impl OwnedEntry {
+    fn new(entry: Box<TimerEntry>) -> OwnedEntry {
+        OwnedEntry(NonNull::from(Box::leak(entry)))
+    }
+
+    fn get(&self) -> &TimerEntry {
+        // SAFETY: we own the allocation; shared access is what the wheel
+        // and the driver use too (the entry's state is atomic).
+        unsafe { self.0.as_ref() }
+    }
+
+    /// Exclusive access: only once the wheel no longer holds the entry.
+    fn get_mut(&mut self) -> &mut TimerEntry {
+        // SAFETY: we own the allocation and, per the caller, nobody else
+        // looks at it any more.
+        unsafe { self.0.as_mut() }
+    }
+
+    fn into_box(self) -> Box<TimerEntry> {
+        let entry = self.0;
+        std::mem::forget(self);
+        // SAFETY: the pointer came from `Box::leak`, and `forget` above
+        // keeps `Drop` from freeing it a second time.
+        unsafe { Box::from_raw(entry.as_ptr()) }
+    }
+}
+
+impl Drop for OwnedEntry {
+    fn drop(&mut self) {
+        // SAFETY: the pointer came from `Box::leak` and is freed once.
+        drop(unsafe { Box::from_raw(self.0.as_ptr()) });
     }
 }
 
