@@ -7,9 +7,19 @@
 //! after finding work wakes one more sleeper if it was the last searcher,
 //! so queued work keeps being picked up.
 //!
+//! The last searcher to park re-checks the queues, because pushers skip
+//! the wake-up while anyone searches. Both sides are a store followed by a
+//! load of the other side's location (pusher: queue, then `state`; parking
+//! searcher: `state`, then the queues), so each side has a `SeqCst` fence
+//! between them ([`Idle::fence_before_check`] and the one in
+//! `should_wake`): without either, a load may be served before the other
+//! thread's store is visible, both sides miss each other, and the task
+//! waits with every worker asleep (the loom model below fails without
+//! either fence).
+//!
 //! State word: `num_unparked << 16 | num_searching`.
 
-use crate::loom::sync::atomic::{AtomicUsize, Ordering::*};
+use crate::loom::sync::atomic::{fence, AtomicUsize, Ordering::*};
 use crate::loom::HotMutex;
 
 const SEARCH_MASK: usize = 0xffff;
@@ -39,6 +49,9 @@ impl Idle {
     }
 
     fn should_wake(&self) -> bool {
+        // Orders the caller's queue push before the read of `state`; see
+        // the module doc.
+        fence(SeqCst);
         let s = self.state.load(SeqCst);
         Self::num_searching(s) == 0 && Self::num_unparked(s) < self.num_workers
     }
@@ -66,6 +79,12 @@ impl Idle {
         let prev = self.state.fetch_sub(dec, SeqCst);
         sleepers.push(index);
         is_searching && Self::num_searching(prev) == 1
+    }
+
+    /// Orders a `transition_worker_from_searching` (or `_to_parked`)
+    /// before the caller's look at the queues; see the module doc.
+    pub(crate) fn fence_before_check() {
+        fence(SeqCst);
     }
 
     /// Try to start searching; false if enough workers already search.
@@ -104,5 +123,72 @@ impl Idle {
     /// True if worker `index` is listed as asleep.
     pub(crate) fn is_parked(&self, index: usize) -> bool {
         self.sleepers.lock().contains(&index)
+    }
+}
+
+#[cfg(all(test, loom))]
+mod loom_tests {
+    use super::*;
+    use crate::loom::sync::atomic::AtomicBool;
+    use crate::loom::sync::Arc;
+    use crate::loom::thread;
+
+    /// Worker 0 is the last searcher and finds nothing, so it parks;
+    /// worker 1 already sleeps. Another thread pushes a task onto a ring
+    /// (a `Release` store, as `Local::push_back` does) and asks for a
+    /// sleeper. Whatever the interleaving, the task must not be left with
+    /// every worker asleep and nobody woken.
+    #[test]
+    fn loom_last_searcher_parks_vs_push() {
+        loom::model(|| {
+            let idle = Arc::new(Idle::new(2));
+            assert!(!idle.transition_worker_to_parked(1, false));
+            assert!(idle.transition_worker_to_searching());
+            let queued = Arc::new(AtomicUsize::new(0));
+            let woken = Arc::new(AtomicBool::new(false));
+
+            let pusher = {
+                let (idle, queued, woken) = (idle.clone(), queued.clone(), woken.clone());
+                thread::spawn(move || {
+                    queued.store(1, Release);
+                    if idle.worker_to_notify().is_some() {
+                        woken.store(true, Relaxed);
+                    }
+                })
+            };
+            // Worker 0 parks as the last searcher, then re-checks.
+            if idle.transition_worker_to_parked(0, true) {
+                Idle::fence_before_check();
+                if queued.load(Acquire) > 0 && idle.worker_to_notify().is_some() {
+                    woken.store(true, Relaxed);
+                }
+            }
+            pusher.join().unwrap();
+
+            let s = idle.state.load(SeqCst);
+            assert!(
+                woken.load(Relaxed) || Idle::num_unparked(s) > 0,
+                "a queued task with every worker asleep and nobody woken"
+            );
+        });
+    }
+
+    /// A sleeper is woken at most once for one task: two pushers racing
+    /// with no searcher wake one worker and count it as searching.
+    #[test]
+    fn loom_two_pushers_wake_one_sleeper() {
+        loom::model(|| {
+            let idle = Arc::new(Idle::new(2));
+            assert!(!idle.transition_worker_to_parked(0, false));
+            assert!(!idle.transition_worker_to_parked(1, false));
+            let woke = |idle: Arc<Idle>| thread::spawn(move || usize::from(idle.worker_to_notify().is_some()));
+            let a = woke(idle.clone());
+            let b = woke(idle.clone());
+            let total = a.join().unwrap() + b.join().unwrap();
+            // The first wake-up makes a searcher, which the second sees.
+            assert_eq!(total, 1);
+            let s = idle.state.load(SeqCst);
+            assert_eq!((Idle::num_unparked(s), Idle::num_searching(s)), (1, 1));
+        });
     }
 }

@@ -89,6 +89,12 @@ struct Core {
     deferred: Vec<Notified>,
     tick: u32,
     is_searching: bool,
+    /// Set while this worker dispatches reactor events: a woken task then
+    /// queues without waking a sleeper, and the worker wakes at most one
+    /// when the dispatch is over (`notify_after_dispatch`). Waking one per
+    /// event batch, mid-batch, had the sleeper steal two tasks, run out and
+    /// park again, and its wake-up preempt the dispatching worker.
+    dispatching: bool,
     rand: FastRand,
 }
 
@@ -116,6 +122,7 @@ pub(crate) fn build(builder: &Builder, num_workers: usize) -> std::io::Result<Ru
             deferred: Vec::new(),
             tick: 0,
             is_searching: false,
+            dispatching: false,
             rand: FastRand::new(index as u64 + 1),
         }));
         remotes.push(Remote {
@@ -386,10 +393,22 @@ impl Shared {
     fn maintenance(&self) {
         if let Ok(mut guard) = self.driver_core.try_lock() {
             if let Some(driver) = guard.as_mut() {
+                with_core(|core| core.dispatching = true);
                 driver.poll_now(&self.driver);
+                with_core(|core| core.dispatching = false);
+                self.notify_after_dispatch();
             }
         }
         self.requeue_deferred();
+    }
+
+    /// After a dispatch of reactor events: wake one sleeper if this worker
+    /// has more queued than it runs next and nobody is searching already.
+    fn notify_after_dispatch(&self) {
+        let queued = with_core(|core| usize::from(core.lifo_slot.is_some()) + core.run_queue.len());
+        if queued > 1 {
+            self.notify_parked();
+        }
     }
 
     /// Moves the yielded tasks to the back of the local queue.
@@ -461,7 +480,12 @@ impl Shared {
         let (index, was_searching) = with_core(|core| (core.index, std::mem::replace(&mut core.is_searching, false)));
         if was_searching && self.idle.transition_worker_from_searching() {
             // The last searcher found work: there may be more, so get
-            // another worker looking.
+            // another worker looking. (Waking one only when more work is
+            // visible halves the wake-ups of a request/reply ping-pong, but
+            // on a VM it leaves the other vCPU to fall asleep, and every
+            // later cross-vCPU wake-up then costs ~35 µs instead of ~3:
+            // `sync_mpsc_oneshot_multi` went from ~9-35 to ~35-70 µs per
+            // round trip.)
             self.notify_parked();
         }
         let stats = &self.remotes[index].stats;
@@ -523,11 +547,16 @@ impl Shared {
             // searcher to park re-checks (above). Re-checking here made
             // workers spin through park and the queues' locks while remote
             // threads kept pushing.
+            with_core(|core| core.dispatching = true);
             self.remotes[index].parker.park(&self.driver_core, None);
+            with_core(|core| core.dispatching = false);
         }
     }
 
+    /// True if a task waits in the inject queue or in any worker's ring.
+    /// Call right after the last searcher parks (it fences; see `idle`).
     fn has_pending_work(&self) -> bool {
+        Idle::fence_before_check();
         !self.inject.is_empty() || self.remotes.iter().any(|r| !r.steal.is_empty())
     }
 
@@ -563,6 +592,9 @@ impl Shared {
             Lifo,
             /// In the local ring: a sleeper may steal it.
             Ring,
+            /// In the local ring during a dispatch of reactor events: the
+            /// dispatcher decides whom to wake when it is done.
+            Deferred,
             /// Not on one of our workers.
             Remote(Notified),
         }
@@ -579,7 +611,11 @@ impl Shared {
             match core.lifo_slot.replace(task) {
                 Some(previous) => {
                     core.run_queue.push_back_or_overflow(previous, &self.inject);
-                    Placed::Ring
+                    if core.dispatching {
+                        Placed::Deferred
+                    } else {
+                        Placed::Ring
+                    }
                 }
                 None => Placed::Lifo,
             }
@@ -587,6 +623,7 @@ impl Shared {
         match placed {
             Placed::Lifo => {}
             Placed::Ring => self.notify_parked(),
+            Placed::Deferred => {}
             Placed::Remote(task) => {
                 self.inject.push(task);
                 self.notify_parked();
