@@ -478,19 +478,23 @@ impl Shared {
 
     fn run_task(&self, task: Notified) {
         let (index, was_searching) = with_core(|core| (core.index, std::mem::replace(&mut core.is_searching, false)));
-        if was_searching && self.idle.transition_worker_from_searching() {
-            // The last searcher found work: there may be more, so get
-            // another worker looking. (Waking one only when more work is
-            // visible halves the wake-ups of a request/reply ping-pong, but
-            // on a VM it leaves the other vCPU to fall asleep, and every
-            // later cross-vCPU wake-up then costs ~35 µs instead of ~3:
-            // `sync_mpsc_oneshot_multi` went from ~9-35 to ~35-70 µs per
-            // round trip.)
-            self.notify_parked();
-        }
+        // The last searcher found work: there may be more (pushed while it
+        // searched, so nobody was woken for it), so get another worker
+        // looking, but after this poll: the wake-up is a system call, and
+        // made first it delays the task that was found (in a request/reply
+        // ping-pong, the reply). Work pushed from now on wakes a sleeper by
+        // itself, since nobody is searching. (Waking one only when more work
+        // is visible halves the wake-ups of a ping-pong, but on a VM it
+        // leaves the other vCPU to fall asleep, and every later cross-vCPU
+        // wake-up then costs ~35 µs instead of ~3: `sync_mpsc_oneshot_multi`
+        // went from ~9-35 to ~35-70 µs per round trip.)
+        let notify_after_poll = was_searching && self.idle.transition_worker_from_searching();
         let stats = &self.remotes[index].stats;
         coop::with_budget(|| {
             task.run();
+            if notify_after_poll {
+                self.notify_parked();
+            }
             // Run what the task woke (message passing), a bounded number
             // of times and only while the budget lasts.
             let mut lifo_polls = 0;
