@@ -22,8 +22,9 @@ use crate::driver::io::{Direction, Registration};
 pub(crate) struct PollEvented<E: mio::event::Source> {
     io: Option<E>,
     registration: Registration,
-    /// Whether writes go through `send` (sockets: MSG_NOSIGNAL, no SIGPIPE)
-    /// or `write` (pipes); learned on the first write.
+    /// Whether reads and writes go through `recvfrom`/`send` (sockets;
+    /// MSG_NOSIGNAL, no SIGPIPE) or `read`/`write` (pipes); learned on the
+    /// first call.
     fd_kind: raw::FdKind,
 }
 

@@ -81,8 +81,8 @@ impl Idle {
         is_searching && Self::num_searching(prev) == 1
     }
 
-    /// Orders a `transition_worker_from_searching` (or `_to_parked`)
-    /// before the caller's look at the queues; see the module doc.
+    /// Orders a `transition_worker_to_parked` before the caller's look at
+    /// the queues; see the module doc.
     pub(crate) fn fence_before_check() {
         fence(SeqCst);
     }
