@@ -12,9 +12,10 @@
 #
 # With FLOOR=1, a third side `floor` runs examples/floor_echo.rs: the same
 # system calls per connection with no runtime, i.e. what the kernel alone
-# charges the server for a connection.
+# charges the server for a connection; FLOOR_MODE=uring runs that floor on
+# io_uring instead of epoll. SATURATE=0 skips part 2.
 #
-#   scripts/compare.sh            (env: RATE LENGTH ROUNDS SAT_START SAT_INC SAT_LENGTH BIN FLOOR FLOOR_BIN)
+#   scripts/compare.sh            (env: RATE LENGTH ROUNDS SAT_START SAT_INC SAT_LENGTH BIN FLOOR FLOOR_BIN FLOOR_MODE SATURATE)
 set -euo pipefail
 
 RATE=${RATE:-8000}
@@ -58,7 +59,8 @@ cpu_jiffies() {
 }
 start_server() { # runtime
     if [ "$1" = floor ]; then
-        taskset -c 1 "$FLOOR_BIN" "127.0.0.1:$PORT" >"$work/server.log" 2>&1 &
+        # FLOOR_MODE=uring: the floor on io_uring instead of epoll.
+        taskset -c 1 "$FLOOR_BIN" "127.0.0.1:$PORT" ${FLOOR_MODE:+"--$FLOOR_MODE"} >"$work/server.log" 2>&1 &
     else
         taskset -c 1 "$BIN" server --runtime "$1" --mode echo --workers 1 --listen "127.0.0.1:$PORT" --quiet \
             >"$work/server.log" 2>&1 &
@@ -127,6 +129,7 @@ if "floor" in med:
           f"runtime's own share: heddle {h[0] - f[0]:.2f} µs/conn, tokio {t[0] - f[0]:.2f} µs/conn")
 PY
 
+if [ "${SATURATE:-1}" = 0 ]; then exit 0; fi
 printf '\n== saturate: start %s conn/s, x%s a round, %s s rounds ==\n' "$SAT_START" "$SAT_INC" "$SAT_LENGTH"
 for rt in heddle tokio; do
     start_server "$rt"

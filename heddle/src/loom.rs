@@ -61,14 +61,41 @@ pub(crate) fn model(f: impl Fn() + Sync + Send + 'static) {
 }
 
 /// A mutex for short critical sections on hot paths (the inject queue,
-/// waiter lists): `parking_lot`'s, which spins with back-off before parking
-/// and so rides out a briefly-held lock without a futex round trip; loom's
-/// under loom. No poisoning: these sections do not run user code.
+/// waiter lists): std's futex mutex, which spins briefly and then sleeps in
+/// the kernel. `parking_lot`'s was used before; its `sched_yield` between
+/// spins gave the vCPU away to busy threads when workers outnumber cores
+/// (BENCHMARKS.md, `sync_notify_one_10`). Loom's under loom. No poisoning:
+/// these sections do not run user code.
 #[cfg(not(loom))]
-pub(crate) type HotMutex<T> = parking_lot::Mutex<T>;
+#[derive(Debug, Default)]
+pub(crate) struct HotMutex<T>(std::sync::Mutex<T>);
 /// Guard of [`HotMutex`].
 #[cfg(not(loom))]
-pub(crate) type HotMutexGuard<'a, T> = parking_lot::MutexGuard<'a, T>;
+pub(crate) type HotMutexGuard<'a, T> = std::sync::MutexGuard<'a, T>;
+
+#[cfg(not(loom))]
+impl<T> HotMutex<T> {
+    pub(crate) const fn new(value: T) -> Self {
+        HotMutex(std::sync::Mutex::new(value))
+    }
+
+    #[inline]
+    pub(crate) fn lock(&self) -> HotMutexGuard<'_, T> {
+        // A panic while held leaves the protected state consistent (the
+        // sections are plain queue operations), so poisoning is ignored.
+        self.0.lock().unwrap_or_else(std::sync::PoisonError::into_inner)
+    }
+
+    /// The lock if nobody holds it, without waiting.
+    #[inline]
+    pub(crate) fn try_lock(&self) -> Option<HotMutexGuard<'_, T>> {
+        match self.0.try_lock() {
+            Ok(guard) => Some(guard),
+            Err(std::sync::TryLockError::Poisoned(e)) => Some(e.into_inner()),
+            Err(std::sync::TryLockError::WouldBlock) => None,
+        }
+    }
+}
 
 /// A mutex for short critical sections on hot paths; loom's under loom.
 #[cfg(loom)]
@@ -86,18 +113,22 @@ impl<T> HotMutex<T> {
     pub(crate) fn lock(&self) -> HotMutexGuard<'_, T> {
         self.0.lock().unwrap()
     }
+
+    pub(crate) fn try_lock(&self) -> Option<HotMutexGuard<'_, T>> {
+        self.0.try_lock().ok()
+    }
 }
 
 /// A condition variable paired with [`HotMutex`]: `parking_lot`'s (loom's
 /// under loom).
 #[cfg(not(loom))]
 #[derive(Debug, Default)]
-pub(crate) struct HotCondvar(parking_lot::Condvar);
+pub(crate) struct HotCondvar(std::sync::Condvar);
 
 #[cfg(not(loom))]
 impl HotCondvar {
     pub(crate) const fn new() -> Self {
-        HotCondvar(parking_lot::Condvar::new())
+        HotCondvar(std::sync::Condvar::new())
     }
 
     pub(crate) fn notify_one(&self) {
@@ -112,10 +143,10 @@ impl HotCondvar {
     /// flag is true if it timed out.
     pub(crate) fn wait_timeout<'a, T>(
         &self,
-        mut guard: HotMutexGuard<'a, T>,
+        guard: HotMutexGuard<'a, T>,
         timeout: std::time::Duration,
     ) -> (HotMutexGuard<'a, T>, bool) {
-        let result = self.0.wait_for(&mut guard, timeout);
+        let (guard, result) = self.0.wait_timeout(guard, timeout).unwrap_or_else(std::sync::PoisonError::into_inner);
         (guard, result.timed_out())
     }
 }

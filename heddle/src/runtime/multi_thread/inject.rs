@@ -40,6 +40,12 @@ impl Inject {
     /// Pops up to `max` tasks (at least one if any): returns the first and
     /// hands the rest to `rest` while the lock is held, so a batch moves
     /// into a local queue without an intermediate allocation.
+    ///
+    /// Gives up (None) if another thread holds the lock: that is a pusher,
+    /// whose task wakes a sleeper or is seen by the last searcher's final
+    /// check (see `idle`), or another popper taking the same tasks. Waiting
+    /// there made idle workers queue up behind each other on the lock, and
+    /// on a 2-vCPU VM behind a holder that had been preempted.
     pub(crate) fn pop_batch(
         &self,
         max: usize,
@@ -48,7 +54,7 @@ impl Inject {
         if self.is_empty() {
             return None;
         }
-        let mut q = self.queue.lock();
+        let mut q = self.queue.try_lock()?;
         let n = max.max(1).min(q.len());
         let first = q.pop_front();
         if n > 1 {
