@@ -158,6 +158,40 @@ fn timeout_elapses_and_drops_the_future() {
     });
 }
 
+// The timer of a `Timeout` is only made at its first pending poll, but the
+// deadline counts from the call, as with tokio.
+#[test]
+fn timeout_counts_from_the_call_not_the_first_poll() {
+    let rt = current();
+    rt.block_on(async {
+        // Its deadline passes before the first poll: elapsed at once, not
+        // 100 ms after the poll.
+        let pending = timeout(Duration::from_millis(100), std::future::pending::<()>());
+        std::thread::sleep(Duration::from_millis(120));
+        let polled = Instant::now();
+        assert!(pending.await.is_err());
+        assert!(polled.elapsed() < Duration::from_millis(80), "{:?}", polled.elapsed());
+
+        // 200 ms from the call, 100 of which pass before the first poll.
+        let late = timeout(Duration::from_millis(200), std::future::pending::<()>());
+        let created = Instant::now();
+        std::thread::sleep(Duration::from_millis(100));
+        let start = Instant::now();
+        assert!(late.await.is_err());
+        assert!(start.elapsed() < Duration::from_millis(180), "{:?}", start.elapsed());
+        assert!(created.elapsed() >= Duration::from_millis(200));
+    });
+}
+
+#[test]
+#[should_panic(expected = "timers are disabled")]
+fn timeout_without_timers_panics_at_the_call() {
+    let rt = Builder::new_current_thread().enable_io().build().unwrap();
+    rt.block_on(async {
+        let _t = timeout(Duration::from_millis(1), async {});
+    });
+}
+
 #[test]
 fn reset_moves_the_deadline() {
     let rt = current();

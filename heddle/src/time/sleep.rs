@@ -39,6 +39,18 @@ pub fn sleep_until(deadline: Instant) -> Sleep {
     Sleep::new(deadline)
 }
 
+/// Panics unless this thread is in a runtime with the time driver enabled.
+#[track_caller]
+pub(crate) fn assert_timers_enabled() {
+    match crate::runtime::context::with_driver(|d| d.time_enabled) {
+        Some(true) => {}
+        Some(false) => panic!(
+            "heddle: timers are disabled on this runtime; call `enable_time()` or `enable_all()` on the runtime builder"
+        ),
+        None => panic!("{}", crate::runtime::TryCurrentError::new()),
+    }
+}
+
 /// Future returned by [`sleep`] and [`sleep_until`].
 ///
 /// The timer is registered with the runtime at the first poll, which must
@@ -65,13 +77,12 @@ pub struct Sleep {
 impl Sleep {
     #[track_caller]
     pub(crate) fn new(deadline: Instant) -> Sleep {
-        match crate::runtime::context::with_driver(|d| d.time_enabled) {
-            Some(true) => {}
-            Some(false) => panic!(
-                "heddle: timers are disabled on this runtime; call `enable_time()` or `enable_all()` on the runtime builder"
-            ),
-            None => panic!("{}", crate::runtime::TryCurrentError::new()),
-        }
+        assert_timers_enabled();
+        Sleep::unchecked(deadline)
+    }
+
+    /// A `Sleep` whose creator has called [`assert_timers_enabled`].
+    pub(crate) fn unchecked(deadline: Instant) -> Sleep {
         Sleep { deadline, driver: None, entry: None, key: None, elapsed: false }
     }
 

@@ -6,6 +6,7 @@ use std::pin::Pin;
 use std::task::{Context, Poll};
 use std::time::Duration;
 
+use super::sleep::assert_timers_enabled;
 use super::{Instant, Sleep};
 
 /// Requires `future` to complete within `duration`, else gives [`Elapsed`].
@@ -21,13 +22,14 @@ use super::{Instant, Sleep};
 /// ```
 #[track_caller]
 pub fn timeout<F: IntoFuture>(duration: Duration, future: F) -> Timeout<F::IntoFuture> {
-    Timeout { value: future.into_future(), delay: super::sleep(duration) }
+    timeout_at(Instant::now().far_add(duration), future)
 }
 
 /// Like [`timeout`] with an absolute deadline.
 #[track_caller]
 pub fn timeout_at<F: IntoFuture>(deadline: Instant, future: F) -> Timeout<F::IntoFuture> {
-    Timeout { value: future.into_future(), delay: super::sleep_until(deadline) }
+    assert_timers_enabled();
+    Timeout { value: future.into_future(), deadline, delay: None }
 }
 
 pin_project_lite::pin_project! {
@@ -37,7 +39,11 @@ pin_project_lite::pin_project! {
     pub struct Timeout<T> {
         #[pin]
         value: T,
-        delay: Sleep,
+        deadline: Instant,
+        // Made at the first poll that finds `value` pending: a future that
+        // is ready at once (the common case) then costs no `Sleep` at all,
+        // not even the moves of one.
+        delay: Option<Sleep>,
     }
 }
 
@@ -68,10 +74,12 @@ impl<T: Future> Future for Timeout<T> {
         }
         // The inner future may have spent the whole budget; the deadline
         // must still be able to fire, so check it unconstrained.
-        match Pin::new(&mut *this.delay).poll(cx) {
+        let deadline = *this.deadline;
+        let delay = this.delay.get_or_insert_with(|| Sleep::unchecked(deadline));
+        match Pin::new(delay).poll(cx) {
             Poll::Ready(()) => Poll::Ready(Err(Elapsed(()))),
             Poll::Pending => {
-                if this.delay.deadline() <= Instant::now() {
+                if deadline <= Instant::now() {
                     return Poll::Ready(Err(Elapsed(())));
                 }
                 Poll::Pending
