@@ -12,6 +12,12 @@
 #   f1  scenario 1 with A = examples/floor.rs (no runtime, no HTTP library,
 #       raw epoll: the kernel's share of a request) and B = tokio framed
 #   f2  scenario 1 with A = floor on io_uring and B = floor on epoll
+#   f3  scenario 2 with A = the floor on epoll with 2 threads (unpinned)
+#       and B = tokio framed with 2 workers
+#   f4  as f3, but A runs tinyhttp's handler code (codec decode, respond,
+#       encode) on the floor's loop: the shared handler on a runtime that
+#       costs nothing
+#   f5  scenario 1 with that handler floor as A and tokio framed as B
 #
 # environment:
 #   ROUNDS=3        alternating rounds per scenario (medians are reported)
@@ -101,11 +107,23 @@ for s in "${SCENARIOS[@]}"; do
             "$FLOOR_BIN epoll 127.0.0.1:{port}" "$(server tokio framed '--workers 1')" \
             --url-path /json --threads 1 --connections 200 --duration "${DURATION:-6}" \
             --server-cpus 1 --wrk-cpus 0 ;;
+    f3) run f3-json-floor-epoll-2threads-vs-tokio-2workers \
+            "$FLOOR_BIN epoll 127.0.0.1:{port} 2" "$(server tokio framed '--workers 2')" \
+            --url-path /json --threads 2 --connections 500 --duration "${DURATION:-10}" \
+            --server-cpus '' --wrk-cpus '' ;;
+    f4) run f4-json-handler-floor-2threads-vs-tokio-2workers \
+            "$FLOOR_BIN epoll-handler 127.0.0.1:{port} 2" "$(server tokio framed '--workers 2')" \
+            --url-path /json --threads 2 --connections 500 --duration "${DURATION:-10}" \
+            --server-cpus '' --wrk-cpus '' ;;
+    f5) run f5-json-handler-floor-vs-tokio \
+            "$FLOOR_BIN epoll-handler 127.0.0.1:{port}" "$(server tokio framed '--workers 1')" \
+            --url-path /json --threads 1 --connections 200 --duration "${DURATION:-6}" \
+            --server-cpus 1 --wrk-cpus 0 ;;
     f2) run f2-json-floor-uring-vs-epoll \
             "$FLOOR_BIN uring 127.0.0.1:{port}" "$FLOOR_BIN epoll 127.0.0.1:{port}" \
             --url-path /json --threads 1 --connections 200 --duration "${DURATION:-6}" \
             --server-cpus 1 --wrk-cpus 0 ;;
-    *)  die "unknown scenario '$s' (1 2 3a 3b f1 f2)" ;;
+    *)  die "unknown scenario '$s' (1 2 3a 3b f1 f2 f3 f4 f5)" ;;
     esac
 done
 

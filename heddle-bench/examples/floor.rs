@@ -10,16 +10,26 @@
 //! Two ways to drive the sockets:
 //! * `epoll`: mio, edge-triggered; per request one `read` and one `send`,
 //!   one `epoll_wait` per batch of ready sockets (a readiness runtime's floor).
+//!   An optional thread count runs that many such loops, each with its own
+//!   epoll over a clone of the listener (scenario 2's two workers).
+//! * `epoll-handler`: as `epoll`, but each request goes through tinyhttp's
+//!   own handler code (the `Http` codec's decode, `respond`, the codec's
+//!   encode), as `serve_framed` runs it: a server with the shared handler
+//!   and a runtime that costs nothing. One write per response, as `Framed`
+//!   flushes each.
 //! * `uring`: io_uring; one `recv` and one `send` SQE per request, every
 //!   batch submitted with one `io_uring_enter` that also waits (a
 //!   completion runtime's floor). `uring-defer` adds `DEFER_TASKRUN`.
 //!
 //! ```text
-//! cargo run --release -p heddle-bench --example floor -- epoll 127.0.0.1:18080
+//! cargo run --release -p heddle-bench --example floor -- epoll 127.0.0.1:18080 [THREADS]
 //! ```
 
 use std::io::{self, Read, Write};
 use std::os::fd::AsRawFd;
+
+use bytes::{Buf, BytesMut};
+use heddle_bench::tinyhttp::{respond, Http};
 
 /// tinyhttp's `/json` answer, byte for byte apart from the date's value.
 const RESPONSE: &[u8] = b"HTTP/1.1 200 OK\r\nServer: Example\r\nContent-Length: 27\r\nDate: Sun, 22 Nov 2026 02:29:47 GMT\r\ncontent-type: application/json\r\n\r\n{\"message\":\"Hello, World!\"}";
@@ -31,13 +41,29 @@ fn count_requests(buf: &[u8]) -> usize {
     buf.windows(4).filter(|w| *w == b"\r\n\r\n").count()
 }
 
-fn serve_epoll(addr: std::net::SocketAddr) -> io::Result<()> {
-    use mio::net::TcpListener;
+fn serve_epoll(addr: std::net::SocketAddr, threads: usize, handler: bool) -> io::Result<()> {
+    let listener = std::net::TcpListener::bind(addr)?;
+    listener.set_nonblocking(true)?;
+    let loops: Vec<_> = (0..threads)
+        .map(|_| {
+            let listener = listener.try_clone()?;
+            Ok(std::thread::spawn(move || epoll_loop(mio::net::TcpListener::from_std(listener), handler)))
+        })
+        .collect::<io::Result<_>>()?;
+    for handle in loops {
+        handle.join().expect("floor thread panicked")?;
+    }
+    Ok(())
+}
+
+/// One thread's loop. With several, each epoll sees every new connection
+/// (edge-triggered, on the same listening socket) and they race to accept.
+fn epoll_loop(mut listener: mio::net::TcpListener, handler: bool) -> io::Result<()> {
     use mio::{Events, Interest, Poll, Token};
+    use tokio_util::codec::{Decoder, Encoder};
     const LISTENER: Token = Token(usize::MAX);
 
     let mut poll = Poll::new()?;
-    let mut listener = TcpListener::bind(addr)?;
     poll.registry().register(&mut listener, LISTENER, Interest::READABLE)?;
     let mut conns = slab::Slab::new();
     let mut events = Events::with_capacity(1024);
@@ -49,13 +75,17 @@ fn serve_epoll(addr: std::net::SocketAddr) -> io::Result<()> {
                 while let Ok((mut stream, _)) = listener.accept() {
                     let slot = conns.vacant_entry();
                     poll.registry().register(&mut stream, Token(slot.key()), Interest::READABLE)?;
-                    slot.insert(stream);
+                    // The buffers `Framed` starts with (8 KiB each way).
+                    slot.insert((stream, BytesMut::with_capacity(8192), BytesMut::with_capacity(8192)));
                 }
                 continue;
             }
             let key = event.token().0;
-            let Some(stream) = conns.get_mut(key) else { continue };
-            let close = loop {
+            let Some((stream, rbuf, wbuf)) = conns.get_mut(key) else { continue };
+            let close = if handler {
+                serve_with_handler(stream, rbuf, wbuf)
+            } else {
+                loop {
                 match stream.read(&mut buf) {
                     Ok(0) => break true,
                     Ok(n) => {
@@ -71,10 +101,59 @@ fn serve_epoll(addr: std::net::SocketAddr) -> io::Result<()> {
                     Err(e) if e.kind() == io::ErrorKind::WouldBlock => break false,
                     Err(_) => break true,
                 }
+                }
             };
             if close {
-                let mut stream = conns.remove(key);
+                let (mut stream, _, _) = conns.remove(key);
                 poll.registry().deregister(&mut stream)?;
+            }
+        }
+    }
+
+    /// Reads what is there and answers each whole request through the
+    /// tinyhttp codec; true when the connection is done.
+    fn serve_with_handler(stream: &mut mio::net::TcpStream, rbuf: &mut BytesMut, wbuf: &mut BytesMut) -> bool {
+        let mut codec = Http;
+        loop {
+            if rbuf.capacity() - rbuf.len() < 1024 {
+                rbuf.reserve(8192);
+            }
+            let spare = rbuf.spare_capacity_mut();
+            // SAFETY: `read` only writes into the slice, and only the `n`
+            // bytes it reports are then marked initialized.
+            let spare = unsafe { &mut *(spare as *mut [std::mem::MaybeUninit<u8>] as *mut [u8]) };
+            let room = spare.len();
+            match stream.read(spare) {
+                Ok(0) => return true,
+                Ok(n) => {
+                    // SAFETY: `read` initialized `n` bytes past the length.
+                    unsafe { rbuf.set_len(rbuf.len() + n) };
+                    loop {
+                        let request = match codec.decode(rbuf) {
+                            Ok(Some(request)) => request,
+                            Ok(None) => break,
+                            Err(_) => return true,
+                        };
+                        let Ok(response) = respond(request) else { return true };
+                        if codec.encode(response, wbuf).is_err() {
+                            return true;
+                        }
+                        // `Framed::send` flushes each response on its own.
+                        while !wbuf.is_empty() {
+                            match stream.write(wbuf) {
+                                Ok(n) => wbuf.advance(n),
+                                Err(_) => return true,
+                            }
+                        }
+                    }
+                    // A short read drained the socket (as the runtimes
+                    // assume too): no extra read that would say EAGAIN.
+                    if n < room {
+                        return false;
+                    }
+                }
+                Err(e) if e.kind() == io::ErrorKind::WouldBlock => return false,
+                Err(_) => return true,
             }
         }
     }
@@ -147,15 +226,24 @@ fn serve_uring(addr: std::net::SocketAddr, defer_taskrun: bool) -> io::Result<()
 
 fn main() -> io::Result<()> {
     let args: Vec<String> = std::env::args().collect();
-    let usage = "usage: floor epoll|uring|uring-defer ADDR";
+    let usage = "usage: floor epoll|epoll-handler|uring|uring-defer ADDR [THREADS (epoll only)]";
     let (Some(mode), Some(addr)) = (args.get(1), args.get(2)) else {
         eprintln!("{usage}");
         std::process::exit(2);
     };
     let addr = addr.parse().map_err(|e| io::Error::new(io::ErrorKind::InvalidInput, format!("{addr}: {e}")))?;
-    eprintln!("floor: {mode} server on {addr}");
+    let threads = match args.get(3).map(|t| t.parse::<usize>()) {
+        None => 1,
+        Some(Ok(n)) if n > 0 && mode.starts_with("epoll") => n,
+        Some(_) => {
+            eprintln!("{usage}");
+            std::process::exit(2);
+        }
+    };
+    eprintln!("floor: {mode} server on {addr}, {threads} thread(s)");
     match mode.as_str() {
-        "epoll" => serve_epoll(addr),
+        "epoll" => serve_epoll(addr, threads, false),
+        "epoll-handler" => serve_epoll(addr, threads, true),
         "uring" => serve_uring(addr, false),
         "uring-defer" => serve_uring(addr, true),
         _ => {
