@@ -86,21 +86,21 @@ fn epoll_loop(mut listener: mio::net::TcpListener, handler: bool) -> io::Result<
                 serve_with_handler(stream, rbuf, wbuf)
             } else {
                 loop {
-                match stream.read(&mut buf) {
-                    Ok(0) => break true,
-                    Ok(n) => {
-                        for _ in 0..count_requests(&buf[..n]) {
-                            // The answer is far smaller than an empty send
-                            // buffer; a short write would only truncate it.
-                            let _ = stream.write(RESPONSE);
+                    match stream.read(&mut buf) {
+                        Ok(0) => break true,
+                        Ok(n) => {
+                            for _ in 0..count_requests(&buf[..n]) {
+                                // The answer is far smaller than an empty send
+                                // buffer; a short write would only truncate it.
+                                let _ = stream.write(RESPONSE);
+                            }
+                            if n < buf.len() {
+                                break false;
+                            }
                         }
-                        if n < buf.len() {
-                            break false;
-                        }
+                        Err(e) if e.kind() == io::ErrorKind::WouldBlock => break false,
+                        Err(_) => break true,
                     }
-                    Err(e) if e.kind() == io::ErrorKind::WouldBlock => break false,
-                    Err(_) => break true,
-                }
                 }
             };
             if close {
