@@ -79,3 +79,68 @@ impl Overflow<Notified> for Inject {
         self.len.store(q.len(), SeqCst);
     }
 }
+
+#[cfg(all(test, loom))]
+mod loom_tests {
+    use std::ptr::NonNull;
+
+    use super::*;
+    use crate::loom::sync::atomic::AtomicBool;
+    use crate::loom::sync::Arc;
+    use crate::loom::thread;
+    use crate::runtime::multi_thread::idle::Idle;
+    use crate::task::{new_task, Header, Schedule};
+
+    /// The model's task is never woken, so it is never scheduled.
+    #[derive(Clone)]
+    struct Unscheduled;
+
+    impl Schedule for Unscheduled {
+        fn schedule(&self, _task: Notified) {
+            unreachable!("the model never wakes its task");
+        }
+        fn release(&self, _task: NonNull<Header>) -> bool {
+            false
+        }
+    }
+
+    /// The only searcher pops the inject queue while a remote thread
+    /// pushes a task there. Its pop only *tries* the lock, so it can come
+    /// back empty-handed while the pusher holds it; it then parks as the
+    /// last searcher and re-checks. Whatever the interleaving, the task is
+    /// either taken or a sleeper is woken for it.
+    #[test]
+    fn loom_searcher_try_pop_vs_push() {
+        loom::model(|| {
+            let idle = Arc::new(Idle::new(2));
+            assert!(!idle.transition_worker_to_parked(1, false));
+            assert!(idle.transition_worker_to_searching());
+            let inject = Arc::new(Inject::new());
+            let (task, notified, join) = new_task(async {}, Unscheduled);
+            let woken = Arc::new(AtomicBool::new(false));
+
+            let pusher = {
+                let (idle, inject, woken) = (idle.clone(), inject.clone(), woken.clone());
+                thread::spawn(move || {
+                    inject.push(notified);
+                    if idle.worker_to_notify().is_some() {
+                        woken.store(true, SeqCst);
+                    }
+                })
+            };
+            let found = inject.pop_batch(1, |_| unreachable!("a batch of one has no rest"));
+            if found.is_none() && idle.transition_worker_to_parked(0, true) {
+                Idle::fence_before_check();
+                if !inject.is_empty() && idle.worker_to_notify().is_some() {
+                    woken.store(true, SeqCst);
+                }
+            }
+            pusher.join().unwrap();
+
+            assert!(found.is_some() || woken.load(SeqCst), "a queued task with every worker asleep and nobody woken");
+            drop(found);
+            drop(inject.drain());
+            drop((task, join));
+        });
+    }
+}
