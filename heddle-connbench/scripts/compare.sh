@@ -7,7 +7,8 @@
 # time (utime and stime over all its threads, /proc/PID/task/*/stat) is
 # read before and after each round. Prints per-connection server CPU µs
 # (total, user, sys), achieved
-# rate, p99 latency and each core's busy share, the medians and the
+# rate, p99 latency, the share of a core the client and the server each
+# used over the round (which side is the limit), the medians and the
 # heddle/tokio ratios. Part 2: `saturate` against each.
 #
 # With FLOOR=1, a third side `floor` runs examples/floor_echo.rs: the same
@@ -53,9 +54,9 @@ echo "binary: $BIN"
 server_ticks() {
     cat /proc/"$1"/task/*/stat | sed 's/.*) //' | awk '{u += $12; s += $13} END {print u, s}'
 }
-# "busy total" jiffies of one CPU from /proc/stat.
-cpu_jiffies() {
-    awk -v c="cpu$1" '$1 == c { idle = $5 + $6; tot = 0; for (i = 2; i <= 9; i++) tot += $i; print tot - idle, tot }' /proc/stat
+# Children's CPU seconds (user + sys) from the `times` builtin's second line.
+children_cpu_s() {
+    tail -1 "$1" | awk '{ t = 0; for (i = 1; i <= 2; i++) { split($i, p, /[ms]/); t += p[1] * 60 + p[2] } print t }'
 }
 start_server() { # runtime
     if [ "$1" = floor ]; then
@@ -75,7 +76,7 @@ start_server() { # runtime
 stop_server() { kill "$server_pid"; wait "$server_pid" 2>/dev/null || true; server_pid=; }
 
 printf '\n== fixed rate: %s conn/s, 300 B echoed, %s s, %s rounds ==\n' "$RATE" "$LENGTH" "$ROUNDS"
-printf '%-6s %-7s %12s %10s %10s %12s %10s %10s %9s %9s %7s\n' round runtime "srv µs/conn" "user" "sys" "achieved/s" "p99 µs" "p50 µs" "cpu0 busy" "cpu1 busy" errors
+printf '%-6s %-7s %12s %10s %10s %12s %10s %10s %9s %9s %7s\n' round runtime "srv µs/conn" "user" "sys" "achieved/s" "p99 µs" "p50 µs" "client cpu" "server cpu" errors
 results="$work/results.txt"
 : >"$results"
 ip=10
@@ -84,25 +85,26 @@ for round in $(seq "$ROUNDS"); do
         start_server "$rt"
         ip=$((ip + 1))
         read -r bu bs < <(server_ticks "$server_pid")
-        read -r b0 t0 < <(cpu_jiffies 0)
-        read -r b1 t1 < <(cpu_jiffies 1)
-        taskset -c 0 "$BIN" rate --target "127.0.0.1:$PORT" --rate "$RATE" --length "$LENGTH" --workers 1 \
+        w0=$(date +%s.%N)
+        # In a subshell of its own, so `times` reports the client alone.
+        ( taskset -c 0 "$BIN" rate --target "127.0.0.1:$PORT" --rate "$RATE" --length "$LENGTH" --workers 1 \
             --content "$work/req.bin" --expect-bytes 300 --local-ip "127.0.0.$ip" \
-            --json "$work/$rt-$round.json" >"$work/client.log" 2>&1 || { cat "$work/client.log"; exit 1; }
+            --json "$work/$rt-$round.json" >"$work/client.log" 2>&1
+          rc=$?; times >"$work/times"; exit $rc ) || { cat "$work/client.log"; exit 1; }
+        w1=$(date +%s.%N)
         read -r au as < <(server_ticks "$server_pid")
-        read -r e0 u0 < <(cpu_jiffies 0)
-        read -r e1 u1 < <(cpu_jiffies 1)
         stop_server
         python3 - "$work/$rt-$round.json" "$((au - bu))" "$((as - bs))" "$hz" "$round" "$rt" \
-            "$((e0 - b0))" "$((u0 - t0))" "$((e1 - b1))" "$((u1 - t1))" >>"$results" <<'PY'
+            "$(children_cpu_s "$work/times")" "$w0" "$w1" >>"$results" <<'PY'
 import json, sys
-path, user, sys_, hz, rnd, rt, b0, t0, b1, t1 = sys.argv[1:]
+path, user, sys_, hz, rnd, rt, client_s, w0, w1 = sys.argv[1:]
+wall = float(w1) - float(w0)
 r = json.load(open(path))["rounds"][0]
 per = lambda ticks: int(ticks) * 1e6 / int(hz) / max(r["samples"], 1)
 cpu_us = per(int(user) + int(sys_))
 errs = sum(v for v in r["errors"].values()) if isinstance(r["errors"], dict) else r["errors"]
 print(rnd, rt, f"{cpu_us:.2f}", f"{per(user):.2f}", f"{per(sys_):.2f}", f'{r["achieved_rate"]:.1f}', f'{r["latency"]["p99_us"]:.0f}', f'{r["latency"]["p50_us"]:.1f}',
-      f"{100*int(b0)/max(int(t0),1):.0f}%", f"{100*int(b1)/max(int(t1),1):.0f}%", errs)
+      f"{100*float(client_s)/wall:.0f}%", f"{100*(int(user)+int(sys_))/int(hz)/wall:.0f}%", errs)
 PY
         tail -1 "$results" | awk '{printf "%-6s %-7s %12s %10s %10s %12s %10s %10s %9s %9s %7s\n", $1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11}'
         sleep 1
