@@ -119,7 +119,7 @@ impl<T> HotMutex<T> {
     }
 }
 
-/// A condition variable paired with [`HotMutex`]: `parking_lot`'s (loom's
+/// A condition variable paired with [`HotMutex`]: std's (loom's
 /// under loom).
 #[cfg(not(loom))]
 #[derive(Debug, Default)]
