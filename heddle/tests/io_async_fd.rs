@@ -241,7 +241,9 @@ fn anonymous_pipe_ends_work_too() {
 
 /// A descriptor the test keeps open itself: `AsyncFd` neither owns nor
 /// closes it, so registering it twice shows whether the first registration
-/// was removed (epoll refuses a second `EPOLL_CTL_ADD` with `EEXIST`).
+/// was removed (epoll refuses a second `EPOLL_CTL_ADD` with `EEXIST`). That
+/// needs a runtime with one reactor: the multi-threaded runtime has one per
+/// worker, and a second registration may go to another.
 #[derive(Debug)]
 struct Borrowed(RawFd);
 
@@ -253,7 +255,8 @@ impl AsRawFd for Borrowed {
 
 #[test]
 fn drop_and_into_inner_deregister() {
-    run(async {
+    let one_reactor = Builder::new_current_thread().enable_all().build().unwrap();
+    one_reactor.block_on(async {
         let (a, b) = pair();
         let raw = a.as_raw_fd();
 

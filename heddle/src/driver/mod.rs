@@ -1,7 +1,8 @@
 //! The driver: what a runtime thread runs when it has no task to poll.
 //!
-//! One [`Driver`] per runtime, owned by whichever thread is parked on it,
-//! combines the I/O reactor ([`io`]) and the timer wheel ([`time`]); its
+//! One [`Driver`] per worker thread (one in all on the current-thread
+//! runtime), owned by whichever thread is parked on it, combines that
+//! worker's I/O reactor ([`io`]) with the runtime's timers ([`time`]); the
 //! [`DriverHandle`] is shared by every thread and by every socket and timer.
 //!
 //! A park is: (1) if a timer is due, don't block; (2) wait in epoll for
@@ -44,6 +45,8 @@ pub(crate) struct DriverConfig {
     pub(crate) enable_io: bool,
     pub(crate) enable_time: bool,
     pub(crate) event_capacity: usize,
+    /// One reactor (and `Driver`) per worker thread.
+    pub(crate) reactors: usize,
     /// One timer wheel per worker thread.
     pub(crate) timer_shards: usize,
     /// Poll instead of sleeping this long before a timer deadline.
@@ -55,10 +58,14 @@ pub(crate) struct DriverConfig {
 }
 
 impl Driver {
-    pub(crate) fn new(cfg: DriverConfig) -> std::io::Result<(Driver, DriverHandle)> {
-        let (io, io_handle) = IoDriver::new(cfg.event_capacity)?;
+    /// `cfg.reactors` drivers and their shared handle.
+    pub(crate) fn new(cfg: DriverConfig) -> std::io::Result<(Vec<Driver>, DriverHandle)> {
+        let (ios, io_handle) = IoDriver::new(cfg.reactors, cfg.event_capacity)?;
         let time = TimeHandle::new(cfg.timer_shards, cfg.timer_spin_us, cfg.enable_pausing, cfg.start_paused)?;
-        io.register_timer(&mut mio::unix::SourceFd(&time.timerfd()))?;
+        let exclusive = ios.len() > 1;
+        for io in &ios {
+            io.register_timer(time.timerfd(), exclusive)?;
+        }
         let handle = DriverHandle {
             io: io_handle,
             time,
@@ -66,7 +73,7 @@ impl Driver {
             time_enabled: cfg.enable_time,
             stats: Default::default(),
         };
-        Ok((Driver { io }, handle))
+        Ok((ios.into_iter().map(|io| Driver { io }).collect(), handle))
     }
 
     /// Blocks until an event, a due timer, an `unpark`, or `timeout`.
@@ -130,9 +137,10 @@ impl Driver {
 }
 
 impl DriverHandle {
-    /// Wakes the thread parked in the driver.
+    /// Wakes the threads parked in the drivers (the one thread, on the
+    /// current-thread runtime).
     pub(crate) fn unpark(&self) {
-        self.io.unpark();
+        self.io.unpark_all();
     }
 
     /// Wakes everything waiting on I/O or timers with a shutdown.

@@ -304,6 +304,7 @@ impl Builder {
             enable_io: self.enable_io,
             enable_time: self.enable_time,
             event_capacity: 1024,
+            reactors: workers,
             timer_shards: workers,
             timer_spin_us: self.timer_spin.as_micros().min(10_000) as u64,
             enable_pausing: self.flavor == Flavor::CurrentThread,

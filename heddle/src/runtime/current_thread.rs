@@ -81,7 +81,8 @@ thread_local! {
 }
 
 pub(crate) fn build(builder: &Builder) -> std::io::Result<Runtime> {
-    let (driver, driver_handle) = Driver::new(builder.driver_config(1))?;
+    let (drivers, driver_handle) = Driver::new(builder.driver_config(1))?;
+    let driver = drivers.into_iter().next().expect("one driver");
     let shared = Arc::new(Shared {
         driver: Arc::new(driver_handle),
         owned: OwnedTasks::new(),

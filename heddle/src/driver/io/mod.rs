@@ -1,23 +1,35 @@
-//! The I/O reactor: epoll through mio, turning OS readiness events into
+//! The I/O reactors: epoll through mio, turning OS readiness events into
 //! task wake-ups.
 //!
-//! * [`IoHandle`] is shared by everything that registers sockets. It owns the
-//!   `mio::Registry`, the cross-thread `mio::Waker` and the set of live
-//!   registrations.
-//! * [`IoDriver`] is owned by whichever thread parks on the poller (one at a
-//!   time; workers that find it taken park on their own condvar instead, so
-//!   nobody ever waits on the poller's lock).
+//! A runtime has one reactor (epoll instance) per worker thread. A worker
+//! sleeps in its own reactor, so an event on one of its sockets wakes that
+//! worker directly, and the tasks the event wakes queue where it runs: no
+//! worker dispatches events for another and then has to wake it. (With one
+//! shared reactor, the worker parked in epoll received every event and
+//! handed half of them over with a second wake-up.)
+//!
+//! * [`IoHandle`] is shared by everything that registers sockets. For each
+//!   reactor it owns the `mio::Registry`, the cross-thread `mio::Waker` and
+//!   the set of live registrations. A new socket goes to the reactor with
+//!   the fewest live sockets, the calling worker's own on a tie, so
+//!   connections spread evenly over the workers.
+//! * [`IoDriver`] is one reactor's parking side, owned by whichever thread
+//!   waits in it: normally its worker; a worker with nothing to do polls an
+//!   idle peer's reactor without blocking, so a busy worker's events are
+//!   not left waiting for it.
 //!
 //! A registration's mio token is the address of its `ScheduledIo`, so an
 //! event is dispatched without a lookup or a lock. That address stays valid
 //! because deregistration does not free the record at once: it moves it to
-//! a "pending release" list that only the driver empties, at the start of a
-//! turn, after the events that might name it have been handled.
+//! its reactor's "pending release" list, which only that reactor's driver
+//! empties, at the start of a turn, after the events that might name it
+//! have been handled.
 
 mod registration;
 mod scheduled_io;
 
 use std::io;
+use std::os::fd::AsRawFd;
 use std::sync::Arc;
 use std::time::Duration;
 
@@ -29,7 +41,7 @@ pub(crate) use registration::Registration;
 pub(crate) use scheduled_io::{Direction, ReadyEvent};
 use scheduled_io::{ScheduledIo, ERROR, READABLE, READ_CLOSED, WRITABLE, WRITE_CLOSED};
 
-use crate::loom::sync::atomic::{AtomicBool, Ordering::*};
+use crate::loom::sync::atomic::{AtomicBool, AtomicUsize, Ordering::*};
 use crate::loom::sync::Mutex;
 
 /// Token of the cross-thread waker (an eventfd).
@@ -37,18 +49,28 @@ const WAKE_TOKEN: Token = Token(usize::MAX);
 /// Token of the timer driver's timerfd.
 pub(crate) const TIMER_TOKEN: Token = Token(usize::MAX - 1);
 
-/// What the driver's owner holds: the poller and its event buffer.
+/// What a reactor's owner holds: its poller and event buffer.
 pub(crate) struct IoDriver {
+    /// Which reactor this is (index into `IoHandle::reactors`).
+    index: usize,
     poll: Poll,
     events: Events,
     tick: u16,
 }
 
-/// Shared side of the reactor.
+/// Shared side of the reactors.
 pub(crate) struct IoHandle {
+    reactors: Box<[Reactor]>,
+}
+
+/// Shared side of one reactor.
+struct Reactor {
     registry: Registry,
     waker: mio::Waker,
     registrations: Mutex<Registrations>,
+    /// `registrations.live.len()`, readable without the lock (to choose a
+    /// reactor for a new socket).
+    live_count: AtomicUsize,
     has_pending_release: AtomicBool,
 }
 
@@ -69,29 +91,37 @@ pub(crate) struct TurnOutcome {
 }
 
 impl IoDriver {
-    /// A new poller with `capacity` events per turn, and its shared handle.
-    pub(crate) fn new(capacity: usize) -> io::Result<(IoDriver, IoHandle)> {
-        let poll = Poll::new()?;
-        let registry = poll.registry().try_clone()?;
-        let waker = mio::Waker::new(&registry, WAKE_TOKEN)?;
-        let handle = IoHandle {
-            registry,
-            waker,
-            registrations: Mutex::new(Registrations {
-                live: Slab::new(),
-                pending_release: Vec::new(),
-                is_shutdown: false,
-            }),
-            has_pending_release: AtomicBool::new(false),
-        };
-        Ok((IoDriver { poll, events: Events::with_capacity(capacity), tick: 0 }, handle))
+    /// `count` reactors with `capacity` events per turn each, and their
+    /// shared handle.
+    pub(crate) fn new(count: usize, capacity: usize) -> io::Result<(Vec<IoDriver>, IoHandle)> {
+        let mut drivers = Vec::with_capacity(count);
+        let mut reactors = Vec::with_capacity(count);
+        for index in 0..count.max(1) {
+            let poll = Poll::new()?;
+            let registry = poll.registry().try_clone()?;
+            let waker = mio::Waker::new(&registry, WAKE_TOKEN)?;
+            reactors.push(Reactor {
+                registry,
+                waker,
+                registrations: Mutex::new(Registrations {
+                    live: Slab::new(),
+                    pending_release: Vec::new(),
+                    is_shutdown: false,
+                }),
+                live_count: AtomicUsize::new(0),
+                has_pending_release: AtomicBool::new(false),
+            });
+            drivers.push(IoDriver { index, poll, events: Events::with_capacity(capacity), tick: 0 });
+        }
+        Ok((drivers, IoHandle { reactors: reactors.into_boxed_slice() }))
     }
 
     /// Waits for events (at most `timeout`; `Some(ZERO)` only polls) and
     /// wakes the tasks they concern.
     pub(crate) fn turn(&mut self, handle: &IoHandle, timeout: Option<Duration>) -> TurnOutcome {
-        if handle.has_pending_release.load(Acquire) {
-            handle.release_pending();
+        let reactor = &handle.reactors[self.index];
+        if reactor.has_pending_release.load(Acquire) {
+            reactor.release_pending();
         }
         if let Err(e) = self.poll.poll(&mut self.events, timeout) {
             // EINTR is a normal early return; anything else is a broken
@@ -125,9 +155,10 @@ impl IoDriver {
                         ready |= ERROR;
                     }
                     // SAFETY: the token is the address of a ScheduledIo kept
-                    // alive by `live` or `pending_release`; pending releases
-                    // are only dropped at the start of a turn, before the
-                    // poll whose events could name them (module doc).
+                    // alive by this reactor's `live` or `pending_release`;
+                    // pending releases are only dropped at the start of a
+                    // turn of this reactor, before the poll whose events
+                    // could name them (module doc).
                     let io = unsafe { &*(addr as *const ScheduledIo) };
                     for waker in io.set_readiness(self.tick, ready).into_iter().flatten() {
                         waker.wake();
@@ -138,44 +169,110 @@ impl IoDriver {
         outcome
     }
 
-    /// Registers the timer driver's timerfd.
-    pub(crate) fn register_timer(&self, fd: &mut mio::unix::SourceFd<'_>) -> io::Result<()> {
-        self.poll.registry().register(fd, TIMER_TOKEN, Interest::READABLE)
+    /// Registers the timer driver's timerfd. With several reactors it goes
+    /// into each with `EPOLLEXCLUSIVE`: the kernel then wakes one worker
+    /// sleeping in its reactor, not all of them, and a reactor nobody waits
+    /// in (its worker is busy) just keeps the event for its next turn.
+    pub(crate) fn register_timer(&self, timerfd: i32, exclusive: bool) -> io::Result<()> {
+        if !exclusive {
+            return self.poll.registry().register(&mut mio::unix::SourceFd(&timerfd), TIMER_TOKEN, Interest::READABLE);
+        }
+        let mut event = libc::epoll_event {
+            events: (libc::EPOLLIN | libc::EPOLLET | libc::EPOLLEXCLUSIVE) as u32,
+            u64: TIMER_TOKEN.0 as u64,
+        };
+        // SAFETY: both fds are open (the poller's is owned by `self.poll`);
+        // `event` is a valid epoll_event for the call's duration.
+        let rc = unsafe { libc::epoll_ctl(self.poll.as_raw_fd(), libc::EPOLL_CTL_ADD, timerfd, &mut event) };
+        if rc < 0 {
+            return Err(io::Error::last_os_error());
+        }
+        Ok(())
     }
 }
 
 impl IoHandle {
-    /// Wakes the thread parked in the driver, if any.
-    pub(crate) fn unpark(&self) {
+    /// Wakes the thread parked in reactor `index`, if any.
+    pub(crate) fn unpark(&self, index: usize) {
         // An eventfd write; failure means the reactor is gone.
-        let _ = self.waker.wake();
+        let _ = self.reactors[index].waker.wake();
+    }
+
+    /// Wakes the threads parked in every reactor.
+    pub(crate) fn unpark_all(&self) {
+        for index in 0..self.reactors.len() {
+            self.unpark(index);
+        }
+    }
+
+    /// The reactor for a new socket: the one with the fewest live sockets,
+    /// preferring the calling worker's own.
+    fn choose_reactor(&self) -> usize {
+        let n = self.reactors.len();
+        if n == 1 {
+            return 0;
+        }
+        let home = crate::runtime::context::timer_shard_hint() % n;
+        let mut best = home;
+        let mut best_count = self.reactors[home].live_count.load(Relaxed);
+        for (index, reactor) in self.reactors.iter().enumerate() {
+            let count = reactor.live_count.load(Relaxed);
+            if count < best_count {
+                best = index;
+                best_count = count;
+            }
+        }
+        best
     }
 
     fn register(&self, source: &mut impl Source, interest: Interest) -> io::Result<Arc<ScheduledIo>> {
+        let index = self.choose_reactor();
+        let reactor = &self.reactors[index];
         let io = {
-            let mut regs = self.registrations.lock().unwrap();
+            let mut regs = reactor.registrations.lock().unwrap();
             if regs.is_shutdown {
                 return Err(io::Error::other("heddle: the runtime's reactor has shut down"));
             }
             let entry = regs.live.vacant_entry();
-            let io = Arc::new(ScheduledIo::new(entry.key()));
+            let io = Arc::new(ScheduledIo::new(index, entry.key()));
             entry.insert(io.clone());
+            reactor.live_count.store(regs.live.len(), Relaxed);
             io
         };
         let token = Token(Arc::as_ptr(&io) as usize);
-        if let Err(e) = self.registry.register(source, token, interest) {
-            self.forget(&io);
+        if let Err(e) = reactor.registry.register(source, token, interest) {
+            reactor.forget(&io);
             return Err(e);
         }
         Ok(io)
     }
 
     fn deregister(&self, source: &mut impl Source, io: &Arc<ScheduledIo>) -> io::Result<()> {
-        let result = self.registry.deregister(source);
-        self.forget(io);
+        let reactor = &self.reactors[io.reactor()];
+        let result = reactor.registry.deregister(source);
+        reactor.forget(io);
         result
     }
 
+    /// Shuts the reactors down: every registered socket's waiters wake and
+    /// get an error, and no new registration is accepted.
+    pub(crate) fn shutdown(&self) {
+        for reactor in self.reactors.iter() {
+            let live: Vec<Arc<ScheduledIo>> = {
+                let mut regs = reactor.registrations.lock().unwrap();
+                regs.is_shutdown = true;
+                let live = regs.live.drain().collect();
+                reactor.live_count.store(0, Relaxed);
+                live
+            };
+            for io in live {
+                io.shutdown();
+            }
+        }
+    }
+}
+
+impl Reactor {
     /// Moves `io` from the live set to the pending-release list, to be
     /// dropped by the driver at its next turn.
     fn forget(&self, io: &Arc<ScheduledIo>) {
@@ -183,6 +280,7 @@ impl IoHandle {
         let key = io.key();
         if regs.live.get(key).is_some_and(|live| Arc::ptr_eq(live, io)) {
             let io = regs.live.remove(key);
+            self.live_count.store(regs.live.len(), Relaxed);
             regs.pending_release.push(io);
             self.has_pending_release.store(true, Release);
         }
@@ -195,18 +293,5 @@ impl IoHandle {
             std::mem::take(&mut regs.pending_release)
         };
         drop(released);
-    }
-
-    /// Shuts the reactor down: every registered socket's waiters wake and get
-    /// an error, and no new registration is accepted.
-    pub(crate) fn shutdown(&self) {
-        let live: Vec<Arc<ScheduledIo>> = {
-            let mut regs = self.registrations.lock().unwrap();
-            regs.is_shutdown = true;
-            regs.live.drain().collect()
-        };
-        for io in live {
-            io.shutdown();
-        }
     }
 }

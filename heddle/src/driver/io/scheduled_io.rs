@@ -66,20 +66,32 @@ impl ReadyEvent {
 
 /// Per-registration state shared by the reactor and the socket's tasks.
 pub(crate) struct ScheduledIo {
-    /// This record's key in the reactor's set of live registrations.
+    /// This record's key in its reactor's set of live registrations.
     key: usize,
+    /// Which of the runtime's reactors (epoll instances) it is in.
+    reactor: usize,
     readiness: AtomicUsize,
     reader: AtomicWaker,
     writer: AtomicWaker,
 }
 
 impl ScheduledIo {
-    pub(crate) fn new(key: usize) -> ScheduledIo {
-        ScheduledIo { key, readiness: AtomicUsize::new(0), reader: AtomicWaker::new(), writer: AtomicWaker::new() }
+    pub(crate) fn new(reactor: usize, key: usize) -> ScheduledIo {
+        ScheduledIo {
+            key,
+            reactor,
+            readiness: AtomicUsize::new(0),
+            reader: AtomicWaker::new(),
+            writer: AtomicWaker::new(),
+        }
     }
 
     pub(crate) fn key(&self) -> usize {
         self.key
+    }
+
+    pub(crate) fn reactor(&self) -> usize {
+        self.reactor
     }
 
     /// Driver side: ORs `ready` in, stamped with `tick`, and returns the

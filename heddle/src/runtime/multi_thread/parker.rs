@@ -1,5 +1,6 @@
-//! How an idle worker sleeps: in the driver (epoll) if no other worker is
-//! there, else on its own condvar. `unpark` reaches it either way.
+//! How an idle worker sleeps: in its own driver (epoll), or on its own
+//! condvar if another worker holds that driver for a moment (polling it on
+//! the worker's behalf). `unpark` reaches it either way.
 //!
 //! ```text
 //!   EMPTY ──park──▶ PARKED_CONDVAR | PARKED_DRIVER ──unpark──▶ NOTIFIED ──▶ EMPTY
@@ -23,11 +24,13 @@ pub(crate) struct Parker {
     state: AtomicUsize,
     condvar: ThreadParker,
     driver_handle: Arc<DriverHandle>,
+    /// The worker's reactor, which its eventfd wakes.
+    reactor: usize,
 }
 
 impl Parker {
-    pub(crate) fn new(driver_handle: Arc<DriverHandle>) -> Parker {
-        Parker { state: AtomicUsize::new(EMPTY), condvar: ThreadParker::new(), driver_handle }
+    pub(crate) fn new(driver_handle: Arc<DriverHandle>, reactor: usize) -> Parker {
+        Parker { state: AtomicUsize::new(EMPTY), condvar: ThreadParker::new(), driver_handle, reactor }
     }
 
     /// Sleeps until `unpark` (returns at once if one is pending).
@@ -35,7 +38,9 @@ impl Parker {
         if self.state.compare_exchange(NOTIFIED, EMPTY, SeqCst, SeqCst).is_ok() {
             return;
         }
-        if let Ok(mut guard) = driver.try_lock() {
+        // Blocking lock: only this worker sleeps in its driver; a peer holds
+        // it just for a non-blocking poll (`poll_busy_peers`).
+        if let Ok(mut guard) = driver.lock() {
             if let Some(driver) = guard.as_mut() {
                 if self.state.compare_exchange(EMPTY, PARKED_DRIVER, SeqCst, SeqCst).is_err() {
                     self.state.store(EMPTY, SeqCst);
@@ -57,7 +62,7 @@ impl Parker {
     /// Wakes the worker wherever it sleeps.
     pub(crate) fn unpark(&self) {
         match self.state.swap(NOTIFIED, SeqCst) {
-            PARKED_DRIVER => self.driver_handle.unpark(),
+            PARKED_DRIVER => self.driver_handle.io.unpark(self.reactor),
             PARKED_CONDVAR => self.condvar.unpark(),
             _ => {}
         }

@@ -37,11 +37,24 @@ use crate::util::rand::FastRand;
 /// Polls of the LIFO slot in a row before it yields to the queue.
 const MAX_LIFO_POLLS_PER_TICK: u32 = 3;
 
+/// How often an idle worker looks at the reactor of a peer that is not
+/// idle (see `poll_busy_peers`).
+const BUSY_PEER_RECHECK: Duration = Duration::from_millis(1);
+
+/// What `poll_busy_peers` saw.
+struct PeerCheck {
+    /// Polling a peer's reactor queued a task here.
+    found_work: bool,
+    /// Some peer is not parked.
+    any_busy: bool,
+}
+
 /// State shared by all workers.
 pub(crate) struct Shared {
     pub(crate) driver: Arc<DriverHandle>,
-    /// The parking side of the driver; whoever `try_lock`s it waits in epoll.
-    driver_core: Mutex<Option<Driver>>,
+    /// Each worker's driver (its own reactor). The worker sleeps in it; an
+    /// idle peer may briefly take it to poll without blocking.
+    drivers: Box<[Mutex<Option<Driver>>]>,
     pub(crate) owned: OwnedTasks,
     pub(crate) blocking: crate::runtime::blocking::BlockingPool,
     inject: Inject,
@@ -109,7 +122,7 @@ thread_local! {
 }
 
 pub(crate) fn build(builder: &Builder, num_workers: usize) -> std::io::Result<Runtime> {
-    let (driver, driver_handle) = Driver::new(builder.driver_config(num_workers))?;
+    let (drivers, driver_handle) = Driver::new(builder.driver_config(num_workers))?;
     let driver_handle = Arc::new(driver_handle);
     let mut cores = Vec::with_capacity(num_workers);
     let mut remotes = Vec::with_capacity(num_workers);
@@ -127,14 +140,14 @@ pub(crate) fn build(builder: &Builder, num_workers: usize) -> std::io::Result<Ru
         }));
         remotes.push(Remote {
             steal,
-            parker: Parker::new(driver_handle.clone()),
+            parker: Parker::new(driver_handle.clone(), index),
             stats: WorkerStats::default(),
             handoff: Handoff::new(),
         });
     }
     let shared = Arc::new(Shared {
         driver: driver_handle,
-        driver_core: Mutex::new(Some(driver)),
+        drivers: drivers.into_iter().map(|driver| Mutex::new(Some(driver))).collect(),
         owned: OwnedTasks::new(),
         blocking: crate::runtime::blocking::BlockingPool::new(builder.blocking_config()),
         inject: Inject::new(),
@@ -391,7 +404,8 @@ impl Shared {
     /// requeues the tasks that yielded (so they run after what the reactor
     /// woke, and cannot starve remote spawns).
     fn maintenance(&self) {
-        if let Ok(mut guard) = self.driver_core.try_lock() {
+        let index = with_core(|core| core.index);
+        if let Ok(mut guard) = self.drivers[index].try_lock() {
             if let Some(driver) = guard.as_mut() {
                 with_core(|core| core.dispatching = true);
                 driver.poll_now(&self.driver);
@@ -552,9 +566,36 @@ impl Shared {
             // workers spin through park and the queues' locks while remote
             // threads kept pushing.
             with_core(|core| core.dispatching = true);
-            self.remotes[index].parker.park(&self.driver_core, None);
+            let peers = self.poll_busy_peers(index);
+            if !peers.found_work {
+                // While a peer is busy, wake now and then to look at its
+                // reactor again: its worker may be stuck in one long poll.
+                let timeout = peers.any_busy.then_some(BUSY_PEER_RECHECK);
+                self.remotes[index].parker.park(&self.drivers[index], timeout);
+            }
             with_core(|core| core.dispatching = false);
         }
+    }
+
+    /// Before sleeping, polls (without blocking) the reactor of each peer
+    /// that is not asleep in it: a busy worker only looks at its reactor
+    /// between polls, every `event_interval` of them, and its sockets'
+    /// events should not wait while this worker idles.
+    fn poll_busy_peers(&self, index: usize) -> PeerCheck {
+        let mut check = PeerCheck { found_work: false, any_busy: false };
+        for (peer, driver) in self.drivers.iter().enumerate() {
+            if peer == index || self.idle.is_parked(peer) {
+                continue;
+            }
+            check.any_busy = true;
+            if let Ok(mut guard) = driver.try_lock() {
+                if let Some(driver) = guard.as_mut() {
+                    driver.poll_now(&self.driver);
+                }
+            }
+        }
+        check.found_work = with_core(|core| core.lifo_slot.is_some() || !core.run_queue.is_empty());
+        check
     }
 
     /// True if a task waits in the inject queue or in any worker's ring.
@@ -676,7 +717,9 @@ impl Shared {
         }
         self.driver.shutdown();
         if self.workers_running.load(SeqCst) == 0 {
-            drop(self.driver_core.lock().unwrap().take());
+            for driver in self.drivers.iter() {
+                drop(driver.lock().unwrap().take());
+            }
         }
     }
 }
