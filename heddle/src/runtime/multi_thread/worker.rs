@@ -540,6 +540,10 @@ impl Shared {
             // Work arrived while we searched; make sure someone takes it.
             self.notify_parked();
         }
+        // The first sleep comes before any look at the peers' reactors: an
+        // epoll_wait per peer on every park was a system call too many when
+        // workers park and wake many times a millisecond.
+        let mut slept = false;
         loop {
             if self.is_shutdown.load(Acquire) {
                 self.idle.unpark_worker_by_id(index);
@@ -566,28 +570,32 @@ impl Shared {
             // workers spin through park and the queues' locks while remote
             // threads kept pushing.
             with_core(|core| core.dispatching = true);
-            let peers = self.poll_busy_peers(index);
+            let peers = self.poll_busy_peers(index, slept);
             if !peers.found_work {
                 // While a peer is busy, wake now and then to look at its
-                // reactor again: its worker may be stuck in one long poll.
+                // reactor: its worker may be stuck in one long poll.
                 let timeout = peers.any_busy.then_some(BUSY_PEER_RECHECK);
                 self.remotes[index].parker.park(&self.drivers[index], timeout);
+                slept = true;
             }
             with_core(|core| core.dispatching = false);
         }
     }
 
-    /// Before sleeping, polls (without blocking) the reactor of each peer
-    /// that is not asleep in it: a busy worker only looks at its reactor
-    /// between polls, every `event_interval` of them, and its sockets'
-    /// events should not wait while this worker idles.
-    fn poll_busy_peers(&self, index: usize) -> PeerCheck {
+    /// Finds the peers that are not asleep and, if `poll`, polls their
+    /// reactors without blocking: a busy worker only looks at its reactor
+    /// between task polls, every `event_interval` of them, and its sockets'
+    /// events should not wait for long while this worker idles.
+    fn poll_busy_peers(&self, index: usize, poll: bool) -> PeerCheck {
         let mut check = PeerCheck { found_work: false, any_busy: false };
         for (peer, driver) in self.drivers.iter().enumerate() {
             if peer == index || self.idle.is_parked(peer) {
                 continue;
             }
             check.any_busy = true;
+            if !poll {
+                continue;
+            }
             if let Ok(mut guard) = driver.try_lock() {
                 if let Some(driver) = guard.as_mut() {
                     driver.poll_now(&self.driver);
