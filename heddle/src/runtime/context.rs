@@ -17,8 +17,9 @@ pub(crate) struct Context {
     /// Units of work the current task may still do before yielding; None
     /// when unconstrained (outside a task).
     pub(crate) budget: Cell<Option<u8>>,
-    /// Which timer wheel this thread's timers go to (a worker's index).
-    pub(crate) timer_shard: Cell<usize>,
+    /// The worker this thread is (0 elsewhere): its timers go to that
+    /// timer wheel, its new sockets preferably to that reactor.
+    pub(crate) worker_index: Cell<usize>,
     /// The task being polled (or dropped) on this thread.
     pub(crate) task_id: Cell<Option<crate::task::Id>>,
 }
@@ -29,7 +30,7 @@ thread_local! {
             handle: RefCell::new(None),
             in_runtime: Cell::new(false),
             budget: Cell::new(None),
-            timer_shard: Cell::new(0),
+            worker_index: Cell::new(0),
             task_id: Cell::new(None),
         }
     };
@@ -135,14 +136,15 @@ impl Drop for TaskIdGuard {
     }
 }
 
-/// The timer shard for timers created on this thread.
-pub(crate) fn timer_shard_hint() -> usize {
-    CONTEXT.try_with(|c| c.timer_shard.get()).unwrap_or(0)
+/// The index of the worker running on this thread (0 on other threads):
+/// which timer wheel and which reactor its timers and sockets prefer.
+pub(crate) fn worker_index_hint() -> usize {
+    CONTEXT.try_with(|c| c.worker_index.get()).unwrap_or(0)
 }
 
-/// Called by a worker thread at start: its timers go to wheel `index`.
-pub(crate) fn set_timer_shard_hint(index: usize) {
-    CONTEXT.with(|c| c.timer_shard.set(index));
+/// Called by a worker thread at start.
+pub(crate) fn set_worker_index_hint(index: usize) {
+    CONTEXT.with(|c| c.worker_index.set(index));
 }
 
 /// The current runtime's driver, without cloning the scheduler handle.

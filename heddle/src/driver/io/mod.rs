@@ -13,10 +13,9 @@
 //!   the set of live registrations. A new socket goes to the reactor with
 //!   the fewest live sockets, the calling worker's own on a tie, so
 //!   connections spread evenly over the workers.
-//! * [`IoDriver`] is one reactor's parking side, owned by whichever thread
-//!   waits in it: normally its worker; a worker with nothing to do polls an
-//!   idle peer's reactor without blocking, so a busy worker's events are
-//!   not left waiting for it.
+//! * [`IoDriver`] is one reactor's parking side, owned by its worker, which
+//!   sleeps in it. An idle worker also polls, without blocking, the reactor
+//!   of a peer that is busy, so that peer's events do not wait for it.
 //!
 //! A registration's mio token is the address of its `ScheduledIo`, so an
 //! event is dispatched without a lookup or a lock. That address stays valid
@@ -212,7 +211,7 @@ impl IoHandle {
         if n == 1 {
             return 0;
         }
-        let home = crate::runtime::context::timer_shard_hint() % n;
+        let home = crate::runtime::context::worker_index_hint() % n;
         let mut best = home;
         let mut best_count = self.reactors[home].live_count.load(Relaxed);
         for (index, reactor) in self.reactors.iter().enumerate() {

@@ -174,7 +174,7 @@ impl TimeHandle {
     /// key has returned (`entry.rs` explains why seeing it fired is not
     /// enough).
     pub(crate) unsafe fn insert(&self, tick: u64, entry: &TimerEntry) -> TimerKey {
-        let shard = crate::runtime::context::timer_shard_hint() % self.shards.len();
+        let shard = crate::runtime::context::worker_index_hint() % self.shards.len();
         let key = self.shards[shard].lock().unwrap().wheel.insert(tick, EntryRef::new(entry));
         self.lower_next_wake(tick);
         TimerKey { shard: shard as u32, key }

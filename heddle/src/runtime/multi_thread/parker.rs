@@ -1,6 +1,7 @@
 //! How an idle worker sleeps: in its own driver (epoll), or on its own
-//! condvar if another worker holds that driver for a moment (polling it on
-//! the worker's behalf). `unpark` reaches it either way.
+//! condvar once the driver is gone (shutdown). `unpark` reaches it either
+//! way. A peer may hold the driver for a moment (a non-blocking poll on the
+//! worker's behalf); the worker then waits for the lock.
 //!
 //! ```text
 //!   EMPTY ──park──▶ PARKED_CONDVAR | PARKED_DRIVER ──unpark──▶ NOTIFIED ──▶ EMPTY
@@ -82,6 +83,11 @@ impl<D: SleepDriver> Parker<D> {
         }
         self.condvar.park_timeout(timeout);
         self.state.store(EMPTY, SeqCst);
+    }
+
+    /// True while the worker sleeps (in its driver or on its condvar).
+    pub(crate) fn is_sleeping(&self) -> bool {
+        matches!(self.state.load(SeqCst), PARKED_CONDVAR | PARKED_DRIVER)
     }
 
     /// Wakes the worker wherever it sleeps.

@@ -38,16 +38,8 @@ use crate::util::rand::FastRand;
 const MAX_LIFO_POLLS_PER_TICK: u32 = 3;
 
 /// How often an idle worker looks at the reactor of a peer that is not
-/// idle (see `poll_busy_peers`).
+/// asleep (see `poll_busy_peers`).
 const BUSY_PEER_RECHECK: Duration = Duration::from_millis(1);
-
-/// What `poll_busy_peers` saw.
-struct PeerCheck {
-    /// Polling a peer's reactor queued a task here.
-    found_work: bool,
-    /// Some peer is not parked.
-    any_busy: bool,
-}
 
 /// State shared by all workers.
 pub(crate) struct Shared {
@@ -176,7 +168,7 @@ pub(crate) fn build(builder: &Builder, num_workers: usize) -> std::io::Result<Ru
 fn run_worker(shared: Arc<Shared>, core: Box<Core>) {
     let _in_runtime = context::enter_runtime();
     let _handle = context::set_handle(SchedulerHandle::MultiThread(shared.clone()));
-    context::set_timer_shard_hint(core.index);
+    context::set_worker_index_hint(core.index);
     WORKER.with(|slot| {
         slot.shared.set(Arc::as_ptr(&shared));
         *slot.core.borrow_mut() = Some(core);
@@ -211,6 +203,11 @@ fn run_replacement_worker(shared: Arc<Shared>, index: usize) {
             shared.worker_exited(None);
         }
     }
+}
+
+/// True if this worker's LIFO slot or run queue holds a task.
+fn has_local_work() -> bool {
+    with_core(|core| core.lifo_slot.is_some() || !core.run_queue.is_empty())
 }
 
 /// Borrows this thread's core. Never held across a task poll.
@@ -549,8 +546,7 @@ impl Shared {
                 self.idle.unpark_worker_by_id(index);
                 return;
             }
-            let has_local = with_core(|core| core.lifo_slot.is_some() || !core.run_queue.is_empty());
-            if has_local {
+            if has_local_work() {
                 if !self.idle.unpark_worker_by_id(index) {
                     with_core(|core| core.is_searching = true);
                 }
@@ -570,11 +566,11 @@ impl Shared {
             // workers spin through park and the queues' locks while remote
             // threads kept pushing.
             with_core(|core| core.dispatching = true);
-            let peers = self.poll_busy_peers(index, slept);
-            if !peers.found_work {
+            let any_busy = self.poll_busy_peers(index, slept);
+            if !has_local_work() {
                 // While a peer is busy, wake now and then to look at its
                 // reactor: its worker may be stuck in one long poll.
-                let timeout = peers.any_busy.then_some(BUSY_PEER_RECHECK);
+                let timeout = any_busy.then_some(BUSY_PEER_RECHECK);
                 self.remotes[index].parker.park(&self.drivers[index], timeout);
                 slept = true;
             }
@@ -582,17 +578,18 @@ impl Shared {
         }
     }
 
-    /// Finds the peers that are not asleep and, if `poll`, polls their
-    /// reactors without blocking: a busy worker only looks at its reactor
-    /// between task polls, every `event_interval` of them, and its sockets'
-    /// events should not wait for long while this worker idles.
-    fn poll_busy_peers(&self, index: usize, poll: bool) -> PeerCheck {
-        let mut check = PeerCheck { found_work: false, any_busy: false };
+    /// True if some peer is not asleep; if `poll`, also polls those peers'
+    /// reactors without blocking (what they wake queues here): a busy
+    /// worker only looks at its reactor between task polls, every
+    /// `event_interval` of them, and its sockets' events should not wait
+    /// for long while this worker idles.
+    fn poll_busy_peers(&self, index: usize, poll: bool) -> bool {
+        let mut any_busy = false;
         for (peer, driver) in self.drivers.iter().enumerate() {
-            if peer == index || self.idle.is_parked(peer) {
+            if peer == index || self.remotes[peer].parker.is_sleeping() {
                 continue;
             }
-            check.any_busy = true;
+            any_busy = true;
             if !poll {
                 continue;
             }
@@ -602,8 +599,7 @@ impl Shared {
                 }
             }
         }
-        check.found_work = with_core(|core| core.lifo_slot.is_some() || !core.run_queue.is_empty());
-        check
+        any_busy
     }
 
     /// True if a task waits in the inject queue or in any worker's ring.
