@@ -18,6 +18,10 @@
 //! * `wake` owns the slot while `WAKING` is set alone; a `register` that
 //!   arrives then cannot store its waker, so it wakes it at once (the caller
 //!   polls again and sees the readiness that caused the wake).
+//! * `HAS_WAKER` (beside either state) says the slot holds a waker, so a
+//!   producer with nothing to wake can find out with a load instead of a
+//!   read-modify-write ([`wake_if_registered`](AtomicWaker::wake_if_registered)):
+//!   a channel's senders otherwise all write one cache line per message.
 
 use std::task::Waker;
 
@@ -27,6 +31,11 @@ use crate::loom::UnsafeCell;
 const WAITING: usize = 0;
 const REGISTERING: usize = 0b01;
 const WAKING: usize = 0b10;
+/// The slot holds a waker (set when `register` stores one, cleared when a
+/// wake takes it).
+const HAS_WAKER: usize = 0b100;
+/// Bits that mean someone owns the slot.
+const BUSY: usize = REGISTERING | WAKING;
 
 /// A single waker slot shared between one registering task and any number
 /// of wakers.
@@ -52,7 +61,8 @@ impl AtomicWaker {
     /// Stores `waker` to be woken by the next [`wake`](Self::wake). Cheap
     /// when the stored waker already wakes the same task.
     pub(crate) fn register(&self, waker: &Waker) {
-        match self.state.compare_exchange(WAITING, REGISTERING, Acquire, Acquire) {
+        let idle = self.state.load(Relaxed) & HAS_WAKER;
+        match self.state.compare_exchange(idle, idle | REGISTERING, Acquire, Acquire) {
             Ok(_) => {
                 // SAFETY: REGISTERING is held, so no other thread touches the slot.
                 let old = self.waker.with_mut(|slot| unsafe {
@@ -61,10 +71,10 @@ impl AtomicWaker {
                         _ => (*slot).replace(waker.clone()),
                     }
                 });
-                // Release the slot; if a wake came meanwhile (state is
-                // REGISTERING|WAKING), it left the waking to us.
-                if let Err(actual) = self.state.compare_exchange(REGISTERING, WAITING, AcqRel, Acquire) {
-                    debug_assert_eq!(actual, REGISTERING | WAKING);
+                // Release the slot, which now holds a waker; if a wake came
+                // meanwhile (WAKING is set), it left the waking to us.
+                if self.state.compare_exchange(idle | REGISTERING, HAS_WAKER, AcqRel, Acquire).is_err() {
+                    debug_assert_ne!(self.state.load(Relaxed) & WAKING, 0);
                     // SAFETY: still REGISTERING, so the slot is ours.
                     let stored = self.waker.with_mut(|slot| unsafe { (*slot).take() });
                     self.state.swap(WAITING, AcqRel);
@@ -76,11 +86,16 @@ impl AtomicWaker {
                 }
                 drop(old);
             }
-            Err(WAKING) => {
+            Err(actual) if actual & WAKING != 0 => {
                 // A wake is in progress: it may have missed our waker, so
                 // wake now and let the task poll again.
                 waker.wake_by_ref();
                 crate::loom::hint::spin_loop();
+            }
+            Err(actual) if actual & REGISTERING == 0 => {
+                // Only HAS_WAKER changed under us (a wake took the waker):
+                // start over.
+                self.register(waker);
             }
             Err(_) => {
                 // Concurrent register calls are a caller bug (one registrar
@@ -97,14 +112,29 @@ impl AtomicWaker {
         }
     }
 
+    /// [`wake`](Self::wake), but a load instead of a read-modify-write when
+    /// the slot is empty.
+    ///
+    /// The caller must publish its event, then run a `SeqCst` fence, then
+    /// call this; the registrar must `register`, then run a `SeqCst` fence,
+    /// then re-check for the event. Either the registrar's re-check sees the
+    /// event, or this sees `HAS_WAKER` (or a later state whose wake reached
+    /// the registrar), so no wake-up is lost.
+    #[inline]
+    pub(crate) fn wake_if_registered(&self) {
+        if self.state.load(Relaxed) & (HAS_WAKER | REGISTERING) != 0 {
+            self.wake();
+        }
+    }
+
     /// Takes the stored waker out, if any, so the caller can wake it later
     /// (for example after releasing a lock).
     pub(crate) fn take(&self) -> Option<Waker> {
         match self.state.fetch_or(WAKING, AcqRel) {
-            WAITING => {
+            prev if prev & BUSY == 0 => {
                 // SAFETY: WAKING is held alone, so the slot is ours.
                 let waker = self.waker.with_mut(|slot| unsafe { (*slot).take() });
-                self.state.fetch_and(!WAKING, Release);
+                self.state.fetch_and(!(WAKING | HAS_WAKER), Release);
                 waker
             }
             // A registration is in progress (it will see WAKING and wake)
@@ -153,6 +183,71 @@ mod loom_tests {
                 }
                 slot.register(cx.waker());
                 if ready.load(SeqCst) {
+                    Poll::Ready(())
+                } else {
+                    Poll::Pending
+                }
+            }));
+            producer.join().unwrap();
+        });
+    }
+
+    /// The fenced fast path: a producer that publishes with a relaxed store
+    /// and wakes with `wake_if_registered` (a plain load when no waker is
+    /// stored) never misses a consumer that registers and re-checks, thanks
+    /// to the two `SeqCst` fences. Without either fence the model fails.
+    #[test]
+    fn no_lost_wakeup_if_registered() {
+        use crate::loom::sync::atomic::{fence, Ordering::Relaxed};
+        loom::model(|| {
+            let slot = Arc::new(AtomicWaker::new());
+            let ready = Arc::new(AtomicBool::new(false));
+            let (s2, r2) = (slot.clone(), ready.clone());
+            let producer = thread::spawn(move || {
+                r2.store(true, Relaxed);
+                fence(SeqCst);
+                s2.wake_if_registered();
+            });
+            loom::future::block_on(poll_fn(|cx| {
+                if ready.load(Relaxed) {
+                    return Poll::Ready(());
+                }
+                slot.register(cx.waker());
+                fence(SeqCst);
+                if ready.load(Relaxed) {
+                    Poll::Ready(())
+                } else {
+                    Poll::Pending
+                }
+            }));
+            producer.join().unwrap();
+        });
+    }
+
+    /// A waker left registered from an earlier wait is still woken, and a
+    /// second registration after a wake stores again (`HAS_WAKER` is
+    /// cleared and set in step with the slot).
+    #[test]
+    fn reregister_after_wake() {
+        use crate::loom::sync::atomic::fence;
+        loom::model(|| {
+            let slot = Arc::new(AtomicWaker::new());
+            let hits = Arc::new(crate::loom::sync::atomic::AtomicUsize::new(0));
+            let (s2, h2) = (slot.clone(), hits.clone());
+            let producer = thread::spawn(move || {
+                for _ in 0..2 {
+                    h2.fetch_add(1, SeqCst);
+                    fence(SeqCst);
+                    s2.wake_if_registered();
+                }
+            });
+            loom::future::block_on(poll_fn(|cx| {
+                if hits.load(SeqCst) == 2 {
+                    return Poll::Ready(());
+                }
+                slot.register(cx.waker());
+                fence(SeqCst);
+                if hits.load(SeqCst) == 2 {
                     Poll::Ready(())
                 } else {
                     Poll::Pending

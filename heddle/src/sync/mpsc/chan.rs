@@ -26,7 +26,7 @@ use std::task::{ready, Context, Poll};
 use super::error::TryRecvError;
 use super::list::{self, Cursor, List, Pop};
 use super::permits::Permits;
-use crate::loom::sync::atomic::{AtomicUsize, Ordering::*};
+use crate::loom::sync::atomic::{fence, AtomicUsize, Ordering::*};
 use crate::loom::sync::Arc;
 use crate::runtime::coop;
 use crate::sync::Notify;
@@ -82,7 +82,11 @@ impl<T> Tx<T> {
     /// Fails when the receiver has closed.
     pub(crate) fn push(&self, value: T) -> Result<(), T> {
         self.chan.list.push(value)?;
-        self.chan.rx_waker.wake();
+        // Pairs with the fence in `register_rx_waker`: either the receiver
+        // sees this value, or this sees its waker (a load, not a write, when
+        // the receiver is busy: senders do not fight over the line).
+        fence(SeqCst);
+        self.chan.rx_waker.wake_if_registered();
         Ok(())
     }
 
@@ -194,13 +198,20 @@ impl<T> Rx<T> {
         }
     }
 
+    /// Stores the receiving task's waker before the re-check that follows;
+    /// the fence pairs with the one in [`Tx::push`].
+    fn register_rx_waker(&self, cx: &Context<'_>) {
+        self.chan.rx_waker.register(cx.waker());
+        fence(SeqCst);
+    }
+
     pub(crate) fn poll_recv(&mut self, cx: &mut Context<'_>) -> Poll<Option<T>> {
         let coop = ready!(coop::poll_proceed(cx));
         let res = match self.try_recv() {
             Ok(v) => Some(v),
             Err(TryRecvError::Disconnected) => None,
             Err(TryRecvError::Empty) => {
-                self.chan.rx_waker.register(cx.waker());
+                self.register_rx_waker(cx);
                 match self.try_recv() {
                     Ok(v) => Some(v),
                     Err(TryRecvError::Disconnected) => None,
@@ -248,7 +259,7 @@ impl<T> Rx<T> {
                 return Poll::Ready(n);
             }
             if attempt == 0 {
-                self.chan.rx_waker.register(cx.waker());
+                self.register_rx_waker(cx);
             }
         }
         Poll::Pending
