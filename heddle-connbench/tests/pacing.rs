@@ -1,6 +1,6 @@
 //! Pacing accuracy at 20k connections per second (10k in a debug build)
-//! against the crate's own server on loopback. Alone in its test binary, so that the other tests'
-//! runtimes do not compete with it for the CPU.
+//! against the crate's own server on loopback. Alone in its test binary, so
+//! that the other tests' runtimes do not compete with it for the CPU.
 
 mod common;
 
