@@ -1,0 +1,109 @@
+//! `block_in_place` on the multi-threaded scheduler: the blocking thread's
+//! core (run queue, LIFO slot, deferred tasks) moves through the worker's
+//! hand-off slot (`handoff`) to a replacement thread, so the tasks queued
+//! behind the blocking one keep running.
+
+use std::sync::Arc;
+
+use super::worker::{run_worker, Shared, WORKER};
+use crate::loom::sync::atomic::Ordering::*;
+use crate::runtime::builder::ThreadHooks;
+use crate::runtime::scheduler::SchedulerHandle;
+use crate::runtime::{context, coop};
+
+/// Runs `f`, a closure that blocks, on this thread without stalling the
+/// tasks queued behind the current one; see
+/// [`task::block_in_place`](crate::task::block_in_place).
+///
+/// On a worker, the core (run queue, LIFO slot, deferred tasks) goes into
+/// the worker's hand-off slot and a replacement thread is started to run
+/// it. If `f` returns before the replacement took the core, the caller
+/// takes it back and stays the worker (the replacement then exits at
+/// once); otherwise the calling thread finishes the current task poll as
+/// a plain thread and leaves the worker loop.
+pub(crate) fn block_in_place<F, R>(f: F) -> R
+where
+    F: FnOnce() -> R,
+{
+    if !context::in_runtime() {
+        // Outside any runtime, or nested inside another `block_in_place`:
+        // blocking here stalls nobody.
+        return f();
+    }
+    let Some(SchedulerHandle::MultiThread(shared)) = context::current_handle() else {
+        panic!("can call blocking only when running on the multi-threaded runtime");
+    };
+    // None on a thread that is not one of our workers (inside `block_on`)
+    // or that already gave its core away: nothing to hand off then.
+    let handed_off = shared.hand_off_core().map(|index| (shared, index));
+
+    /// Undoes the set-up even if `f` panics.
+    struct Reset {
+        handed_off: Option<(Arc<Shared>, usize)>,
+        budget: Option<u8>,
+        _exit: context::ExitRuntimeGuard,
+    }
+    impl Drop for Reset {
+        fn drop(&mut self) {
+            coop::set_budget(self.budget);
+            if let Some((shared, index)) = self.handed_off.take() {
+                if let Some(core) = shared.remotes[index].handoff.take() {
+                    WORKER.with(|slot| *slot.core.borrow_mut() = Some(core));
+                }
+            }
+        }
+    }
+    let _reset = Reset {
+        handed_off,
+        // Blocking sections are not limited by the task's budget.
+        budget: coop::set_budget(None),
+        _exit: context::exit_runtime(),
+    };
+    f()
+}
+
+/// Body of a thread started by `block_in_place`: becomes worker `index`
+/// if the core is still waiting in the hand-off slot.
+fn run_replacement_worker(shared: Arc<Shared>, index: usize) {
+    match shared.remotes[index].handoff.take() {
+        Some(core) => run_worker(shared, core),
+        // The blocking section ended before this thread started, and its
+        // caller took the core back.
+        None => {
+            let _hooks = ThreadHooks::enter(shared.on_thread_start.as_ref(), shared.on_thread_stop.as_ref());
+            shared.worker_exited(None);
+        }
+    }
+}
+
+impl Shared {
+    /// Moves this thread's core to the hand-off slot and starts a thread to
+    /// take it over. Returns the worker index, or None if this thread has
+    /// no core of ours (or no thread could be started: then it keeps its
+    /// core and blocks it, like the current-thread runtime would).
+    pub(super) fn hand_off_core(self: &Arc<Self>) -> Option<usize> {
+        let mut core = WORKER.with(|slot| {
+            if !std::ptr::eq(slot.shared.get(), Arc::as_ptr(self)) {
+                return None;
+            }
+            slot.core.try_borrow_mut().ok()?.take()
+        })?;
+        let index = core.index;
+        // Other workers can steal from the ring but not the LIFO slot: move
+        // its task where they can reach it while the replacement starts.
+        if let Some(task) = core.lifo_slot.take() {
+            core.run_queue.push_back_or_overflow(task, &self.inject);
+        }
+        self.remotes[index].handoff.offer(core);
+        self.workers_running.fetch_add(1, SeqCst);
+        let shared = self.clone();
+        if self.thread_builder().spawn(move || run_replacement_worker(shared, index)).is_err() {
+            let core = self.remotes[index].handoff.take();
+            self.workers_running.fetch_sub(1, SeqCst);
+            WORKER.with(|slot| *slot.core.borrow_mut() = core);
+            return None;
+        }
+        self.notify_parked();
+        Some(index)
+    }
+}

@@ -1,0 +1,176 @@
+//! How a worker finds its next task, and how idle workers sleep and are
+//! woken: the LIFO slot and local ring first, the inject queue every
+//! `global_queue_interval` ticks (and when the ring is empty), then
+//! stealing from peers; with nothing anywhere, parking in its own reactor.
+//!
+//! ```text
+//!   next_task ──none──▶ steal_work (searching) ──none──▶ park
+//!       ▲                                                 │
+//!       └──── woken: notify_parked / I/O / timer ◀────────┘
+//! ```
+//!
+//! At most one worker searches at a time when sleepers are woken
+//! (`Idle`), and the last searcher to park re-checks the queues, so a task
+//! pushed while everybody went to sleep is never stranded.
+
+use super::idle::Idle;
+use super::worker::{has_local_work, with_core, Shared, BUSY_PEER_RECHECK, WORKER};
+use crate::loom::sync::atomic::Ordering::*;
+use crate::runtime::stats::bump;
+use crate::task::Notified;
+
+impl Shared {
+    pub(super) fn next_task(&self, tick: u32) -> Option<Notified> {
+        if tick % self.global_queue_interval == 0 {
+            // Take a batch, not one task: a worker whose own queue never
+            // empties would otherwise drain remote spawns one per interval.
+            if let Some(task) = self.pop_inject_batch() {
+                return Some(task);
+            }
+        }
+        if let Some(task) = with_core(|core| core.lifo_slot.take().or_else(|| core.run_queue.pop())) {
+            return Some(task);
+        }
+        self.pop_inject_batch()
+    }
+
+    /// Moves a fair share of the inject queue into the local ring and
+    /// returns one task to run.
+    pub(super) fn pop_inject_batch(&self) -> Option<Notified> {
+        if self.inject.is_empty() {
+            return None;
+        }
+        with_core(|core| {
+            let share = self.inject.len() / self.num_workers() + 1;
+            let max = share.min(core.run_queue.remaining_slots() + 1).min(128);
+            self.inject.pop_batch(max, |rest| core.run_queue.push_back_batch(rest))
+        })
+    }
+
+    pub(super) fn steal_work(&self) -> Option<Notified> {
+        let (index, start) = with_core(|core| {
+            if !core.is_searching {
+                core.is_searching = self.idle.transition_worker_to_searching();
+            }
+            (core.index, core.rand.below(self.num_workers()))
+        });
+        if !with_core(|core| core.is_searching) {
+            return None;
+        }
+        let n = self.num_workers();
+        for i in 0..n {
+            let victim = (start + i) % n;
+            if victim == index {
+                continue;
+            }
+            if let Some(task) = with_core(|core| self.remotes[victim].steal.steal_into(&mut core.run_queue)) {
+                bump(&self.remotes[index].stats.steals, 1);
+                return Some(task);
+            }
+        }
+        self.pop_inject_batch()
+    }
+
+    pub(super) fn park(&self) {
+        let (index, is_searching) = with_core(|core| (core.index, std::mem::replace(&mut core.is_searching, false)));
+        bump(&self.remotes[index].stats.parks, 1);
+        let is_last_searcher = self.idle.transition_worker_to_parked(index, is_searching);
+        if is_last_searcher && self.has_pending_work() {
+            // Work arrived while we searched; make sure someone takes it.
+            self.notify_parked();
+        }
+        // The first sleep comes before any look at the peers' reactors: an
+        // epoll_wait per peer on every park was a system call too many when
+        // workers park and wake many times a millisecond.
+        let mut slept = false;
+        loop {
+            if self.is_shutdown.load(Acquire) {
+                self.idle.unpark_worker_by_id(index);
+                return;
+            }
+            if has_local_work() {
+                if !self.idle.unpark_worker_by_id(index) {
+                    with_core(|core| core.is_searching = true);
+                }
+                if with_core(|core| !core.run_queue.is_empty()) {
+                    self.notify_parked();
+                }
+                return;
+            }
+            if !self.idle.is_parked(index) {
+                // Woken by `notify_parked`: counted as searching.
+                with_core(|core| core.is_searching = true);
+                return;
+            }
+            // No re-check of the inject queue here: a task pushed there
+            // wakes a sleeper unless a worker is searching, and the last
+            // searcher to park re-checks (above). Re-checking here made
+            // workers spin through park and the queues' locks while remote
+            // threads kept pushing.
+            with_core(|core| core.dispatching = true);
+            let any_busy = self.poll_busy_peers(index, slept);
+            if !has_local_work() {
+                // While a peer is busy, wake now and then to look at its
+                // reactor: its worker may be stuck in one long poll.
+                let timeout = any_busy.then_some(BUSY_PEER_RECHECK);
+                self.remotes[index].parker.park(&self.drivers[index], timeout);
+                slept = true;
+            }
+            with_core(|core| core.dispatching = false);
+        }
+    }
+
+    /// True if some peer is not asleep; if `poll`, also polls those peers'
+    /// reactors without blocking (what they wake queues here): a busy
+    /// worker only looks at its reactor between task polls, every
+    /// `event_interval` of them, and its sockets' events should not wait
+    /// for long while this worker idles.
+    pub(super) fn poll_busy_peers(&self, index: usize, poll: bool) -> bool {
+        let mut any_busy = false;
+        for (peer, driver) in self.drivers.iter().enumerate() {
+            if peer == index || self.remotes[peer].parker.is_sleeping() {
+                continue;
+            }
+            any_busy = true;
+            if !poll {
+                continue;
+            }
+            if let Ok(mut guard) = driver.try_lock() {
+                if let Some(driver) = guard.as_mut() {
+                    driver.poll_now(&self.driver);
+                }
+            }
+        }
+        any_busy
+    }
+
+    /// True if a task waits in the inject queue or in any worker's ring.
+    /// Call right after the last searcher parks (it fences; see `idle`).
+    pub(super) fn has_pending_work(&self) -> bool {
+        Idle::fence_before_check();
+        !self.inject.is_empty() || self.remotes.iter().any(|r| !r.steal.is_empty())
+    }
+
+    /// Wakes one sleeping worker if no worker is searching.
+    pub(super) fn notify_parked(&self) {
+        if let Some(index) = self.idle.worker_to_notify() {
+            // A worker dispatching I/O events inside its own park is still
+            // listed as asleep; it is awake, so waking it would only cost
+            // an eventfd write and an empty epoll round.
+            if self.current_worker_index() == Some(index) {
+                return;
+            }
+            self.remotes[index].parker.unpark();
+        }
+    }
+
+    /// Index of the worker running on this thread, if it is one of ours.
+    pub(super) fn current_worker_index(&self) -> Option<usize> {
+        WORKER.with(|slot| {
+            if !std::ptr::eq(slot.shared.get(), self) {
+                return None;
+            }
+            slot.core.try_borrow().ok()?.as_ref().map(|core| core.index)
+        })
+    }
+}
