@@ -15,6 +15,10 @@
 #                         multi-thread workloads are bimodal on a 2-core VM
 #   REPORT_ONLY=1         skip running, report the last results
 #   HEDDLE_BENCH_WORKERS  workers of the multi-thread workloads (default 4, as tokio's benches)
+#   PAIRED=1              instead of criterion, the paired runner of rt.rs and sync.rs
+#                         (benches/support/mod.rs): both runtimes set up side by side,
+#                         alternating ~30 ms batches, median of 30 per-pair ratios; the
+#                         first argument filters workloads by name. ROUNDS=N repeats it.
 #
 # ratio = heddle / tokio of criterion's time per iteration: below 1 means heddle
 # is faster. The report is also saved as bench/results/micro-<date>.json.
@@ -22,6 +26,13 @@ set -euo pipefail
 
 ROOT=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
 command -v python3 >/dev/null || apt-get install -y python3 >/dev/null || { apt-get update >/dev/null && apt-get install -y python3 >/dev/null; }
+
+if [ "${PAIRED:-0}" = 1 ]; then
+    for round in $(seq 1 "${ROUNDS:-1}"); do
+        (cd "$ROOT" && cargo bench -p heddle-bench --bench rt --bench sync -- --paired "$@")
+    done
+    exit 0
+fi
 
 args=("$@")
 if [ "${QUICK:-0}" = 1 ]; then args=(--warm-up-time 1 --measurement-time 2 "${args[@]}"); fi

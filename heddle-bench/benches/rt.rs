@@ -10,11 +10,18 @@
 //!
 //! Multi-thread workloads use 4 workers like tokio's benches
 //! (`HEDDLE_BENCH_WORKERS` overrides; this machine has 2 cores).
+//!
+//! A workload hands its per-iteration closure to a `support::Sink`: a
+//! criterion group by default, or the paired runner with `-- --paired
+//! [FILTER]`, which alternates ~30 ms batches of the two runtimes (see
+//! `support/mod.rs` for why).
 
 use std::time::{Duration, Instant};
 
 use criterion::measurement::WallTime;
-use criterion::{criterion_group, criterion_main, BenchmarkGroup, Criterion};
+use criterion::{criterion_group, BenchmarkGroup, Criterion};
+
+mod support;
 
 /// Tasks spawned per iteration by the `spawn_many_*` workloads.
 const NUM_SPAWN: usize = 10_000;
@@ -39,8 +46,7 @@ macro_rules! workloads {
             use std::sync::atomic::{AtomicBool, AtomicUsize};
             use std::sync::{mpsc, Arc};
 
-            use criterion::measurement::WallTime;
-            use criterion::BenchmarkGroup;
+            use crate::support::Sink;
             use futures::channel::oneshot;
 
             use super::{num_workers, stall, NUM_SPAWN};
@@ -57,51 +63,47 @@ macro_rules! workloads {
             }
 
             /// `NUM_SPAWN` tasks spawned from inside the runtime.
-            pub fn spawn_many_local(g: &mut BenchmarkGroup<'_, WallTime>) {
+            pub fn spawn_many_local(g: &mut impl Sink) {
                 let rt = multi_thread();
                 let (tx, rx) = mpsc::sync_channel(1000);
                 let rem = Arc::new(AtomicUsize::new(0));
-                g.bench_function(NAME, |b| {
-                    b.iter(|| {
-                        rem.store(NUM_SPAWN, Relaxed);
-                        rt.block_on(async {
-                            for _ in 0..NUM_SPAWN {
-                                let tx = tx.clone();
-                                let rem = rem.clone();
-                                rt::spawn(async move {
-                                    if 1 == rem.fetch_sub(1, Relaxed) {
-                                        tx.send(()).unwrap();
-                                    }
-                                });
-                            }
-                            rx.recv().unwrap();
-                        });
-                    })
+                g.iteration(NAME, move || {
+                    rem.store(NUM_SPAWN, Relaxed);
+                    rt.block_on(async {
+                        for _ in 0..NUM_SPAWN {
+                            let tx = tx.clone();
+                            let rem = rem.clone();
+                            rt::spawn(async move {
+                                if 1 == rem.fetch_sub(1, Relaxed) {
+                                    tx.send(()).unwrap();
+                                }
+                            });
+                        }
+                        rx.recv().unwrap();
+                    });
                 });
             }
 
             /// `NUM_SPAWN` empty tasks spawned from outside an idle runtime,
             /// then awaited.
-            pub fn spawn_many_remote_idle(g: &mut BenchmarkGroup<'_, WallTime>) {
+            pub fn spawn_many_remote_idle(g: &mut impl Sink) {
                 let rt = multi_thread();
                 let mut handles = Vec::with_capacity(NUM_SPAWN);
-                g.bench_function(NAME, |b| {
-                    b.iter(|| {
-                        for _ in 0..NUM_SPAWN {
-                            handles.push(rt.spawn(async {}));
+                g.iteration(NAME, move || {
+                    for _ in 0..NUM_SPAWN {
+                        handles.push(rt.spawn(async {}));
+                    }
+                    rt.block_on(async {
+                        for handle in handles.drain(..) {
+                            handle.await.unwrap();
                         }
-                        rt.block_on(async {
-                            for handle in handles.drain(..) {
-                                handle.await.unwrap();
-                            }
-                        });
-                    })
+                    });
                 });
             }
 
             /// As `spawn_many_remote_idle`, while every worker is kept busy
             /// by tasks that burn CPU and yield.
-            pub fn spawn_many_remote_busy1(g: &mut BenchmarkGroup<'_, WallTime>) {
+            pub fn spawn_many_remote_busy1(g: &mut impl Sink) {
                 let rt = multi_thread();
                 let mut handles = Vec::with_capacity(NUM_SPAWN);
                 let flag = Arc::new(AtomicBool::new(true));
@@ -114,24 +116,22 @@ macro_rules! workloads {
                         }
                     });
                 }
-                g.bench_function(NAME, |b| {
-                    b.iter(|| {
-                        for _ in 0..NUM_SPAWN {
-                            handles.push(rt.spawn(async {}));
+                g.iteration(NAME, move || {
+                    for _ in 0..NUM_SPAWN {
+                        handles.push(rt.spawn(async {}));
+                    }
+                    rt.block_on(async {
+                        for handle in handles.drain(..) {
+                            handle.await.unwrap();
                         }
-                        rt.block_on(async {
-                            for handle in handles.drain(..) {
-                                handle.await.unwrap();
-                            }
-                        });
-                    })
+                    });
                 });
                 flag.store(false, Relaxed);
             }
 
             /// 1,000 empty tasks spawned from outside while every worker is
             /// kept busy by tasks that burn CPU and spawn their successor.
-            pub fn spawn_many_remote_busy2(g: &mut BenchmarkGroup<'_, WallTime>) {
+            pub fn spawn_many_remote_busy2(g: &mut impl Sink) {
                 const NUM_SPAWN: usize = 1_000;
                 fn busy(flag: Arc<AtomicBool>) {
                     rt::spawn(async {
@@ -148,84 +148,78 @@ macro_rules! workloads {
                     let flag = flag.clone();
                     rt.spawn(async { busy(flag) });
                 }
-                g.bench_function(NAME, |b| {
-                    b.iter(|| {
-                        for _ in 0..NUM_SPAWN {
-                            handles.push(rt.spawn(async {}));
+                g.iteration(NAME, move || {
+                    for _ in 0..NUM_SPAWN {
+                        handles.push(rt.spawn(async {}));
+                    }
+                    rt.block_on(async {
+                        for handle in handles.drain(..) {
+                            handle.await.unwrap();
                         }
-                        rt.block_on(async {
-                            for handle in handles.drain(..) {
-                                handle.await.unwrap();
-                            }
-                        });
-                    })
+                    });
                 });
                 flag.store(false, Relaxed);
             }
 
             /// 200 tasks that each yield 1,000 times.
-            pub fn yield_many(g: &mut BenchmarkGroup<'_, WallTime>) {
+            pub fn yield_many(g: &mut impl Sink) {
                 const NUM_YIELD: usize = 1_000;
                 const TASKS: usize = 200;
                 let rt = multi_thread();
                 let (tx, rx) = mpsc::sync_channel(TASKS);
-                g.bench_function(NAME, |b| {
-                    b.iter(|| {
-                        for _ in 0..TASKS {
-                            let tx = tx.clone();
-                            rt.spawn(async move {
-                                for _ in 0..NUM_YIELD {
-                                    rt::task::yield_now().await;
-                                }
-                                tx.send(()).unwrap();
-                            });
-                        }
-                        for _ in 0..TASKS {
-                            rx.recv().unwrap();
-                        }
-                    })
+                g.iteration(NAME, move || {
+                    for _ in 0..TASKS {
+                        let tx = tx.clone();
+                        rt.spawn(async move {
+                            for _ in 0..NUM_YIELD {
+                                rt::task::yield_now().await;
+                            }
+                            tx.send(()).unwrap();
+                        });
+                    }
+                    for _ in 0..TASKS {
+                        rx.recv().unwrap();
+                    }
                 });
             }
 
             /// 1,000 pairs of tasks that pass a message there and back.
-            pub fn ping_pong(g: &mut BenchmarkGroup<'_, WallTime>) {
+            pub fn ping_pong(g: &mut impl Sink) {
                 const NUM_PINGS: usize = 1_000;
                 let rt = multi_thread();
                 let (done_tx, done_rx) = mpsc::sync_channel(1000);
                 let rem = Arc::new(AtomicUsize::new(0));
-                g.bench_function(NAME, |b| {
-                    b.iter(|| {
-                        let done_tx = done_tx.clone();
-                        let rem = rem.clone();
-                        rem.store(NUM_PINGS, Relaxed);
-                        rt.block_on(async {
-                            rt::spawn(async move {
-                                for _ in 0..NUM_PINGS {
-                                    let rem = rem.clone();
-                                    let done_tx = done_tx.clone();
+                g.iteration(NAME, move || {
+                    let done_tx = done_tx.clone();
+                    let rem = rem.clone();
+                    rem.store(NUM_PINGS, Relaxed);
+                    rt.block_on(async {
+                        rt::spawn(async move {
+                            for _ in 0..NUM_PINGS {
+                                let rem = rem.clone();
+                                let done_tx = done_tx.clone();
+                                rt::spawn(async move {
+                                    let (tx1, rx1) = oneshot::channel();
+                                    let (tx2, rx2) = oneshot::channel();
                                     rt::spawn(async move {
-                                        let (tx1, rx1) = oneshot::channel();
-                                        let (tx2, rx2) = oneshot::channel();
-                                        rt::spawn(async move {
-                                            rx1.await.unwrap();
-                                            tx2.send(()).unwrap();
-                                        });
-                                        tx1.send(()).unwrap();
-                                        rx2.await.unwrap();
-                                        if 1 == rem.fetch_sub(1, Relaxed) {
-                                            done_tx.send(()).unwrap();
-                                        }
+                                        rx1.await.unwrap();
+                                        tx2.send(()).unwrap();
                                     });
-                                }
-                            });
-                            done_rx.recv().unwrap();
+                                    tx1.send(()).unwrap();
+                                    rx2.await.unwrap();
+                                    if 1 == rem.fetch_sub(1, Relaxed) {
+                                        done_tx.send(()).unwrap();
+                                    }
+                                });
+                            }
                         });
-                    })
+                        done_rx.recv().unwrap();
+                    });
                 });
             }
 
             /// A chain of 1,000 tasks, each spawning the next.
-            pub fn chained_spawn(g: &mut BenchmarkGroup<'_, WallTime>) {
+            pub fn chained_spawn(g: &mut impl Sink) {
                 const ITER: usize = 1_000;
                 fn chain(done_tx: mpsc::SyncSender<()>, n: usize) {
                     if n == 0 {
@@ -236,14 +230,12 @@ macro_rules! workloads {
                 }
                 let rt = multi_thread();
                 let (done_tx, done_rx) = mpsc::sync_channel(1000);
-                g.bench_function(NAME, |b| {
-                    b.iter(|| {
-                        let done_tx = done_tx.clone();
-                        rt.block_on(async {
-                            rt::spawn(async move { chain(done_tx, ITER) });
-                            done_rx.recv().unwrap();
-                        });
-                    })
+                g.iteration(NAME, move || {
+                    let done_tx = done_tx.clone();
+                    rt.block_on(async {
+                        rt::spawn(async move { chain(done_tx, ITER) });
+                        done_rx.recv().unwrap();
+                    });
                 });
             }
 
@@ -254,33 +246,29 @@ macro_rules! workloads {
             }
 
             /// One task spawned and awaited on a current-thread runtime.
-            pub fn current_thread_spawn(g: &mut BenchmarkGroup<'_, WallTime>) {
+            pub fn current_thread_spawn(g: &mut impl Sink) {
                 let rt = current_thread();
-                g.bench_function(NAME, |b| {
-                    b.iter(|| {
-                        rt.block_on(async {
-                            let h = rt::spawn(work());
-                            assert_eq!(h.await.unwrap(), 2);
-                        });
-                    })
+                g.iteration(NAME, move || {
+                    rt.block_on(async {
+                        let h = rt::spawn(work());
+                        assert_eq!(h.await.unwrap(), 2);
+                    });
                 });
             }
 
             /// Ten tasks spawned, then awaited, on a current-thread runtime.
-            pub fn current_thread_spawn10(g: &mut BenchmarkGroup<'_, WallTime>) {
+            pub fn current_thread_spawn10(g: &mut impl Sink) {
                 let rt = current_thread();
-                g.bench_function(NAME, |b| {
-                    b.iter(|| {
-                        rt.block_on(async {
-                            let mut handles = Vec::with_capacity(10);
-                            for _ in 0..10 {
-                                handles.push(rt::spawn(work()));
-                            }
-                            for handle in handles {
-                                assert_eq!(handle.await.unwrap(), 2);
-                            }
-                        });
-                    })
+                g.iteration(NAME, move || {
+                    rt.block_on(async {
+                        let mut handles = Vec::with_capacity(10);
+                        for _ in 0..10 {
+                            handles.push(rt::spawn(work()));
+                        }
+                        for handle in handles {
+                            assert_eq!(handle.await.unwrap(), 2);
+                        }
+                    });
                 });
             }
         }
@@ -290,7 +278,8 @@ macro_rules! workloads {
 workloads!(heddle);
 workloads!(tokio);
 
-/// One group per workload, `heddle` measured first, then `tokio`.
+/// One criterion group per workload (`heddle` measured first, then
+/// `tokio`), and the list the paired runner (`-- --paired`) goes through.
 macro_rules! groups {
     ($($workload:ident),* $(,)?) => {
         $(
@@ -302,6 +291,10 @@ macro_rules! groups {
             }
         )*
         criterion_group!(rt, $($workload),*);
+
+        const PAIRED: &[support::PairedWorkload] = &[
+            $((stringify!($workload), |c| self::heddle::$workload(c), |c| self::tokio::$workload(c)),)*
+        ];
     };
 }
 
@@ -317,4 +310,11 @@ groups!(
     current_thread_spawn10,
 );
 
-criterion_main!(rt);
+fn main() {
+    if support::paired_requested() {
+        support::paired_main(PAIRED);
+        return;
+    }
+    rt();
+    Criterion::default().configure_from_args().final_summary();
+}

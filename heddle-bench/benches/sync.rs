@@ -45,9 +45,16 @@
 //!
 //! Multi-thread workloads use 4 workers like `rt.rs` (`HEDDLE_BENCH_WORKERS`
 //! overrides).
+//!
+//! A workload hands its per-iteration closure to a `support::Sink`: a
+//! criterion group by default, or the paired runner with `-- --paired
+//! [FILTER]`, which alternates ~30 ms batches of the two runtimes (see
+//! `support/mod.rs` for why).
 
 use criterion::measurement::WallTime;
-use criterion::{criterion_group, criterion_main, BenchmarkGroup, Criterion};
+use criterion::{criterion_group, BenchmarkGroup, Criterion};
+
+mod support;
 
 /// Messages per iteration of the mpsc workloads.
 const MSGS: usize = 5_000;
@@ -82,8 +89,7 @@ macro_rules! workloads {
             use std::sync::Arc;
             use std::time::Duration;
 
-            use criterion::measurement::WallTime;
-            use criterion::BenchmarkGroup;
+            use crate::support::Sink;
 
             use super::*;
             use ::$runtime as rt;
@@ -99,19 +105,17 @@ macro_rules! workloads {
                 rt::runtime::Builder::new_current_thread().enable_all().build().unwrap()
             }
 
-            pub fn sync_mpsc_bounded_uncontended(g: &mut BenchmarkGroup<'_, WallTime>) {
+            pub fn sync_mpsc_bounded_uncontended(g: &mut impl Sink) {
                 let rt = multi_thread();
-                g.bench_function(NAME, |b| {
-                    b.iter(|| {
-                        rt.block_on(async {
-                            let (tx, mut rx) = mpsc::channel::<usize>(MSGS);
-                            for i in 0..MSGS {
-                                tx.send(i).await.unwrap();
-                            }
-                            for _ in 0..MSGS {
-                                black_box(rx.recv().await.unwrap());
-                            }
-                        })
+                g.iteration(NAME, move || {
+                    rt.block_on(async {
+                        let (tx, mut rx) = mpsc::channel::<usize>(MSGS);
+                        for i in 0..MSGS {
+                            tx.send(i).await.unwrap();
+                        }
+                        for _ in 0..MSGS {
+                            black_box(rx.recv().await.unwrap());
+                        }
                     })
                 });
             }
@@ -135,138 +139,128 @@ macro_rules! workloads {
                 assert_eq!(n, MSGS);
             }
 
-            pub fn sync_mpsc_bounded_contended(g: &mut BenchmarkGroup<'_, WallTime>) {
+            pub fn sync_mpsc_bounded_contended(g: &mut impl Sink) {
                 let rt = multi_thread();
-                g.bench_function(NAME, |b| b.iter(|| rt.block_on(bounded_contended(MSGS))));
+                g.iteration(NAME, move || rt.block_on(bounded_contended(MSGS)));
             }
 
-            pub fn sync_mpsc_bounded_full(g: &mut BenchmarkGroup<'_, WallTime>) {
+            pub fn sync_mpsc_bounded_full(g: &mut impl Sink) {
                 let rt = multi_thread();
-                g.bench_function(NAME, |b| b.iter(|| rt.block_on(bounded_contended(16))));
+                g.iteration(NAME, move || rt.block_on(bounded_contended(16)));
             }
 
-            pub fn sync_mpsc_unbounded_uncontended(g: &mut BenchmarkGroup<'_, WallTime>) {
+            pub fn sync_mpsc_unbounded_uncontended(g: &mut impl Sink) {
                 let rt = multi_thread();
-                g.bench_function(NAME, |b| {
-                    b.iter(|| {
-                        rt.block_on(async {
-                            let (tx, mut rx) = mpsc::unbounded_channel::<usize>();
-                            for i in 0..MSGS {
-                                tx.send(i).unwrap();
-                            }
-                            for _ in 0..MSGS {
-                                black_box(rx.recv().await.unwrap());
-                            }
-                        })
+                g.iteration(NAME, move || {
+                    rt.block_on(async {
+                        let (tx, mut rx) = mpsc::unbounded_channel::<usize>();
+                        for i in 0..MSGS {
+                            tx.send(i).unwrap();
+                        }
+                        for _ in 0..MSGS {
+                            black_box(rx.recv().await.unwrap());
+                        }
                     })
                 });
             }
 
-            pub fn sync_mpsc_unbounded_contended(g: &mut BenchmarkGroup<'_, WallTime>) {
+            pub fn sync_mpsc_unbounded_contended(g: &mut impl Sink) {
                 let rt = multi_thread();
-                g.bench_function(NAME, |b| {
-                    b.iter(|| {
-                        rt.block_on(async {
-                            let (tx, mut rx) = mpsc::unbounded_channel::<usize>();
-                            for _ in 0..PRODUCERS {
-                                let tx = tx.clone();
-                                rt::spawn(async move {
-                                    for i in 0..MSGS / PRODUCERS {
-                                        tx.send(i).unwrap();
-                                    }
-                                });
-                            }
-                            drop(tx);
-                            let mut n = 0;
-                            while let Some(v) = rx.recv().await {
-                                black_box(v);
-                                n += 1;
-                            }
-                            assert_eq!(n, MSGS);
-                        })
+                g.iteration(NAME, move || {
+                    rt.block_on(async {
+                        let (tx, mut rx) = mpsc::unbounded_channel::<usize>();
+                        for _ in 0..PRODUCERS {
+                            let tx = tx.clone();
+                            rt::spawn(async move {
+                                for i in 0..MSGS / PRODUCERS {
+                                    tx.send(i).unwrap();
+                                }
+                            });
+                        }
+                        drop(tx);
+                        let mut n = 0;
+                        while let Some(v) = rx.recv().await {
+                            black_box(v);
+                            n += 1;
+                        }
+                        assert_eq!(n, MSGS);
                     })
                 });
             }
 
-            fn request_reply(g: &mut BenchmarkGroup<'_, WallTime>, rt: rt::runtime::Runtime) {
+            fn request_reply(g: &mut impl Sink, rt: rt::runtime::Runtime) {
                 let (tx, mut rx) = mpsc::channel::<(usize, oneshot::Sender<usize>)>(16);
                 rt.spawn(async move {
                     while let Some((req, reply)) = rx.recv().await {
                         let _ = reply.send(req + 1);
                     }
                 });
-                g.bench_function(NAME, |b| {
-                    b.iter(|| {
-                        rt.block_on(async {
-                            for i in 0..REQUESTS {
-                                let (reply_tx, reply_rx) = oneshot::channel();
-                                tx.send((i, reply_tx)).await.unwrap();
-                                assert_eq!(reply_rx.await.unwrap(), i + 1);
-                            }
-                        })
+                g.iteration(NAME, move || {
+                    rt.block_on(async {
+                        for i in 0..REQUESTS {
+                            let (reply_tx, reply_rx) = oneshot::channel();
+                            tx.send((i, reply_tx)).await.unwrap();
+                            assert_eq!(reply_rx.await.unwrap(), i + 1);
+                        }
                     })
                 });
             }
 
-            pub fn sync_mpsc_oneshot_current(g: &mut BenchmarkGroup<'_, WallTime>) {
+            pub fn sync_mpsc_oneshot_current(g: &mut impl Sink) {
                 request_reply(g, current_thread());
             }
 
-            pub fn sync_mpsc_oneshot_multi(g: &mut BenchmarkGroup<'_, WallTime>) {
+            pub fn sync_mpsc_oneshot_multi(g: &mut impl Sink) {
                 request_reply(g, multi_thread());
             }
 
-            pub fn sync_semaphore_uncontended(g: &mut BenchmarkGroup<'_, WallTime>) {
+            pub fn sync_semaphore_uncontended(g: &mut impl Sink) {
                 let rt = multi_thread();
                 let sem = Semaphore::new(10);
-                g.bench_function(NAME, |b| {
-                    b.iter(|| {
-                        rt.block_on(async {
-                            for _ in 0..ACQUIRES {
-                                let permit = sem.acquire().await.unwrap();
-                                drop(black_box(permit));
-                            }
-                        })
+                g.iteration(NAME, move || {
+                    rt.block_on(async {
+                        for _ in 0..ACQUIRES {
+                            let permit = sem.acquire().await.unwrap();
+                            drop(black_box(permit));
+                        }
                     })
                 });
             }
 
-            fn semaphore_contended(g: &mut BenchmarkGroup<'_, WallTime>, rt: rt::runtime::Runtime) {
+            fn semaphore_contended(g: &mut impl Sink, rt: rt::runtime::Runtime) {
                 let sem = Arc::new(Semaphore::new(2));
-                g.bench_function(NAME, |b| {
-                    b.iter(|| {
-                        rt.block_on(async {
-                            let handles: Vec<_> = (0..SEM_TASKS)
-                                .map(|_| {
-                                    let sem = sem.clone();
-                                    rt::spawn(async move {
-                                        for _ in 0..SEM_ROUNDS {
-                                            let permit = sem.acquire().await.unwrap();
-                                            rt::task::yield_now().await;
-                                            drop(permit);
-                                        }
-                                    })
+                g.iteration(NAME, move || {
+                    rt.block_on(async {
+                        let handles: Vec<_> = (0..SEM_TASKS)
+                            .map(|_| {
+                                let sem = sem.clone();
+                                rt::spawn(async move {
+                                    for _ in 0..SEM_ROUNDS {
+                                        let permit = sem.acquire().await.unwrap();
+                                        rt::task::yield_now().await;
+                                        drop(permit);
+                                    }
                                 })
-                                .collect();
-                            for h in handles {
-                                h.await.unwrap();
-                            }
-                        })
+                            })
+                            .collect();
+                        for h in handles {
+                            h.await.unwrap();
+                        }
                     })
                 });
             }
 
-            pub fn sync_semaphore_contended_multi(g: &mut BenchmarkGroup<'_, WallTime>) {
+            pub fn sync_semaphore_contended_multi(g: &mut impl Sink) {
                 semaphore_contended(g, multi_thread());
             }
 
-            pub fn sync_semaphore_contended_current(g: &mut BenchmarkGroup<'_, WallTime>) {
+            pub fn sync_semaphore_contended_current(g: &mut impl Sink) {
                 semaphore_contended(g, current_thread());
             }
 
             /// Ten waiter tasks count their wake-ups; `notify` is called (with
             /// a yield in between) until `WAKEUPS` have been counted.
-            fn notify_loop(g: &mut BenchmarkGroup<'_, WallTime>, notify: fn(&Notify)) {
+            fn notify_loop(g: &mut impl Sink, notify: fn(&Notify)) {
                 const WAITERS: usize = 10;
                 let rt = multi_thread();
                 let n = Arc::new(Notify::new());
@@ -281,111 +275,99 @@ macro_rules! workloads {
                         }
                     });
                 }
-                g.bench_function(NAME, |b| {
-                    b.iter(|| {
-                        rt.block_on(async {
-                            count.store(0, Relaxed);
-                            while count.load(Relaxed) < WAKEUPS {
-                                notify(&n);
-                                rt::task::yield_now().await;
-                            }
-                        })
+                g.iteration(NAME, move || {
+                    rt.block_on(async {
+                        count.store(0, Relaxed);
+                        while count.load(Relaxed) < WAKEUPS {
+                            notify(&n);
+                            rt::task::yield_now().await;
+                        }
                     })
                 });
             }
 
-            pub fn sync_notify_one_10(g: &mut BenchmarkGroup<'_, WallTime>) {
+            pub fn sync_notify_one_10(g: &mut impl Sink) {
                 notify_loop(g, Notify::notify_one);
             }
 
-            pub fn sync_notify_waiters_10(g: &mut BenchmarkGroup<'_, WallTime>) {
+            pub fn sync_notify_waiters_10(g: &mut impl Sink) {
                 notify_loop(g, Notify::notify_waiters);
             }
 
-            pub fn blocking_spawn_many(g: &mut BenchmarkGroup<'_, WallTime>) {
+            pub fn blocking_spawn_many(g: &mut impl Sink) {
                 let rt = multi_thread();
-                g.bench_function(NAME, |b| {
-                    b.iter(|| {
-                        rt.block_on(async {
-                            let handles: Vec<_> =
-                                (0..BLOCKING_JOBS).map(|i| rt::task::spawn_blocking(move || black_box(i))).collect();
-                            for (i, h) in handles.into_iter().enumerate() {
-                                assert_eq!(h.await.unwrap(), i);
-                            }
-                        })
+                g.iteration(NAME, move || {
+                    rt.block_on(async {
+                        let handles: Vec<_> =
+                            (0..BLOCKING_JOBS).map(|i| rt::task::spawn_blocking(move || black_box(i))).collect();
+                        for (i, h) in handles.into_iter().enumerate() {
+                            assert_eq!(h.await.unwrap(), i);
+                        }
                     })
                 });
             }
 
-            pub fn blocking_spawn_one_current(g: &mut BenchmarkGroup<'_, WallTime>) {
+            pub fn blocking_spawn_one_current(g: &mut impl Sink) {
                 let rt = current_thread();
-                g.bench_function(NAME, |b| {
-                    b.iter(|| rt.block_on(async { rt::task::spawn_blocking(|| black_box(1)).await.unwrap() }))
+                g.iteration(NAME, move || {
+                    rt.block_on(async { rt::task::spawn_blocking(|| black_box(1)).await.unwrap() })
                 });
             }
 
-            pub fn sync_timeout_ready(g: &mut BenchmarkGroup<'_, WallTime>) {
+            pub fn sync_timeout_ready(g: &mut impl Sink) {
                 let rt = current_thread();
-                g.bench_function(NAME, |b| {
-                    b.iter(|| {
-                        rt.block_on(async {
-                            for i in 0..TIMEOUTS {
-                                let v = rt::time::timeout(Duration::from_secs(1), async { i }).await.unwrap();
-                                black_box(v);
-                            }
-                        })
+                g.iteration(NAME, move || {
+                    rt.block_on(async {
+                        for i in 0..TIMEOUTS {
+                            let v = rt::time::timeout(Duration::from_secs(1), async { i }).await.unwrap();
+                            black_box(v);
+                        }
                     })
                 });
             }
 
-            pub fn sync_timeout_elapsed(g: &mut BenchmarkGroup<'_, WallTime>) {
+            pub fn sync_timeout_elapsed(g: &mut impl Sink) {
                 let rt = multi_thread();
-                g.bench_function(NAME, |b| {
-                    b.iter(|| {
-                        rt.block_on(async {
-                            let handles: Vec<_> = (0..ELAPSED_TASKS)
-                                .map(|_| {
-                                    rt::spawn(rt::time::timeout(Duration::from_millis(1), std::future::pending::<()>()))
-                                })
-                                .collect();
-                            for h in handles {
-                                assert!(h.await.unwrap().is_err());
-                            }
-                        })
+                g.iteration(NAME, move || {
+                    rt.block_on(async {
+                        let handles: Vec<_> = (0..ELAPSED_TASKS)
+                            .map(|_| {
+                                rt::spawn(rt::time::timeout(Duration::from_millis(1), std::future::pending::<()>()))
+                            })
+                            .collect();
+                        for h in handles {
+                            assert!(h.await.unwrap().is_err());
+                        }
                     })
                 });
             }
 
-            pub fn io_copy_mem_to_sink(g: &mut BenchmarkGroup<'_, WallTime>) {
+            pub fn io_copy_mem_to_sink(g: &mut impl Sink) {
                 let rt = current_thread();
                 let data = vec![7u8; COPY_BYTES];
-                g.bench_function(NAME, |b| {
-                    b.iter(|| {
-                        rt.block_on(async {
-                            let mut src: &[u8] = &data;
-                            let n = rt::io::copy(&mut src, &mut rt::io::sink()).await.unwrap();
-                            assert_eq!(n as usize, COPY_BYTES);
-                        })
+                g.iteration(NAME, move || {
+                    rt.block_on(async {
+                        let mut src: &[u8] = &data;
+                        let n = rt::io::copy(&mut src, &mut rt::io::sink()).await.unwrap();
+                        assert_eq!(n as usize, COPY_BYTES);
                     })
                 });
             }
 
-            pub fn io_copy_duplex(g: &mut BenchmarkGroup<'_, WallTime>) {
+            pub fn io_copy_duplex(g: &mut impl Sink) {
                 let rt = multi_thread();
                 let data: Arc<[u8]> = vec![7u8; COPY_BYTES].into();
-                g.bench_function(NAME, |b| {
-                    b.iter(|| {
-                        rt.block_on(async {
-                            let (mut w, mut r) = rt::io::duplex(16 * 1024);
-                            let data = data.clone();
-                            let writer = rt::spawn(async move {
-                                let mut src: &[u8] = &data;
-                                rt::io::copy(&mut src, &mut w).await.unwrap()
-                            });
-                            let n = rt::io::copy(&mut r, &mut rt::io::sink()).await.unwrap();
-                            assert_eq!(writer.await.unwrap(), n);
-                            assert_eq!(n as usize, COPY_BYTES);
-                        })
+                g.iteration(NAME, move || {
+                    rt.block_on(async {
+                        let (mut w, mut r) = rt::io::duplex(16 * 1024);
+                        let data = data.clone();
+                        let writer = rt::spawn(async move {
+                            let mut src: &[u8] = &data;
+                            rt::io::copy(&mut src, &mut w).await.unwrap()
+                        });
+                        let n = rt::io::copy(&mut r, &mut rt::io::sink()).await.unwrap();
+                        assert_eq!(writer.await.unwrap(), n);
+                        assert_eq!(n as usize, COPY_BYTES);
                     })
                 });
             }
@@ -396,7 +378,8 @@ macro_rules! workloads {
 workloads!(heddle);
 workloads!(tokio);
 
-/// One group per workload, `heddle` measured first, then `tokio`.
+/// One criterion group per workload (`heddle` measured first, then
+/// `tokio`), and the list the paired runner (`-- --paired`) goes through.
 macro_rules! groups {
     ($($workload:ident),* $(,)?) => {
         $(
@@ -408,6 +391,10 @@ macro_rules! groups {
             }
         )*
         criterion_group!(sync, $($workload),*);
+
+        const PAIRED: &[support::PairedWorkload] = &[
+            $((stringify!($workload), |c| self::heddle::$workload(c), |c| self::tokio::$workload(c)),)*
+        ];
     };
 }
 
@@ -432,4 +419,11 @@ groups!(
     io_copy_duplex,
 );
 
-criterion_main!(sync);
+fn main() {
+    if support::paired_requested() {
+        support::paired_main(PAIRED);
+        return;
+    }
+    sync();
+    Criterion::default().configure_from_args().final_summary();
+}

@@ -3,9 +3,11 @@
 //! * [`tinyhttp`]: the HTTP server of tokio's tinyhttp example, generic over
 //!   the socket type, served by `examples/tinyhttp.rs` on either runtime
 //!   (driven by `bench/http.sh`).
-//! * `benches/rt.rs`, `benches/timer.rs`: criterion micro-benchmarks, each a
-//!   group with one `heddle` and one `tokio` function running the same code
-//!   (`bench/micro.sh` prints the ratios).
+//! * `benches/rt.rs`, `benches/sync.rs`, `benches/timer.rs`: criterion
+//!   micro-benchmarks, each a group with one `heddle` and one `tokio`
+//!   function running the same code (`bench/micro.sh` prints the ratios).
+//!   `rt.rs` and `sync.rs` also have a paired runner (`-- --paired`,
+//!   `benches/support/mod.rs`) that alternates short batches of the two.
 //! * `src/bin/timer-lateness.rs`: how late `sleep(100 µs)` wakes up.
 //!
 //! `BENCHMARKS.md` at the repository root has the commands and the figures.
