@@ -311,10 +311,5 @@ groups!(
 );
 
 fn main() {
-    if support::paired_requested() {
-        support::paired_main(PAIRED);
-        return;
-    }
-    rt();
-    Criterion::default().configure_from_args().final_summary();
+    support::main(PAIRED, rt);
 }

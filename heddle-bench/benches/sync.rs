@@ -420,10 +420,5 @@ groups!(
 );
 
 fn main() {
-    if support::paired_requested() {
-        support::paired_main(PAIRED);
-        return;
-    }
-    sync();
-    Criterion::default().configure_from_args().final_summary();
+    support::main(PAIRED, sync);
 }

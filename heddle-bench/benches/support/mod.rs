@@ -50,9 +50,16 @@ impl Sink for Capture {
 /// on each runtime.
 pub type PairedWorkload = (&'static str, fn(&mut Capture), fn(&mut Capture));
 
-/// True if the bench binary was asked for the paired runner.
-pub fn paired_requested() -> bool {
-    std::env::args().any(|a| a == "--paired")
+/// The bench binary's `main`: the paired runner over `paired` if asked for
+/// (`--paired`), else criterion running `criterion_groups` (what
+/// `criterion_main!` would do).
+pub fn main(paired: &[PairedWorkload], criterion_groups: fn()) {
+    if std::env::args().any(|a| a == "--paired") {
+        paired_main(paired);
+        return;
+    }
+    criterion_groups();
+    criterion::Criterion::default().configure_from_args().final_summary();
 }
 
 const PAIRS: usize = 30;
