@@ -9,9 +9,10 @@
 //!       └──── woken: notify_parked / I/O / timer ◀────────┘
 //! ```
 //!
-//! At most one worker searches at a time when sleepers are woken
-//! (`Idle`), and the last searcher to park re-checks the queues, so a task
-//! pushed while everybody went to sleep is never stranded.
+//! A sleeper is woken only when no worker is searching, and at most half
+//! the workers search at once (`idle`); the last searcher to park
+//! re-checks the queues, so a task pushed while everybody went to sleep is
+//! never stranded.
 
 use super::idle::Idle;
 use super::worker::{has_local_work, with_core, Shared, BUSY_PEER_RECHECK, WORKER};
