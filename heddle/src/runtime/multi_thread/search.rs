@@ -15,10 +15,16 @@
 //! never stranded.
 
 use super::idle::Idle;
-use super::worker::{has_local_work, with_core, Shared, BUSY_PEER_RECHECK, WORKER};
+use std::time::Duration;
+
+use super::worker::{has_local_work, with_core, Shared, WORKER};
 use crate::loom::sync::atomic::Ordering::*;
 use crate::runtime::stats::bump;
 use crate::task::Notified;
+
+/// How often an idle worker looks at the reactor of a peer that is not
+/// asleep (see `poll_busy_peers`).
+const BUSY_PEER_RECHECK: Duration = Duration::from_millis(1);
 
 impl Shared {
     pub(super) fn next_task(&self, tick: u32) -> Option<Notified> {

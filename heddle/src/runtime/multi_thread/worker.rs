@@ -11,7 +11,6 @@ use std::cell::{Cell, RefCell};
 use std::future::Future;
 use std::ptr::NonNull;
 use std::sync::Arc;
-use std::time::Duration;
 
 use super::handoff::Handoff;
 use super::idle::Idle;
@@ -31,10 +30,6 @@ use crate::util::rand::FastRand;
 
 /// Polls of the LIFO slot in a row before it yields to the queue.
 const MAX_LIFO_POLLS_PER_TICK: u32 = 3;
-
-/// How often an idle worker looks at the reactor of a peer that is not
-/// asleep (see `poll_busy_peers`).
-pub(super) const BUSY_PEER_RECHECK: Duration = Duration::from_millis(1);
 
 /// State shared by all workers.
 pub(crate) struct Shared {
@@ -60,11 +55,11 @@ pub(crate) struct Shared {
     /// until it leaves its loop).
     pub(super) workers_running: AtomicUsize,
     pub(super) workers_exited: Condvar,
-    pub(super) event_interval: u32,
+    event_interval: u32,
     pub(super) global_queue_interval: u32,
     /// For replacement worker threads.
-    pub(super) thread_name: String,
-    pub(super) thread_stack_size: Option<usize>,
+    thread_name: String,
+    thread_stack_size: Option<usize>,
     pub(super) on_thread_start: Option<ThreadCallback>,
     pub(super) on_thread_stop: Option<ThreadCallback>,
 }
@@ -87,7 +82,7 @@ pub(super) struct Core {
     /// Tasks that yielded (`yield_now`, budget exhausted, woken during their
     /// own poll); requeued at maintenance or when nothing else is left.
     pub(super) deferred: Vec<Notified>,
-    pub(super) tick: u32,
+    tick: u32,
     pub(super) is_searching: bool,
     /// Set while this worker dispatches reactor events: a woken task then
     /// queues without waking a sleeper, and the worker wakes at most one
