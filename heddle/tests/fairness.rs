@@ -100,3 +100,44 @@ fn ping_pong_connections_share_one_worker_fairly() {
         assert!(max <= min * 4 + 10, "unfair: {rounds:?}");
     });
 }
+
+/// Tasks that only ever yield keep every worker busy, and no socket is
+/// registered anywhere: the timers are then fired by the workers' periodic
+/// maintenance alone (which skips the reactor when it holds no socket).
+#[test]
+fn timers_fire_while_every_worker_spins_without_sockets() {
+    for rt in [
+        Builder::new_current_thread().enable_all().build().unwrap(),
+        Builder::new_multi_thread().worker_threads(2).enable_all().build().unwrap(),
+    ] {
+        rt.block_on(async {
+            let stop = Arc::new(AtomicBool::new(false));
+            let spins = Arc::new(AtomicU64::new(0));
+            let spinners: Vec<_> = (0..2)
+                .map(|_| {
+                    let (stop, spins) = (stop.clone(), spins.clone());
+                    // Bounded, so that a runtime that starves timers fails
+                    // the assertion below instead of hanging.
+                    let give_up = std::time::Instant::now() + Duration::from_secs(2);
+                    heddle::spawn(async move {
+                        while !stop.load(SeqCst) && std::time::Instant::now() < give_up {
+                            spins.fetch_add(1, SeqCst);
+                            heddle::task::yield_now().await;
+                        }
+                    })
+                })
+                .collect();
+            let start = Instant::now();
+            // Spawned, so that the sleep runs on a worker too.
+            let sleeper = heddle::spawn(sleep(Duration::from_millis(5)));
+            timeout(Duration::from_secs(5), sleeper).await.expect("timer starved").unwrap();
+            let took = start.elapsed();
+            assert!(took < Duration::from_millis(500), "timer took {took:?}");
+            assert!(spins.load(SeqCst) > 0, "the spinners ran too");
+            stop.store(true, SeqCst);
+            for spinner in spinners {
+                spinner.await.unwrap();
+            }
+        });
+    }
+}

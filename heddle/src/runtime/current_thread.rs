@@ -238,7 +238,7 @@ impl Shared {
                     due
                 });
                 if poll_driver && !self.woken.load(Acquire) {
-                    self.with_driver(|driver, handle| driver.poll_now(handle));
+                    self.with_driver(|driver, handle| driver.maintain(handle));
                 }
                 CORE.with(|slot| {
                     if let Some(core) = slot.core.borrow_mut().as_mut() {

@@ -115,6 +115,11 @@ impl IoDriver {
         Ok((drivers, IoHandle { reactors: reactors.into_boxed_slice() }))
     }
 
+    /// Which reactor this is.
+    pub(crate) fn index(&self) -> usize {
+        self.index
+    }
+
     /// Waits for events (at most `timeout`; `Some(ZERO)` only polls) and
     /// wakes the tasks they concern.
     pub(crate) fn turn(&mut self, handle: &IoHandle, timeout: Option<Duration>) -> TurnOutcome {
@@ -202,6 +207,14 @@ impl IoHandle {
         for index in 0..self.reactors.len() {
             self.unpark(index);
         }
+    }
+
+    /// True if reactor `index` has a socket registered, or one deregistered
+    /// that its driver has yet to release: only then can a turn of it find
+    /// anything besides the timerfd and wake-ups, which need no poll.
+    pub(crate) fn has_sources(&self, index: usize) -> bool {
+        let reactor = &self.reactors[index];
+        reactor.live_count.load(Relaxed) > 0 || reactor.has_pending_release.load(Relaxed)
     }
 
     /// The reactor for a new socket: the one with the fewest live sockets,

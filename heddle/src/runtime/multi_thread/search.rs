@@ -138,8 +138,11 @@ impl Shared {
             if peer == index || self.remotes[peer].parker.is_sleeping() {
                 continue;
             }
+            // Still counted as busy: it may register a socket at any time.
             any_busy = true;
-            if !poll {
+            // A peer without sockets has nothing in its reactor for us:
+            // timers fire in whichever reactor wakes for the timerfd.
+            if !poll || !self.driver.io.has_sources(peer) {
                 continue;
             }
             if let Ok(mut guard) = driver.try_lock() {

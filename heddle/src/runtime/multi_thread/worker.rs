@@ -282,7 +282,7 @@ impl Shared {
         if let Ok(mut guard) = self.drivers[index].try_lock() {
             if let Some(driver) = guard.as_mut() {
                 with_core(|core| core.dispatching = true);
-                driver.poll_now(&self.driver);
+                driver.maintain(&self.driver);
                 with_core(|core| core.dispatching = false);
                 self.notify_after_dispatch();
             }
