@@ -87,14 +87,14 @@ impl Driver {
             // is, or until anything else happens, rather than let the CPU
             // sleep and pay its wake-up latency (see `Builder::timer_spin`).
             // The bound is a lower one (a wheel slot's start): reaching it
-            // may only move timers to a finer level, and push it beyond the
-            // window; then stop, and sleep until the new bound.
+            // may only move timers to a finer level, and the bound far
+            // away; then stop, and sleep until the new bound.
             loop {
                 let outcome = self.turn(handle, Some(Duration::ZERO));
                 if outcome.io_events > 0 || outcome.unparked || outcome.fired > 0 || time.is_due() {
                     break;
                 }
-                if !time.is_due_within(time.spin_us) {
+                if !time.worth_spinning_for() {
                     break;
                 }
                 std::hint::spin_loop();

@@ -224,6 +224,15 @@ impl TimeHandle {
         window > 0 && self.next_wake.load(Acquire) <= self.now_tick().saturating_add(window)
     }
 
+    /// While the driver spins for a timer: true if the next wake-up is
+    /// still close enough to keep spinning. The wake-up is a lower bound
+    /// (a wheel slot's start); reaching it moves timers to a finer level
+    /// and the bound by up to a finest-level span (keep spinning: the
+    /// deadline is that close) or much further (a coarse slot: sleep).
+    pub(crate) fn worth_spinning_for(&self) -> bool {
+        self.is_due_within(self.spin_us.saturating_add(wheel::FINEST_LEVEL_SPAN))
+    }
+
     /// Fires every due timer and re-arms the timerfd for the next one;
     /// returns how many fired. Called by the thread that owns the driver.
     pub(crate) fn process(&self) -> u64 {

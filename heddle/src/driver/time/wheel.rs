@@ -41,6 +41,9 @@
 const SLOT_BITS: u32 = 6;
 /// Slots per level (one bit each in a `u64` occupancy bitmap).
 const SLOTS: usize = 1 << SLOT_BITS;
+/// Ticks spanned by the finest level. Once the earliest non-empty slot is
+/// on level 1, the timers in it are due at most this long after its start.
+pub(crate) const FINEST_LEVEL_SPAN: u64 = SLOTS as u64;
 /// Levels needed to cover every `u64` tick (11 × 6 = 66 ≥ 64 bits).
 const LEVELS: usize = 11;
 /// List index of the list holding timers whose deadline is `<= now`.
