@@ -10,6 +10,8 @@ use heddle::net::{TcpListener, TcpStream};
 use heddle::runtime::Builder;
 use heddle::time::{sleep, timeout, Instant};
 
+mod support;
+
 #[test]
 fn an_always_ready_reader_does_not_starve_a_timer_on_one_thread() {
     let rt = Builder::new_current_thread().enable_all().build().unwrap();
@@ -106,10 +108,7 @@ fn ping_pong_connections_share_one_worker_fairly() {
 /// maintenance alone (which skips the reactor when it holds no socket).
 #[test]
 fn timers_fire_while_every_worker_spins_without_sockets() {
-    for rt in [
-        Builder::new_current_thread().enable_all().build().unwrap(),
-        Builder::new_multi_thread().worker_threads(2).enable_all().build().unwrap(),
-    ] {
+    for rt in support::runtimes() {
         rt.block_on(async {
             let stop = Arc::new(AtomicBool::new(false));
             let spins = Arc::new(AtomicU64::new(0));

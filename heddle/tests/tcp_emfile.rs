@@ -17,6 +17,8 @@ use std::time::{Duration, Instant};
 use heddle::io::{AsyncReadExt, AsyncWriteExt};
 use heddle::net::{TcpListener, TcpStream};
 
+mod support;
+
 const CHILD_ENV: &str = "HEDDLE_EMFILE_CHILD";
 const TEST_NAME: &str = "accept_survives_emfile";
 /// Connections waiting in the backlog when the fd table fills up.
@@ -67,18 +69,6 @@ fn accept_survives_emfile() {
     assert_eq!(logged, 1, "expected one exhaustion message\n{report}");
     assert!(stderr.contains("Too many open files"), "message should name the error\n{report}");
     eprintln!("{report}");
-}
-
-/// CPU time (user + system) this process has used so far.
-fn cpu_time() -> Duration {
-    let mut usage = std::mem::MaybeUninit::<libc::rusage>::zeroed();
-    // SAFETY: `usage` is a valid out-pointer for one `rusage`.
-    let rc = unsafe { libc::getrusage(libc::RUSAGE_SELF, usage.as_mut_ptr()) };
-    assert_eq!(rc, 0, "getrusage: {}", std::io::Error::last_os_error());
-    // SAFETY: getrusage succeeded, so it filled the struct (zeroed anyway).
-    let usage = unsafe { usage.assume_init() };
-    let tv = |t: libc::timeval| Duration::new(t.tv_sec as u64, t.tv_usec as u32 * 1000);
-    tv(usage.ru_utime) + tv(usage.ru_stime)
 }
 
 /// Sets the soft `RLIMIT_NOFILE`.
@@ -198,9 +188,9 @@ async fn child_main() {
     assert_eq!(File::open("/dev/null").unwrap_err().raw_os_error(), Some(libc::EMFILE));
 
     // Stuck on EMFILE: the loop must neither die nor spin.
-    let (cpu_before, wall_before) = (cpu_time(), Instant::now());
+    let (cpu_before, wall_before) = (support::cpu_time(libc::RUSAGE_SELF), Instant::now());
     heddle::time::sleep(STUCK_FOR).await;
-    let (cpu, wall) = (cpu_time() - cpu_before, wall_before.elapsed());
+    let (cpu, wall) = (support::cpu_time(libc::RUSAGE_SELF) - cpu_before, wall_before.elapsed());
     let share = cpu.as_secs_f64() / wall.as_secs_f64();
     println!("while stuck on EMFILE: {cpu:?} CPU over {wall:?} wall ({:.1} %)", share * 100.0);
     assert!(share < 0.25, "accept loop burns CPU on EMFILE: {cpu:?} over {wall:?}");

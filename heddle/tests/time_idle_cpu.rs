@@ -12,6 +12,8 @@ use std::time::Duration;
 
 use heddle::runtime::Builder;
 
+mod support;
+
 const SLEEP: Duration = Duration::from_secs(1);
 /// A wide spin window, so that the driver reliably starts spinning before
 /// a slot boundary (with the default 50 µs, a virtual CPU often wakes too
@@ -19,18 +21,6 @@ const SLEEP: Duration = Duration::from_secs(1);
 /// level the timer passes through: about 20 ms here.
 const SPIN: Duration = Duration::from_millis(5);
 const CPU_BOUND: Duration = Duration::from_millis(150);
-
-/// CPU time (user + system) of the calling thread.
-fn thread_cpu() -> Duration {
-    let mut usage = std::mem::MaybeUninit::<libc::rusage>::zeroed();
-    // SAFETY: `usage` is a valid out-pointer for one `rusage`.
-    let rc = unsafe { libc::getrusage(libc::RUSAGE_THREAD, usage.as_mut_ptr()) };
-    assert_eq!(rc, 0, "getrusage: {}", std::io::Error::last_os_error());
-    // SAFETY: getrusage succeeded, so it filled the struct.
-    let usage = unsafe { usage.assume_init() };
-    let tv = |t: libc::timeval| Duration::new(t.tv_sec as u64, t.tv_usec as u32 * 1000);
-    tv(usage.ru_utime) + tv(usage.ru_stime)
-}
 
 /// CPU time of this process's threads named `name`, from /proc.
 fn named_threads_cpu(name: &str) -> Duration {
@@ -65,9 +55,9 @@ async fn long_sleep_after_short() {
 fn current_thread_runtime_sleeps_through_a_long_timer() {
     let rt = Builder::new_current_thread().timer_spin(SPIN).enable_all().build().unwrap();
     // The runtime runs on this thread: its CPU time is the runtime's.
-    let before = thread_cpu();
+    let before = support::cpu_time(libc::RUSAGE_THREAD);
     rt.block_on(long_sleep_after_short());
-    let used = thread_cpu() - before;
+    let used = support::cpu_time(libc::RUSAGE_THREAD) - before;
     assert!(used < CPU_BOUND, "{used:?} of CPU during a {SLEEP:?} sleep");
 }
 
