@@ -7,10 +7,12 @@
 //! after finding work wakes one more sleeper if it was the last searcher,
 //! so queued work keeps being picked up.
 //!
-//! The last searcher to park re-checks the queues, because pushers skip
-//! the wake-up while anyone searches. Both sides are a store followed by a
-//! load of the other side's location (pusher: queue, then `state`; parking
-//! searcher: `state`, then the queues), so each side has a `SeqCst` fence
+//! A worker re-checks the queues once it is listed as a sleeper: pushers
+//! skip the wake-up while anyone searches, and a waker that looked before
+//! the worker was listed saw nobody to wake. Both sides are a store
+//! followed by a load of the other side's location (pusher: queue, then
+//! `state`; parking worker: `state`, then the queues), so each side has a
+//! `SeqCst` fence
 //! between them ([`Idle::fence_before_check`] and the one in
 //! `should_wake`): without either, a load may be served before the other
 //! thread's store is visible, both sides miss each other, and the task
@@ -71,14 +73,14 @@ impl Idle {
         Some(index)
     }
 
-    /// Worker `index` goes to sleep. True if it was the last searcher (it
-    /// must then re-check the queues before sleeping).
-    pub(crate) fn transition_worker_to_parked(&self, index: usize, is_searching: bool) -> bool {
+    /// Worker `index` goes to sleep; it must then re-check the queues
+    /// (after [`fence_before_check`](Self::fence_before_check)) before
+    /// sleeping.
+    pub(crate) fn transition_worker_to_parked(&self, index: usize, is_searching: bool) {
         let mut sleepers = self.sleepers.lock();
         let dec = UNPARK_ONE + usize::from(is_searching);
-        let prev = self.state.fetch_sub(dec, SeqCst);
+        self.state.fetch_sub(dec, SeqCst);
         sleepers.push(index);
-        is_searching && Self::num_searching(prev) == 1
     }
 
     /// Orders a `transition_worker_to_parked` before the caller's look at
@@ -142,7 +144,7 @@ mod loom_tests {
     fn loom_last_searcher_parks_vs_push() {
         loom::model(|| {
             let idle = Arc::new(Idle::new(2));
-            assert!(!idle.transition_worker_to_parked(1, false));
+            idle.transition_worker_to_parked(1, false);
             assert!(idle.transition_worker_to_searching());
             let queued = Arc::new(AtomicUsize::new(0));
             let woken = Arc::new(AtomicBool::new(false));
@@ -157,11 +159,10 @@ mod loom_tests {
                 })
             };
             // Worker 0 parks as the last searcher, then re-checks.
-            if idle.transition_worker_to_parked(0, true) {
-                Idle::fence_before_check();
-                if queued.load(Acquire) > 0 && idle.worker_to_notify().is_some() {
-                    woken.store(true, Relaxed);
-                }
+            idle.transition_worker_to_parked(0, true);
+            Idle::fence_before_check();
+            if queued.load(Acquire) > 0 && idle.worker_to_notify().is_some() {
+                woken.store(true, Relaxed);
             }
             pusher.join().unwrap();
 
@@ -173,14 +174,51 @@ mod loom_tests {
         });
     }
 
+    /// A task is already queued. Worker 0, the only searcher, found
+    /// another one and stops searching; it looks for a sleeper to take the
+    /// queued task before running what it found (which may block). Worker
+    /// 1, not searching, is on its way to sleep at the same time. Whatever
+    /// the interleaving, one of them must see the other: worker 0 finds
+    /// worker 1 listed and wakes it, or worker 1's re-check after listing
+    /// itself finds the task (and unlists itself to go and take it).
+    #[test]
+    fn loom_searcher_leaves_vs_worker_parks() {
+        loom::model(|| {
+            let idle = Arc::new(Idle::new(2));
+            assert!(idle.transition_worker_to_searching());
+            let queued = Arc::new(AtomicUsize::new(1));
+            let woken = Arc::new(AtomicBool::new(false));
+
+            let searcher = {
+                let (idle, queued, woken) = (idle.clone(), queued.clone(), woken.clone());
+                thread::spawn(move || {
+                    if idle.transition_worker_from_searching() {
+                        Idle::fence_before_check();
+                        if queued.load(Acquire) > 0 && idle.worker_to_notify().is_some() {
+                            woken.store(true, Relaxed);
+                        }
+                    }
+                })
+            };
+            idle.transition_worker_to_parked(1, false);
+            Idle::fence_before_check();
+            if queued.load(Acquire) > 0 && idle.worker_to_notify().is_some() {
+                woken.store(true, Relaxed);
+            }
+            searcher.join().unwrap();
+
+            assert!(woken.load(Relaxed), "a queued task, one worker busy, the other asleep and not woken");
+        });
+    }
+
     /// A sleeper is woken at most once for one task: two pushers racing
     /// with no searcher wake one worker and count it as searching.
     #[test]
     fn loom_two_pushers_wake_one_sleeper() {
         loom::model(|| {
             let idle = Arc::new(Idle::new(2));
-            assert!(!idle.transition_worker_to_parked(0, false));
-            assert!(!idle.transition_worker_to_parked(1, false));
+            idle.transition_worker_to_parked(0, false);
+            idle.transition_worker_to_parked(1, false);
             let woke = |idle: Arc<Idle>| thread::spawn(move || usize::from(idle.worker_to_notify().is_some()));
             let a = woke(idle.clone());
             let b = woke(idle.clone());

@@ -42,7 +42,7 @@ impl Inject {
     /// into a local queue without an intermediate allocation.
     ///
     /// Gives up (None) if another thread holds the lock: that is a pusher,
-    /// whose task wakes a sleeper or is seen by the last searcher's final
+    /// whose task wakes a sleeper or is seen by a parking worker's final
     /// check (see `idle`), or another popper taking the same tasks. Waiting
     /// there made idle workers queue up behind each other on the lock, and
     /// on a 2-vCPU VM behind a holder that had been preempted.
@@ -113,7 +113,7 @@ mod loom_tests {
     fn loom_searcher_try_pop_vs_push() {
         loom::model(|| {
             let idle = Arc::new(Idle::new(2));
-            assert!(!idle.transition_worker_to_parked(1, false));
+            idle.transition_worker_to_parked(1, false);
             assert!(idle.transition_worker_to_searching());
             let inject = Arc::new(Inject::new());
             let (task, notified, join) = new_task(async {}, Unscheduled);
@@ -129,7 +129,8 @@ mod loom_tests {
                 })
             };
             let found = inject.pop_batch(1, |_| unreachable!("a batch of one has no rest"));
-            if found.is_none() && idle.transition_worker_to_parked(0, true) {
+            if found.is_none() {
+                idle.transition_worker_to_parked(0, true);
                 Idle::fence_before_check();
                 if !inject.is_empty() && idle.worker_to_notify().is_some() {
                     woken.store(true, SeqCst);

@@ -10,8 +10,8 @@
 //! ```
 //!
 //! A sleeper is woken only when no worker is searching, and at most half
-//! the workers search at once (`idle`); the last searcher to park
-//! re-checks the queues, so a task pushed while everybody went to sleep is
+//! the workers search at once (`idle`). A worker re-checks the queues once
+//! listed as a sleeper, so a task pushed while everybody went to sleep is
 //! never stranded.
 
 use super::idle::Idle;
@@ -47,11 +47,21 @@ impl Shared {
         if self.inject.is_empty() {
             return None;
         }
-        with_core(|core| {
+        let mut moved = false;
+        let task = with_core(|core| {
             let share = self.inject.len() / self.num_workers() + 1;
             let max = share.min(core.run_queue.remaining_slots() + 1).min(128);
-            self.inject.pop_batch(max, |rest| core.run_queue.push_back_batch(rest))
-        })
+            self.inject.pop_batch(max, |rest| {
+                moved = rest.len() > 0;
+                core.run_queue.push_back_batch(rest)
+            })
+        });
+        if moved {
+            // The rest is stealable now; its pushes may have woken nobody
+            // (a searcher was about), and the task we run may take long.
+            self.notify_parked();
+        }
+        task
     }
 
     pub(super) fn steal_work(&self) -> Option<Notified> {
@@ -81,18 +91,30 @@ impl Shared {
     pub(super) fn park(&self) {
         let (index, is_searching) = with_core(|core| (core.index, std::mem::replace(&mut core.is_searching, false)));
         bump(&self.remotes[index].stats.parks, 1);
-        let is_last_searcher = self.idle.transition_worker_to_parked(index, is_searching);
-        if is_last_searcher && self.has_pending_work() {
-            // Work arrived while we searched; make sure someone takes it.
+        self.idle.transition_worker_to_parked(index, is_searching);
+        if self.has_pending_work() {
+            // Work arrived while we searched (or while we were on our way
+            // here: a waker that looked before we were listed as a sleeper
+            // saw nobody to wake); make sure someone takes it.
             self.notify_parked();
         }
         // The first sleep comes before any look at the peers' reactors: an
         // epoll_wait per peer on every park was a system call too many when
         // workers park and wake many times a millisecond.
         let mut slept = false;
+        let mut rechecking = false;
         loop {
             if self.is_shutdown.load(Acquire) {
                 self.idle.unpark_worker_by_id(index);
+                return;
+            }
+            if rechecking && self.has_pending_work() {
+                // Queued work that woke nobody: behind a peer stuck in one
+                // long poll (the last searcher wakes a sleeper only after
+                // polling what it found), or pushed while it searched.
+                if !self.idle.unpark_worker_by_id(index) {
+                    with_core(|core| core.is_searching = true);
+                }
                 return;
             }
             if has_local_work() {
@@ -109,11 +131,12 @@ impl Shared {
                 with_core(|core| core.is_searching = true);
                 return;
             }
-            // No re-check of the inject queue here: a task pushed there
-            // wakes a sleeper unless a worker is searching, and the last
-            // searcher to park re-checks (above). Re-checking here made
-            // workers spin through park and the queues' locks while remote
-            // threads kept pushing.
+            // No re-check of the queues on every turn: a task pushed there
+            // wakes a sleeper unless a worker is searching, and every
+            // worker re-checks once listed as a sleeper (above), and after
+            // each timed wake. Re-checking on every turn made workers spin
+            // through park and the queues' locks while remote threads kept
+            // pushing.
             with_core(|core| core.dispatching = true);
             let any_busy = self.poll_busy_peers(index, slept);
             if !has_local_work() {
@@ -122,6 +145,7 @@ impl Shared {
                 let timeout = any_busy.then_some(BUSY_PEER_RECHECK);
                 self.remotes[index].parker.park(&self.drivers[index], timeout);
                 slept = true;
+                rechecking = timeout.is_some();
             }
             with_core(|core| core.dispatching = false);
         }
@@ -155,7 +179,8 @@ impl Shared {
     }
 
     /// True if a task waits in the inject queue or in any worker's ring.
-    /// Call right after the last searcher parks (it fences; see `idle`).
+    /// Call right after a worker is listed as a sleeper (it fences; see
+    /// `idle`).
     pub(super) fn has_pending_work(&self) -> bool {
         Idle::fence_before_check();
         !self.inject.is_empty() || self.remotes.iter().any(|r| !r.steal.is_empty())

@@ -325,6 +325,9 @@ impl Shared {
         // leaves the other vCPU to fall asleep, and every later cross-vCPU
         // wake-up then costs ~35 µs instead of ~3: `sync_mpsc_oneshot_multi`
         // went from ~9-35 to ~35-70 µs per round trip.)
+        // (A poll that runs long, or blocks until another task runs, delays
+        // this wake-up: idle workers then find the work at their next look
+        // at a busy peer; see `Shared::park`.)
         let notify_after_poll = was_searching && self.idle.transition_worker_from_searching();
         let stats = &self.remotes[index].stats;
         coop::with_budget(|| {
