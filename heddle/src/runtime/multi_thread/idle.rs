@@ -174,29 +174,26 @@ mod loom_tests {
         });
     }
 
-    /// A task is already queued. Worker 0, the only searcher, found
-    /// another one and stops searching; it looks for a sleeper to take the
-    /// queued task before running what it found (which may block). Worker
-    /// 1, not searching, is on its way to sleep at the same time. Whatever
-    /// the interleaving, one of them must see the other: worker 0 finds
-    /// worker 1 listed and wakes it, or worker 1's re-check after listing
-    /// itself finds the task (and unlists itself to go and take it).
+    /// Nobody searches (worker 0 is busy, maybe blocked in one long poll)
+    /// and worker 1 is on its way to sleep when another thread pushes a
+    /// task and asks for a sleeper. If the pusher looks before worker 1 is
+    /// listed, it sees nobody to wake; worker 1's re-check once listed must
+    /// then find the task (and unlist itself to go and take it). Only the
+    /// last searcher used to re-check, so a task could wait with worker 0
+    /// stuck and worker 1 asleep.
     #[test]
-    fn loom_searcher_leaves_vs_worker_parks() {
+    fn loom_worker_parks_vs_push_with_nobody_searching() {
         loom::model(|| {
             let idle = Arc::new(Idle::new(2));
-            assert!(idle.transition_worker_to_searching());
-            let queued = Arc::new(AtomicUsize::new(1));
+            let queued = Arc::new(AtomicUsize::new(0));
             let woken = Arc::new(AtomicBool::new(false));
 
-            let searcher = {
+            let pusher = {
                 let (idle, queued, woken) = (idle.clone(), queued.clone(), woken.clone());
                 thread::spawn(move || {
-                    if idle.transition_worker_from_searching() {
-                        Idle::fence_before_check();
-                        if queued.load(Acquire) > 0 && idle.worker_to_notify().is_some() {
-                            woken.store(true, Relaxed);
-                        }
+                    queued.store(1, Release);
+                    if idle.worker_to_notify().is_some() {
+                        woken.store(true, Relaxed);
                     }
                 })
             };
@@ -205,9 +202,9 @@ mod loom_tests {
             if queued.load(Acquire) > 0 && idle.worker_to_notify().is_some() {
                 woken.store(true, Relaxed);
             }
-            searcher.join().unwrap();
+            pusher.join().unwrap();
 
-            assert!(woken.load(Relaxed), "a queued task, one worker busy, the other asleep and not woken");
+            assert!(woken.load(Relaxed), "a queued task, worker 0 busy, worker 1 asleep and not woken");
         });
     }
 
