@@ -62,6 +62,19 @@ macro_rules! workloads {
                 rt::runtime::Builder::new_current_thread().enable_all().build().unwrap()
             }
 
+            /// One iteration of the `spawn_many_remote_*` workloads: `n` empty
+            /// tasks spawned from outside the runtime, then awaited.
+            fn spawn_remote_and_join(rt: &rt::runtime::Runtime, handles: &mut Vec<rt::task::JoinHandle<()>>, n: usize) {
+                for _ in 0..n {
+                    handles.push(rt.spawn(async {}));
+                }
+                rt.block_on(async {
+                    for handle in handles.drain(..) {
+                        handle.await.unwrap();
+                    }
+                });
+            }
+
             /// `NUM_SPAWN` tasks spawned from inside the runtime.
             pub fn spawn_many_local(g: &mut impl Sink) {
                 let rt = multi_thread();
@@ -89,16 +102,7 @@ macro_rules! workloads {
             pub fn spawn_many_remote_idle(g: &mut impl Sink) {
                 let rt = multi_thread();
                 let mut handles = Vec::with_capacity(NUM_SPAWN);
-                g.iteration(NAME, move || {
-                    for _ in 0..NUM_SPAWN {
-                        handles.push(rt.spawn(async {}));
-                    }
-                    rt.block_on(async {
-                        for handle in handles.drain(..) {
-                            handle.await.unwrap();
-                        }
-                    });
-                });
+                g.iteration(NAME, move || spawn_remote_and_join(&rt, &mut handles, NUM_SPAWN));
             }
 
             /// As `spawn_many_remote_idle`, while every worker is kept busy
@@ -116,16 +120,7 @@ macro_rules! workloads {
                         }
                     });
                 }
-                g.iteration(NAME, move || {
-                    for _ in 0..NUM_SPAWN {
-                        handles.push(rt.spawn(async {}));
-                    }
-                    rt.block_on(async {
-                        for handle in handles.drain(..) {
-                            handle.await.unwrap();
-                        }
-                    });
-                });
+                g.iteration(NAME, move || spawn_remote_and_join(&rt, &mut handles, NUM_SPAWN));
                 flag.store(false, Relaxed);
             }
 
@@ -148,16 +143,7 @@ macro_rules! workloads {
                     let flag = flag.clone();
                     rt.spawn(async { busy(flag) });
                 }
-                g.iteration(NAME, move || {
-                    for _ in 0..NUM_SPAWN {
-                        handles.push(rt.spawn(async {}));
-                    }
-                    rt.block_on(async {
-                        for handle in handles.drain(..) {
-                            handle.await.unwrap();
-                        }
-                    });
-                });
+                g.iteration(NAME, move || spawn_remote_and_join(&rt, &mut handles, NUM_SPAWN));
                 flag.store(false, Relaxed);
             }
 
