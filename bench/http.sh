@@ -18,6 +18,8 @@
 #       encode) on the floor's loop: the shared handler on a runtime that
 #       costs nothing
 #   f5  scenario 1 with that handler floor as A and tokio framed as B
+#   f6  as f2, but A uses io_uring at its best: multishot recv into
+#       provided buffers, fixed files, DEFER_TASKRUN
 #
 # environment:
 #   ROUNDS=3        alternating rounds per scenario (medians are reported)
@@ -123,7 +125,11 @@ for s in "${SCENARIOS[@]}"; do
             "$FLOOR_BIN uring 127.0.0.1:{port}" "$FLOOR_BIN epoll 127.0.0.1:{port}" \
             --url-path /json --threads 1 --connections 200 --duration "${DURATION:-6}" \
             --server-cpus 1 --wrk-cpus 0 ;;
-    *)  die "unknown scenario '$s' (1 2 3a 3b f1 f2 f3 f4 f5)" ;;
+    f6) run f6-json-floor-uring-multishot-vs-epoll \
+            "$FLOOR_BIN uring-multishot 127.0.0.1:{port}" "$FLOOR_BIN epoll 127.0.0.1:{port}" \
+            --url-path /json --threads 1 --connections 200 --duration "${DURATION:-6}" \
+            --server-cpus 1 --wrk-cpus 0 ;;
+    *)  die "unknown scenario '$s' (1 2 3a 3b f1 f2 f3 f4 f5 f6)" ;;
     esac
 done
 

@@ -20,6 +20,12 @@
 //! * `uring`: io_uring; one `recv` and one `send` SQE per request, every
 //!   batch submitted with one `io_uring_enter` that also waits (a
 //!   completion runtime's floor). `uring-defer` adds `DEFER_TASKRUN`.
+//! * `uring-multishot`: io_uring as a completion runtime would use it at
+//!   its best: accepted sockets go straight into the ring's file table
+//!   (no fd lookups), one multishot `recv` per connection for its whole
+//!   life that fills buffers from a provided pool (no re-arming, no poll
+//!   set-up per request), `DEFER_TASKRUN`; sends are SQEs batched into the
+//!   one `io_uring_enter` per loop.
 //!
 //! ```text
 //! cargo run --release -p heddle-bench --example floor -- epoll 127.0.0.1:18080 [THREADS]
@@ -224,9 +230,91 @@ fn serve_uring(addr: std::net::SocketAddr, defer_taskrun: bool) -> io::Result<()
     }
 }
 
+fn serve_uring_multishot(addr: std::net::SocketAddr) -> io::Result<()> {
+    use io_uring::{cqueue, opcode, squeue, types, IoUring};
+    const ACCEPT: u64 = u64::MAX;
+    const PROVIDE: u64 = u64::MAX - 1;
+    const SEND: u64 = 1 << 62;
+    const BUFFERS: u16 = 1024;
+    const BUFFER_LEN: usize = 4096;
+    const GROUP: u16 = 0;
+
+    let mut ring: IoUring<squeue::Entry, cqueue::Entry> =
+        IoUring::builder().setup_coop_taskrun().setup_single_issuer().setup_defer_taskrun().build(4096)?;
+    ring.submitter().register_files_sparse(4096)?;
+    let listener = std::net::TcpListener::bind(addr)?;
+    let mut pool = vec![0u8; BUFFERS as usize * BUFFER_LEN].into_boxed_slice();
+    let pool_ptr = pool.as_mut_ptr();
+
+    fn push(ring: &mut IoUring<squeue::Entry, cqueue::Entry>, sqe: &squeue::Entry) -> io::Result<()> {
+        // SAFETY: every buffer an SQE points to (the static answer, or the
+        // buffer pool, alive until the server exits) outlives the operation.
+        while unsafe { ring.submission().push(sqe) }.is_err() {
+            ring.submit()?;
+        }
+        Ok(())
+    }
+    let provide = |bid: u16, count: u16| {
+        // bid + count <= BUFFERS, so this stays inside the pool.
+        let addr = pool_ptr.wrapping_add(bid as usize * BUFFER_LEN);
+        opcode::ProvideBuffers::new(addr, BUFFER_LEN as i32, count, GROUP, bid).build().user_data(PROVIDE)
+    };
+    let recv = |slot: u32| opcode::RecvMulti::new(types::Fixed(slot), GROUP).build().user_data(slot as u64);
+
+    push(&mut ring, &provide(0, BUFFERS))?;
+    push(
+        &mut ring,
+        &opcode::AcceptMulti::new(types::Fd(listener.as_raw_fd())).allocate_file_index(true).build().user_data(ACCEPT),
+    )?;
+    let mut done = Vec::new();
+    loop {
+        ring.submit_and_wait(1)?;
+        done.extend(ring.completion().map(|c| (c.user_data(), c.result(), c.flags())));
+        for (user_data, result, flags) in done.drain(..) {
+            match user_data {
+                ACCEPT => {
+                    if result >= 0 {
+                        push(&mut ring, &recv(result as u32))?;
+                    }
+                    if !cqueue::more(flags) {
+                        let accept = opcode::AcceptMulti::new(types::Fd(listener.as_raw_fd()))
+                            .allocate_file_index(true)
+                            .build()
+                            .user_data(ACCEPT);
+                        push(&mut ring, &accept)?;
+                    }
+                }
+                PROVIDE => {}
+                data if data & SEND != 0 => {}
+                slot => {
+                    let slot = slot as u32;
+                    if let Some(bid) = cqueue::buffer_select(flags) {
+                        if result > 0 {
+                            let start = bid as usize * BUFFER_LEN;
+                            for _ in 0..count_requests(&pool[start..start + result as usize]) {
+                                let send =
+                                    opcode::Send::new(types::Fixed(slot), RESPONSE.as_ptr(), RESPONSE.len() as u32)
+                                        .build()
+                                        .user_data(SEND | slot as u64);
+                                push(&mut ring, &send)?;
+                            }
+                        }
+                        push(&mut ring, &provide(bid, 1))?;
+                    }
+                    if result <= 0 && result != -libc::ENOBUFS {
+                        push(&mut ring, &opcode::Close::new(types::Fixed(slot)).build().user_data(PROVIDE))?;
+                    } else if !cqueue::more(flags) {
+                        push(&mut ring, &recv(slot))?;
+                    }
+                }
+            }
+        }
+    }
+}
+
 fn main() -> io::Result<()> {
     let args: Vec<String> = std::env::args().collect();
-    let usage = "usage: floor epoll|epoll-handler|uring|uring-defer ADDR [THREADS (epoll only)]";
+    let usage = "usage: floor epoll|epoll-handler|uring|uring-defer|uring-multishot ADDR [THREADS (epoll only)]";
     let (Some(mode), Some(addr)) = (args.get(1), args.get(2)) else {
         eprintln!("{usage}");
         std::process::exit(2);
@@ -246,6 +334,7 @@ fn main() -> io::Result<()> {
         "epoll-handler" => serve_epoll(addr, threads, true),
         "uring" => serve_uring(addr, false),
         "uring-defer" => serve_uring(addr, true),
+        "uring-multishot" => serve_uring_multishot(addr),
         _ => {
             eprintln!("{usage}");
             std::process::exit(2);
