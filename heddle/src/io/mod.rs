@@ -37,11 +37,12 @@ pub mod unix {
 
 pub(crate) use ready::ready;
 pub use ready::{Interest, Ready};
-pub use std::io::{Error, ErrorKind, Result};
+pub use std::io::{Error, ErrorKind, Result, SeekFrom};
 pub use stdio::{stderr, stdin, stdout, Stderr, Stdin, Stdout};
 pub use tokio::io::{
-    copy, copy_bidirectional, copy_buf, duplex, empty, repeat, sink, split, BufReader, BufStream, BufWriter,
-    DuplexStream, Empty, ReadHalf, Repeat, Sink, WriteHalf,
+    copy, copy_bidirectional, copy_bidirectional_with_sizes, copy_buf, duplex, empty, join, repeat, simplex, sink,
+    split, BufReader, BufStream, BufWriter, Chain, DuplexStream, Empty, Join, Lines, ReadHalf, Repeat, SimplexStream,
+    Sink, Split, Take, WriteHalf,
 };
 pub use tokio::io::{
     AsyncBufRead, AsyncBufReadExt, AsyncRead, AsyncReadExt, AsyncSeek, AsyncSeekExt, AsyncWrite, AsyncWriteExt, ReadBuf,
