@@ -174,6 +174,90 @@ async fn select_without_else_panics_when_all_disabled() {
 }
 
 #[heddle::test]
+async fn select_with_only_else_runs_it() {
+    let out = heddle::select! {
+        else => 7,
+    };
+    assert_eq!(out, 7);
+    let biased = heddle::select! {
+        biased;
+        else => 8,
+    };
+    assert_eq!(biased, 8);
+}
+
+#[heddle::test]
+async fn select_takes_up_to_64_branches() {
+    // Twenty branches: only the one whose number matches finishes.
+    let winner = 17;
+    let pick = |n: u32| async move {
+        if n != winner {
+            std::future::pending::<()>().await;
+        }
+        n
+    };
+    let out = heddle::select! {
+        v = pick(0) => v, v = pick(1) => v, v = pick(2) => v, v = pick(3) => v, v = pick(4) => v,
+        v = pick(5) => v, v = pick(6) => v, v = pick(7) => v, v = pick(8) => v, v = pick(9) => v,
+        v = pick(10) => v, v = pick(11) => v, v = pick(12) => v, v = pick(13) => v, v = pick(14) => v,
+        v = pick(15) => v, v = pick(16) => v, v = pick(17) => v, v = pick(18) => v, v = pick(19) => v,
+    };
+    assert_eq!(out, winner);
+}
+
+#[heddle::test]
+async fn select_patterns_may_bind_by_ref_mut() {
+    let out = heddle::select! {
+        Some(ref mut text) = async { Some(String::from("a")) } => {
+            text.push('b');
+            text.clone()
+        },
+    };
+    assert_eq!(out, "ab");
+    let moved = heddle::select! {
+        Some(mut text) = async { Some(String::from("x")) } => {
+            text.push('y');
+            text
+        },
+    };
+    assert_eq!(moved, "xy");
+}
+
+#[heddle::test]
+async fn select_keeps_temporaries_of_its_operands_alive() {
+    // `&mut ready(..)` borrows a temporary that must outlive the polling.
+    let out = heddle::select! {
+        v = &mut std::future::ready(3) => v,
+    };
+    assert_eq!(out, 3);
+}
+
+#[heddle::test]
+async fn select_yields_when_the_budget_is_spent() {
+    // A select! whose first branch spends one unit of budget and whose
+    // second is always ready: once the task's budget is gone, the select!
+    // itself must yield instead of running the ready branch forever.
+    let once = || {
+        Box::pin(async {
+            heddle::select! {
+                biased;
+                () = heddle::task::coop::consume_budget() => {},
+                () = std::future::ready(()) => {},
+            }
+        })
+    };
+    let mut completed = 0;
+    loop {
+        if futures::poll!(&mut once()).is_pending() {
+            break;
+        }
+        completed += 1;
+        assert!(completed < 10_000, "select! never yielded");
+    }
+    assert!(completed > 0, "the budget starts full");
+}
+
+#[heddle::test]
 async fn join_and_try_join() {
     let (a, b, c) = heddle::join!(
         async {

@@ -22,6 +22,17 @@ pub fn poll<F: Future + ?Sized>(f: Pin<&mut F>, cx: &mut Context<'_>) -> Poll<F:
     f.poll(cx)
 }
 
+/// Ready if the current task has budget left; otherwise asks to be polled
+/// again and returns Pending (a `select!` yields like any resource would).
+pub fn poll_budget_available(cx: &mut Context<'_>) -> Poll<()> {
+    if crate::task::coop::has_budget_remaining() {
+        Poll::Ready(())
+    } else {
+        cx.waker().wake_by_ref();
+        Poll::Pending
+    }
+}
+
 /// 1, whatever the index (used to count branches).
 pub const fn one(_index: u32) -> u32 {
     1
