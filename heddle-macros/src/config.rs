@@ -1,6 +1,12 @@
 //! The attribute's arguments: what `flavor`, `worker_threads`,
-//! `start_paused` and `crate` may say, parsed into a [`Config`], with every
-//! mistake reported at once as a `compile_error!`.
+//! `start_paused`, `name` and `crate` may say, parsed into a [`Config`], with
+//! every mistake reported at once as a `compile_error!`.
+//!
+//! The accepted arguments are those of tokio's `#[tokio::main]` and
+//! `#[tokio::test]`, with the same meaning, so a tokio program ports by
+//! renaming the crate. tokio's unstable options (`unhandled_panic`,
+//! `flavor = "local"`) and its long-renamed spellings get an error saying
+//! what to write instead.
 
 use std::fmt;
 use std::num::NonZeroUsize;
@@ -50,6 +56,23 @@ impl Flavor {
             _ => None,
         }
     }
+
+    /// Why `s` is not a flavor: a hint for old tokio spellings and for
+    /// tokio's unstable `local` flavor, a list of the flavors otherwise.
+    fn unknown(s: &str) -> String {
+        match s {
+            "single_thread" | "single_threaded" | "basic_scheduler" => {
+                format!("unknown runtime flavor `{s}`; the single-threaded flavor is called \"current_thread\"")
+            }
+            "threaded_scheduler" | "multi-thread" | "multi_threaded" => {
+                format!("unknown runtime flavor `{s}`; the work-stealing flavor is called \"multi_thread\"")
+            }
+            "local" => "the `local` flavor (tokio's unstable `LocalRuntime`) is not supported; \
+                        use \"current_thread\" together with a `heddle::task::LocalSet`"
+                .to_string(),
+            _ => format!("unknown runtime flavor `{s}`; expected \"current_thread\" or \"multi_thread\""),
+        }
+    }
 }
 
 /// The parsed attribute arguments.
@@ -57,10 +80,13 @@ pub(crate) struct Config {
     pub(crate) flavor: Flavor,
     /// `None`: let the runtime decide (`HEDDLE_WORKER_THREADS` or CPU count).
     pub(crate) worker_threads: Option<NonZeroUsize>,
-    /// Path to the heddle crate, `::heddle` unless `crate = "..."` is given.
-    pub(crate) crate_path: syn::Path,
+    /// `crate = "..."`: the path to the heddle crate. `None`: look up the
+    /// name heddle has in the calling crate's `Cargo.toml`.
+    pub(crate) crate_path: Option<syn::Path>,
     /// `start_paused = true`: the runtime's clock starts paused.
     pub(crate) start_paused: bool,
+    /// `name = "..."`: the runtime's name (`Builder::name`).
+    pub(crate) name: Option<syn::LitStr>,
 }
 
 impl fmt::Debug for Config {
@@ -68,13 +94,17 @@ impl fmt::Debug for Config {
         f.debug_struct("Config")
             .field("flavor", &self.flavor)
             .field("worker_threads", &self.worker_threads)
-            .field("crate_path", &self.crate_path.to_token_stream().to_string())
+            .field("crate_path", &self.crate_path.as_ref().map(|p| p.to_token_stream().to_string()))
             .field("start_paused", &self.start_paused)
+            .field("name", &self.name.as_ref().map(syn::LitStr::value))
             .finish()
     }
 }
 
-const KNOWN_ARGS: &str = "`flavor`, `worker_threads`, `start_paused` or `crate`";
+const KNOWN_ARGS: &str = "`flavor`, `worker_threads`, `start_paused`, `name` or `crate`";
+
+/// Every argument name, for "needs a value" errors.
+const KEYS: [&str; 5] = ["flavor", "worker_threads", "start_paused", "name", "crate"];
 
 /// Adds `err` to the accumulated error, so that every problem in the
 /// arguments is reported at once.
@@ -107,6 +137,7 @@ pub(crate) fn parse_config(args: Punctuated<Meta, Token![,]>, kind: Kind) -> syn
     let mut worker_threads: Option<(NonZeroUsize, Span)> = None;
     let mut crate_path: Option<syn::Path> = None;
     let mut start_paused: Option<(bool, Span)> = None;
+    let mut name: Option<syn::LitStr> = None;
     // Keys already seen, for duplicate detection (including keys whose value
     // was rejected, so a bad value is not followed by a "duplicate" error).
     let mut seen: Vec<String> = Vec::new();
@@ -115,11 +146,17 @@ pub(crate) fn parse_config(args: Punctuated<Meta, Token![,]>, kind: Kind) -> syn
         let nv = match meta {
             Meta::NameValue(nv) => nv,
             Meta::Path(path) => {
-                let name = path.to_token_stream().to_string();
-                let msg = if Flavor::from_str(&name).is_some() {
-                    format!("unknown argument `{name}`; write `flavor = \"{name}\"`")
-                } else {
-                    format!("expected `key = value`, found `{name}`; known arguments are {KNOWN_ARGS}")
+                let word = path.to_token_stream().to_string().to_lowercase();
+                let msg = match word.as_str() {
+                    "current_thread" | "multi_thread" => {
+                        format!("unknown argument `{word}`; write `flavor = \"{word}\"`")
+                    }
+                    "basic_scheduler" | "single_thread" | "single_threaded" => {
+                        format!("unknown argument `{word}`; write `flavor = \"current_thread\"`")
+                    }
+                    "threaded_scheduler" => format!("unknown argument `{word}`; write `flavor = \"multi_thread\"`"),
+                    key if KEYS.contains(&key) => format!("the `{key}` argument needs a value: `{key} = ...`"),
+                    _ => format!("expected `key = value`, found `{word}`; known arguments are {KNOWN_ARGS}"),
                 };
                 push_error(&mut errors, syn::Error::new_spanned(path, msg));
                 continue;
@@ -133,8 +170,9 @@ pub(crate) fn parse_config(args: Punctuated<Meta, Token![,]>, kind: Kind) -> syn
             }
         };
 
+        // Keys are matched without regard to case, as tokio does.
         let key = match nv.path.get_ident() {
-            Some(ident) => ident.to_string(),
+            Some(ident) => ident.to_string().to_lowercase(),
             None => nv.path.to_token_stream().to_string(),
         };
         let key_span = nv.path.span();
@@ -152,13 +190,7 @@ pub(crate) fn parse_config(args: Punctuated<Meta, Token![,]>, kind: Kind) -> syn
                         flavor = Some(f);
                         Ok(())
                     }
-                    None => Err(syn::Error::new_spanned(
-                        &s,
-                        format!(
-                            "unknown runtime flavor `{}`; expected \"current_thread\" or \"multi_thread\"",
-                            s.value()
-                        ),
-                    )),
+                    None => Err(syn::Error::new_spanned(&s, Flavor::unknown(&s.value()))),
                 })
             }
             "worker_threads" => match &nv.value {
@@ -184,6 +216,8 @@ pub(crate) fn parse_config(args: Punctuated<Meta, Token![,]>, kind: Kind) -> syn
             },
             "crate" => lit_str(&nv.value, "crate", "\"::heddle\"").and_then(|s| match s.parse::<syn::Path>() {
                 Ok(path) => {
+                    // `LitStr::parse` gives the path the literal's span, so a
+                    // path that does not resolve is reported at the argument.
                     crate_path = Some(path);
                     Ok(())
                 }
@@ -205,6 +239,13 @@ pub(crate) fn parse_config(args: Punctuated<Meta, Token![,]>, kind: Kind) -> syn
                     "`start_paused` expects a boolean literal, e.g. `start_paused = true`",
                 )),
             },
+            "name" => lit_str(&nv.value, "name", "\"my-runtime\"").map(|s| name = Some(s)),
+            "core_threads" => Err(syn::Error::new(key_span, "`core_threads` was renamed to `worker_threads`")),
+            "unhandled_panic" => Err(syn::Error::new(
+                key_span,
+                "`unhandled_panic` is not supported: it is an unstable tokio option (`--cfg tokio_unstable`); \
+                 a panicking task's `JoinHandle` returns the panic as a `JoinError`",
+            )),
             _ => Err(syn::Error::new(key_span, format!("unknown argument `{key}`; known arguments are {KNOWN_ARGS}"))),
         };
         if let Err(e) = result {
@@ -245,7 +286,8 @@ pub(crate) fn parse_config(args: Punctuated<Meta, Token![,]>, kind: Kind) -> syn
     Ok(Config {
         flavor: flavor_value,
         worker_threads: worker_threads.map(|(n, _)| n),
-        crate_path: crate_path.unwrap_or_else(|| syn::parse_quote!(::heddle)),
+        crate_path,
         start_paused: start_paused.is_some_and(|(b, _)| b),
+        name,
     })
 }

@@ -9,8 +9,10 @@ use syn::{ItemFn, ReturnType};
 
 use crate::config::{parse_args, parse_config, push_error, Config, Flavor, Kind};
 
-/// Checks the annotated function itself: it must be `async`, take no
-/// arguments, and (for tests) not carry a second test attribute.
+/// Checks the annotated function itself: it must be `async`; a test, and a
+/// function named `main`, must take no arguments (other functions may, a
+/// `self` receiver included, as with tokio); a test must not carry a second
+/// test attribute.
 fn check_fn(item: &ItemFn, kind: Kind) -> syn::Result<()> {
     let mut errors = None;
     if item.sig.asyncness.is_none() {
@@ -26,12 +28,17 @@ fn check_fn(item: &ItemFn, kind: Kind) -> syn::Result<()> {
             ),
         );
     }
-    if !item.sig.inputs.is_empty() {
-        let msg = match kind {
-            Kind::Main => "the `#[heddle::main]` function cannot take arguments",
-            Kind::Test => "`#[heddle::test]` functions cannot take arguments",
-        };
-        push_error(&mut errors, syn::Error::new_spanned(&item.sig.inputs, msg));
+    let takes_arguments = !item.sig.inputs.is_empty();
+    match kind {
+        Kind::Main if takes_arguments && item.sig.ident == "main" => push_error(
+            &mut errors,
+            syn::Error::new_spanned(&item.sig.inputs, "the `main` function cannot take arguments"),
+        ),
+        Kind::Test if takes_arguments => push_error(
+            &mut errors,
+            syn::Error::new_spanned(&item.sig.inputs, "`#[heddle::test]` functions cannot take arguments"),
+        ),
+        Kind::Main | Kind::Test => {}
     }
     if kind == Kind::Test {
         for attr in &item.attrs {
@@ -84,8 +91,10 @@ fn mentions_self_type(tokens: TokenStream2) -> bool {
 /// error type to convert into.
 ///
 /// This is the fallback for functions whose body cannot move into a nested
-/// `async fn` (generic functions, `Self` in associated functions), and the
-/// form used in the error fallback, where the body may refer to arguments.
+/// `async fn` (generic functions, `Self` in associated functions, methods
+/// and other functions with arguments, which the block captures by move, and
+/// `unsafe fn`s, whose body is an unsafe context), and the form used in the
+/// error fallback.
 fn async_block_body(item: &ItemFn) -> TokenStream2 {
     let block = &item.block;
     match &item.sig.output {
@@ -121,7 +130,8 @@ fn body_future(item: &ItemFn) -> TokenStream2 {
     let generic = !item.sig.generics.params.is_empty() || item.sig.generics.where_clause.is_some();
     let uses_self =
         mentions_self_type(item.sig.output.to_token_stream()) || mentions_self_type(item.block.to_token_stream());
-    if generic || uses_self {
+    let captures = !item.sig.inputs.is_empty();
+    if generic || uses_self || captures || item.sig.unsafety.is_some() {
         return async_block_body(item);
     }
     let output = &item.sig.output;
@@ -147,8 +157,15 @@ fn split_attrs(attrs: &[syn::Attribute]) -> (Vec<&syn::Attribute>, Vec<&syn::Att
     attrs.iter().partition(|attr| matches!(attr.style, syn::AttrStyle::Outer))
 }
 
-/// The whole expansion of either attribute, errors included.
-pub(crate) fn expand(kind: Kind, args: TokenStream2, item: TokenStream2) -> TokenStream2 {
+/// The whole expansion of either attribute, errors included. Without a
+/// `crate = "..."` argument, `default_crate` gives the path to heddle (the
+/// attributes pass [`crate::crate_path::from_manifest`]).
+pub(crate) fn expand(
+    kind: Kind,
+    args: TokenStream2,
+    item: TokenStream2,
+    default_crate: impl FnOnce() -> syn::Path,
+) -> TokenStream2 {
     let func: ItemFn = match syn::parse2(item.clone()) {
         Ok(func) => func,
         Err(_) => {
@@ -174,18 +191,20 @@ pub(crate) fn expand(kind: Kind, args: TokenStream2, item: TokenStream2) -> Toke
     }
 
     match (config, errors) {
-        (Some(config), None) => generate(kind, &config, func),
+        (Some(config), None) => {
+            let krate = config.crate_path.clone().unwrap_or_else(default_crate);
+            generate(kind, &config, &krate, func)
+        }
         (_, Some(err)) => fallback(err, func),
         (None, None) => unreachable!("a failed config always records an error"),
     }
 }
 
 /// The successful expansion.
-fn generate(kind: Kind, config: &Config, mut func: ItemFn) -> TokenStream2 {
+fn generate(kind: Kind, config: &Config, krate: &syn::Path, mut func: ItemFn) -> TokenStream2 {
     let body = body_future(&func);
-    let krate = &config.crate_path;
     // Spans of generated code point at the attribute, so errors from the
-    // runtime calls (e.g. a wrong `crate = ...`) show up there.
+    // runtime calls show up there (or at the argument that caused them).
     let span = Span::call_site();
     let builder = match config.flavor {
         Flavor::CurrentThread => quote_spanned!(span=> new_current_thread()),
@@ -197,6 +216,12 @@ fn generate(kind: Kind, config: &Config, mut func: ItemFn) -> TokenStream2 {
     });
 
     let start_paused = config.start_paused.then(|| quote_spanned!(span=> .start_paused(true)));
+    // With `crate = "..."`, the path is spanned at that argument, so one that
+    // leads somewhere without a `runtime::Builder` is reported there.
+    let krate_span = config.crate_path.as_ref().map_or(span, |_| krate.span());
+    let builder_path = quote_spanned!(krate_span=> #krate::runtime::Builder);
+    // Spanned at the argument: an error about the call points at `name = ..`.
+    let name = config.name.as_ref().map(|name| quote_spanned!(name.span()=> .name(#name)));
 
     func.sig.asyncness = None;
     let (outer, inner) = split_attrs(&func.attrs);
@@ -207,21 +232,35 @@ fn generate(kind: Kind, config: &Config, mut func: ItemFn) -> TokenStream2 {
         Kind::Main => None,
     };
 
+    // The runtime is a temporary of the `let`, so it is dropped (its tasks
+    // cancelled, its threads joined) before the value is returned. The lints
+    // allowed on the block are about this generated code only: a `-> !`
+    // body makes the tail unreachable, and pedantic clippy lints would
+    // otherwise flag the `expect` and the `let` followed by its use.
     quote_spanned! {span=>
         #test_attr
         #(#outer)*
         #vis #sig {
             #(#inner)*
             let __heddle_body = #body;
-            #[allow(clippy::expect_used)]
-            let __heddle_output = #krate::runtime::Builder::#builder
-                #worker_threads
-                .enable_all()
-                #start_paused
-                .build()
-                .expect("Failed building the heddle runtime")
-                .block_on(__heddle_body);
-            __heddle_output
+            #[allow(
+                unreachable_code,
+                clippy::expect_used,
+                clippy::let_and_return,
+                clippy::diverging_sub_expression,
+                clippy::unwrap_in_result
+            )]
+            {
+                let __heddle_output = #builder_path::#builder
+                    #worker_threads
+                    .enable_all()
+                    #start_paused
+                    #name
+                    .build()
+                    .expect("Failed building the heddle runtime")
+                    .block_on(__heddle_body);
+                __heddle_output
+            }
         }
     }
 }

@@ -34,14 +34,20 @@
 //!         }
 //!         __heddle_body()
 //!     };
-//!     #[allow(clippy::expect_used)]
-//!     let __heddle_output = ::heddle::runtime::Builder::new_multi_thread()
-//!         .worker_threads(4)
-//!         .enable_all()
-//!         .build()
-//!         .expect("Failed building the heddle runtime")
-//!         .block_on(__heddle_body);
-//!     __heddle_output
+//!     // Lints about this generated block only (`unreachable_code` for a
+//!     // `-> !` body, and pedantic clippy ones).
+//!     #[allow(unreachable_code, clippy::expect_used, /* .. */)]
+//!     {
+//!         // The runtime is a temporary of this `let`: it is shut down
+//!         // before the value is returned.
+//!         let __heddle_output = ::heddle::runtime::Builder::new_multi_thread()
+//!             .worker_threads(4)
+//!             .enable_all()
+//!             .build()
+//!             .expect("Failed building the heddle runtime")
+//!             .block_on(__heddle_body);
+//!         __heddle_output
+//!     }
 //! }
 //! ```
 //!
@@ -51,10 +57,12 @@
 //! tail expression gets "expected `u32` because of return type", pointing at
 //! the user's code rather than at the attribute.
 //!
-//! A nested item cannot see the outer function's generic parameters or
-//! `Self`, so for a generic function, or one mentioning `Self` (an associated
-//! function in an `impl` block), the body becomes an `async move` block whose
-//! output is pinned to the return type instead:
+//! A nested item cannot see the outer function's generic parameters, `Self`
+//! or arguments, so for a generic function, one mentioning `Self` (an
+//! associated function in an `impl` block), one taking arguments (a method
+//! with a `self` receiver, say) or an `unsafe fn`, the body becomes an
+//! `async move` block, which captures the arguments, with its output pinned
+//! to the return type:
 //!
 //! ```ignore
 //! let __heddle_body = {
@@ -66,7 +74,10 @@
 //! ```
 //!
 //! (When that return type contains `impl Trait` or is `!`, it cannot be
-//! written as a generic argument and the output is left to inference.)
+//! written as a generic argument and the output is left to inference.) One
+//! case the nested `async fn` cannot tell: a non-generic associated function
+//! of a generic `impl<T>` block whose body or return type names `T` without
+//! `Self`; write `Self`-relative paths there, or make the function generic.
 //!
 //! With `flavor = "current_thread"` the builder line is
 //! `::heddle::runtime::Builder::new_current_thread()` and there is no
@@ -83,18 +94,42 @@
 //! | --- | --- | --- |
 //! | `flavor` | `"current_thread"` or `"multi_thread"` | `"multi_thread"` for `main`, `"current_thread"` for `test` |
 //! | `worker_threads` | an integer literal `>= 1`; only with the `multi_thread` flavor | unset: the runtime reads `HEDDLE_WORKER_THREADS`, else uses the CPU count |
-//! | `crate` | a string literal holding a path to the heddle crate | `"::heddle"` |
+//! | `start_paused` | `true` or `false`; `true` only with the `current_thread` flavor | `false` |
+//! | `name` | a string literal: the runtime's name, set with `Builder::name` | unset |
+//! | `crate` | a string literal holding a path to the heddle crate | heddle's name in the calling crate's `Cargo.toml`, else `::heddle` |
+//!
+//! These are the arguments of tokio's `#[tokio::main]` and `#[tokio::test]`,
+//! with the same meaning; like tokio, argument names ignore case. tokio's
+//! unstable `unhandled_panic` and `flavor = "local"` are rejected with a note
+//! on what to use instead, as are its old spellings (`core_threads`,
+//! `basic_scheduler`, ..), each with the current one.
+//!
+//! # Reaching heddle
+//!
+//! Without `crate = "..."`, the expansion names heddle the way the calling
+//! crate's `Cargo.toml` does, so a program ported from tokio by renaming the
+//! dependency (`tokio = { package = "heddle", .. }`) keeps its
+//! `#[tokio::main]`, which then expands to `::tokio::runtime::Builder::..`.
+//! When the manifest does not say (heddle reached only through another
+//! crate's re-export), the path is `::heddle`; `crate = "path"` names it
+//! explicitly and always wins.
+//!
+//! # Errors
 //!
 //! Unknown or duplicated arguments, bad values, `worker_threads` with the
-//! `current_thread` flavor, a function that is not `async`, and a function
-//! that takes arguments are all reported as `compile_error!`s pointing at the
-//! offending tokens.
+//! `current_thread` flavor, a function that is not `async`, arguments on a
+//! test or on a function named `main`, and a second `#[test]` are all
+//! reported as `compile_error!`s pointing at the offending tokens. Other
+//! functions may take arguments, a `self` receiver included, so the
+//! attribute works on methods too.
 //!
 //! `start_paused = true` (current-thread flavor only, as in tokio) adds
 //! `.start_paused(true)` after `.enable_all()`: the runtime's clock starts
 //! paused and auto-advances to the next timer when the runtime is idle.
+//! `name = "..."` adds `.name("...")` the same way.
 
 mod config;
+mod crate_path;
 mod expand;
 #[cfg(test)]
 mod tests;
@@ -111,18 +146,22 @@ use crate::expand::expand;
 /// is kept, minus `async`. It may return anything, including a `Result`, and
 /// `?` and `return` work inside it. The attribute may also be put on functions
 /// not named `main`, which then become blocking functions returning the
-/// body's value. The function must not take arguments.
+/// body's value; those may take arguments, and methods may take `self`,
+/// `&self` or `&mut self` (the body captures them). `main` itself must not
+/// take arguments.
 ///
 /// # Arguments
 ///
 /// * `flavor = "multi_thread"` (the default) or `flavor = "current_thread"`.
 /// * `worker_threads = N` (`N >= 1`, `multi_thread` only). Without it the
 ///   runtime uses `HEDDLE_WORKER_THREADS` if set, else the number of CPUs.
-/// * `crate = "path::to::heddle"` when heddle is not reachable as `::heddle`
-///   (renamed dependency, re-export from another crate).
-///
 /// * `start_paused = true` starts the runtime's clock paused (see
 ///   `heddle::time::pause`); requires `flavor = "current_thread"`.
+/// * `name = "..."` names the runtime (`Builder::name`).
+/// * `crate = "path::to::heddle"` when heddle is reached through another
+///   path (a re-export from another crate, a `use heddle as other;`). A
+///   dependency renamed in `Cargo.toml` (`tokio = { package = "heddle" }`)
+///   needs nothing: its name is read from the manifest.
 ///
 /// # Examples
 ///
@@ -168,12 +207,13 @@ use crate::expand::expand;
 /// }
 /// ```
 ///
-/// (generic functions and functions using `Self` get a typed `async move`
-/// block instead of the nested `async fn`; see the crate documentation for the
-/// exact code).
+/// (`::heddle` being heddle's name in the calling crate; generic functions,
+/// functions using `Self` and functions with arguments get a typed
+/// `async move` block instead of the nested `async fn`; see the crate
+/// documentation for the exact code).
 #[proc_macro_attribute]
 pub fn main(args: TokenStream, item: TokenStream) -> TokenStream {
-    expand(Kind::Main, args.into(), item.into()).into()
+    expand(Kind::Main, args.into(), item.into(), crate_path::from_manifest).into()
 }
 
 /// Marks an `async fn` as a test, run on a heddle runtime.
@@ -188,10 +228,11 @@ pub fn main(args: TokenStream, item: TokenStream) -> TokenStream {
 ///
 /// * `flavor = "current_thread"` (the default) or `flavor = "multi_thread"`.
 /// * `worker_threads = N` (`N >= 1`); requires `flavor = "multi_thread"`.
-/// * `crate = "path::to::heddle"` when heddle is not reachable as `::heddle`.
-///
 /// * `start_paused = true` starts the runtime's clock paused (see
 ///   `heddle::time::pause`); requires `flavor = "current_thread"`.
+/// * `name = "..."` names the runtime (`Builder::name`).
+/// * `crate = "path::to::heddle"` as for [`macro@main`]; a dependency
+///   renamed in `Cargo.toml` is found without it.
 ///
 /// # Examples
 ///
@@ -232,5 +273,5 @@ pub fn main(args: TokenStream, item: TokenStream) -> TokenStream {
 /// ```
 #[proc_macro_attribute]
 pub fn test(args: TokenStream, item: TokenStream) -> TokenStream {
-    expand(Kind::Test, args.into(), item.into()).into()
+    expand(Kind::Test, args.into(), item.into(), crate_path::from_manifest).into()
 }

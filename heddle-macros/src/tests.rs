@@ -18,8 +18,8 @@ fn err(kind: Kind, args: TokenStream2) -> String {
     e.into_iter().map(|e| e.to_string()).collect::<Vec<_>>().join("\n")
 }
 
-fn path_str(p: &syn::Path) -> String {
-    p.to_token_stream().to_string()
+fn path_str(p: &Option<syn::Path>) -> String {
+    p.as_ref().expect("no crate path").to_token_stream().to_string()
 }
 
 #[test]
@@ -27,12 +27,13 @@ fn defaults() {
     let main = config(Kind::Main, quote!()).unwrap();
     assert_eq!(main.flavor, Flavor::MultiThread);
     assert_eq!(main.worker_threads, None);
-    assert_eq!(path_str(&main.crate_path), ":: heddle");
+    assert!(main.crate_path.is_none());
+    assert!(main.name.is_none());
 
     let test = config(Kind::Test, quote!()).unwrap();
     assert_eq!(test.flavor, Flavor::CurrentThread);
     assert_eq!(test.worker_threads, None);
-    assert_eq!(path_str(&test.crate_path), ":: heddle");
+    assert!(test.crate_path.is_none());
 }
 
 #[test]
@@ -121,13 +122,63 @@ fn bad_crate() {
 fn unknown_argument() {
     let e = err(Kind::Main, quote!(threads = 4));
     assert!(e.contains("unknown argument `threads`"), "{e}");
-    assert!(e.contains("`flavor`, `worker_threads`, `start_paused` or `crate`"), "{e}");
+    assert!(e.contains("`flavor`, `worker_threads`, `start_paused`, `name` or `crate`"), "{e}");
     let e = err(Kind::Test, quote!(multi_thread));
     assert!(e.contains("write `flavor = \"multi_thread\"`"), "{e}");
     let e = err(Kind::Test, quote!(foo));
     assert!(e.contains("expected `key = value`, found `foo`"), "{e}");
     let e = err(Kind::Test, quote!(flavor("multi_thread")));
     assert!(e.contains("expected `key = value`"), "{e}");
+}
+
+#[test]
+fn keys_ignore_case() {
+    // tokio lower-cases the argument names; so does heddle.
+    let c = config(Kind::Main, quote!(Flavor = "current_thread")).unwrap();
+    assert_eq!(c.flavor, Flavor::CurrentThread);
+    let c = config(Kind::Main, quote!(WORKER_THREADS = 2)).unwrap();
+    assert_eq!(c.worker_threads, NonZeroUsize::new(2));
+}
+
+#[test]
+fn runtime_name() {
+    let c = config(Kind::Test, quote!(name = "a valid runtime name")).unwrap();
+    assert_eq!(c.name.map(|n| n.value()).as_deref(), Some("a valid runtime name"));
+    let e = err(Kind::Test, quote!(name = 3));
+    assert!(e.contains("`name` expects a string literal"), "{e}");
+    let e = err(Kind::Test, quote!(name = "a", name = "b"));
+    assert!(e.contains("duplicate argument `name`"), "{e}");
+    let item = quote! { async fn t() {} };
+    let out = expanded(Kind::Test, quote!(name = "rt"), item.clone());
+    assert!(out.contains(". enable_all () . name (\"rt\") . build ()"), "{out}");
+    let out = expanded(Kind::Test, quote!(), item);
+    assert!(!out.contains(". name ("), "{out}");
+}
+
+#[test]
+fn value_missing() {
+    for key in ["flavor", "worker_threads", "start_paused", "name", "crate"] {
+        let e = err(Kind::Main, key.parse().unwrap());
+        assert!(e.contains(&format!("the `{key}` argument needs a value")), "{e}");
+    }
+}
+
+#[test]
+fn old_and_unstable_tokio_spellings() {
+    let e = err(Kind::Main, quote!(basic_scheduler));
+    assert!(e.contains("write `flavor = \"current_thread\"`"), "{e}");
+    let e = err(Kind::Main, quote!(threaded_scheduler));
+    assert!(e.contains("write `flavor = \"multi_thread\"`"), "{e}");
+    let e = err(Kind::Main, quote!(flavor = "single_thread"));
+    assert!(e.contains("is called \"current_thread\""), "{e}");
+    let e = err(Kind::Main, quote!(flavor = "threaded_scheduler"));
+    assert!(e.contains("is called \"multi_thread\""), "{e}");
+    let e = err(Kind::Main, quote!(flavor = "local"));
+    assert!(e.contains("`local` flavor"), "{e}");
+    let e = err(Kind::Main, quote!(core_threads = 2));
+    assert!(e.contains("renamed to `worker_threads`"), "{e}");
+    let e = err(Kind::Test, quote!(flavor = "current_thread", unhandled_panic = "shutdown_runtime"));
+    assert!(e.contains("`unhandled_panic` is not supported"), "{e}");
 }
 
 #[test]
@@ -175,7 +226,7 @@ fn syntax_error_in_args() {
 }
 
 fn expanded(kind: Kind, args: TokenStream2, item: TokenStream2) -> String {
-    expand(kind, args, item).to_string()
+    expand(kind, args, item, || syn::parse_quote!(::heddle)).to_string()
 }
 
 #[test]
@@ -398,4 +449,108 @@ fn args_and_fn_errors_combined() {
     );
     assert!(out.contains("unknown argument `bogus`"), "{out}");
     assert!(out.contains("the `async` keyword is missing"), "{out}");
+}
+
+#[test]
+fn crate_path_from_lookup() {
+    use crate::crate_path::path_for;
+    use proc_macro_crate::FoundCrate;
+    let s = |p: syn::Path| p.to_token_stream().to_string();
+    assert_eq!(s(path_for(Some(FoundCrate::Name("tokio".into())))), ":: tokio");
+    assert_eq!(s(path_for(Some(FoundCrate::Name("my_heddle".into())))), ":: my_heddle");
+    assert_eq!(s(path_for(Some(FoundCrate::Itself))), ":: heddle");
+    assert_eq!(s(path_for(None)), ":: heddle");
+    // Not an identifier: the default.
+    assert_eq!(s(path_for(Some(FoundCrate::Name("a-b".into())))), ":: heddle");
+}
+
+#[test]
+fn explicit_crate_skips_the_lookup() {
+    let item = quote! { async fn t() {} };
+    let out = expand(Kind::Test, quote!(crate = "renamed"), item.clone(), || panic!("looked up")).to_string();
+    assert!(out.contains("renamed :: runtime :: Builder"), "{out}");
+    let out = expand(Kind::Test, quote!(), item, || syn::parse_quote!(::tokio)).to_string();
+    assert!(out.contains(":: tokio :: runtime :: Builder"), "{out}");
+}
+
+#[test]
+fn method_with_receiver() {
+    let out = expanded(
+        Kind::Main,
+        quote!(),
+        quote!(
+            async fn f(self) {
+                self.g()
+            }
+        ),
+    );
+    assert!(!out.contains("compile_error"), "{out}");
+    assert!(out.starts_with("fn f (self) {"), "{out}");
+    assert!(out.contains("__heddle_output_is :: < () , _ > (async move { self . g () })"), "{out}");
+    let out = expanded(
+        Kind::Main,
+        quote!(),
+        quote!(
+            async fn add(&mut self, n: u32) -> u32 {
+                self.total += n;
+                self.total
+            }
+        ),
+    );
+    assert!(!out.contains("compile_error"), "{out}");
+    assert!(out.starts_with("fn add (& mut self , n : u32) -> u32 {"), "{out}");
+    assert!(out.contains("__heddle_output_is :: < u32 , _ > (async move"), "{out}");
+}
+
+#[test]
+fn only_main_named_main_rejects_arguments() {
+    let out = expanded(
+        Kind::Main,
+        quote!(),
+        quote!(
+            async fn run(x: u32) -> u32 {
+                x
+            }
+        ),
+    );
+    assert!(!out.contains("compile_error"), "{out}");
+    assert!(out.contains("(async move { x })"), "{out}");
+    let out = expanded(
+        Kind::Main,
+        quote!(),
+        quote!(
+            async fn main(x: u32) {}
+        ),
+    );
+    assert!(out.contains("the `main` function cannot take arguments"), "{out}");
+}
+
+#[test]
+fn unsafe_fn_body_stays_unsafe_context() {
+    let out = expanded(
+        Kind::Main,
+        quote!(),
+        quote!(
+            async unsafe fn run() -> u8 {
+                *std::ptr::null()
+            }
+        ),
+    );
+    assert!(!out.contains("async fn __heddle_body"), "{out}");
+    assert!(out.starts_with("unsafe fn run () -> u8"), "{out}");
+}
+
+#[test]
+fn never_return_allows_unreachable_tail() {
+    let out = expanded(
+        Kind::Main,
+        quote!(),
+        quote!(
+            async fn run() -> ! {
+                panic!()
+            }
+        ),
+    );
+    assert!(out.contains("# [allow (unreachable_code ,"), "{out}");
+    assert!(out.contains("async fn __heddle_body () -> ! { panic ! () }"), "{out}");
 }
