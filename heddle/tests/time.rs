@@ -207,6 +207,49 @@ fn reset_moves_the_deadline() {
 }
 
 #[test]
+fn reset_to_a_passed_deadline_completes_at_the_next_poll() {
+    // A registered sleep reset to a deadline already behind us must be
+    // ready when polled next, on both runtimes and with a paused clock
+    // too, without waiting for the driver to fire it.
+    for rt in [current(), multi()] {
+        rt.block_on(async {
+            let mut s = sleep(Duration::from_secs(30));
+            assert!(futures::poll!(&mut s).is_pending());
+            std::pin::Pin::new(&mut s).reset(Instant::now() - Duration::from_millis(1));
+            assert!(futures::poll!(&mut s).is_ready());
+        });
+    }
+    let paused = Builder::new_current_thread().enable_all().start_paused(true).build().unwrap();
+    paused.block_on(async {
+        let now = Instant::now();
+        let mut s = sleep_until(now + Duration::from_millis(100));
+        assert!(futures::poll!(&mut s).is_pending());
+        sleep(Duration::from_millis(50)).await;
+        std::pin::Pin::new(&mut s).reset(now + Duration::from_millis(40));
+        assert!(futures::poll!(&mut s).is_ready());
+    });
+}
+
+#[test]
+fn interval_reset_immediately_and_far_resets() {
+    let rt = current();
+    rt.block_on(async {
+        let mut ticks = interval(Duration::from_secs(3600));
+        ticks.tick().await; // the first tick is immediate
+        let mut next = Box::pin(ticks.tick());
+        assert!(futures::poll!(&mut next).is_pending());
+        drop(next);
+        ticks.reset_immediately();
+        assert!(futures::poll!(Box::pin(ticks.tick())).is_ready());
+        // Durations past what an Instant can hold mean "never", not a panic.
+        ticks.reset_after(Duration::MAX);
+        assert!(futures::poll!(Box::pin(ticks.tick())).is_pending());
+        ticks.reset_at(Instant::now());
+        assert!(futures::poll!(Box::pin(ticks.tick())).is_ready());
+    });
+}
+
+#[test]
 fn a_fired_sleep_can_be_reset_and_awaited_again() {
     let rt = current();
     rt.block_on(async {

@@ -54,8 +54,8 @@ pub enum MissedTickBehavior {
 impl MissedTickBehavior {
     fn next_timeout(self, deadline: Instant, now: Instant, period: Duration) -> Instant {
         match self {
-            MissedTickBehavior::Burst => deadline + period,
-            MissedTickBehavior::Delay => now + period,
+            MissedTickBehavior::Burst => deadline.far_add(period),
+            MissedTickBehavior::Delay => now.far_add(period),
             MissedTickBehavior::Skip => {
                 let behind = now.duration_since(deadline).as_nanos();
                 let period_ns = period.as_nanos();
@@ -98,7 +98,7 @@ impl Interval {
 
     /// Restarts the schedule: the next tick is one period from now.
     pub fn reset(&mut self) {
-        Pin::new(&mut self.delay).reset(Instant::now() + self.period);
+        Pin::new(&mut self.delay).reset(Instant::now().far_add(self.period));
     }
 
     /// Makes the next tick complete at once.
@@ -109,7 +109,7 @@ impl Interval {
     /// Moves the next tick to `after` from now (later ticks follow it
     /// one period apart).
     pub fn reset_after(&mut self, after: Duration) {
-        Pin::new(&mut self.delay).reset(Instant::now() + after);
+        Pin::new(&mut self.delay).reset(Instant::now().far_add(after));
     }
 
     /// Moves the next tick to `deadline`.

@@ -106,10 +106,18 @@ impl Sleep {
         let time = &driver.time;
         let tick = time.deadline_to_tick(deadline.into_std());
         if let Some(key) = this.key {
-            if time.reset(key, tick) {
+            // A deadline already past must complete at the next poll, not
+            // at the driver's next turn: take the entry out of the wheel,
+            // and the next poll's registration sees the deadline passed.
+            // (Far deadlines skip the clock read, as in `poll_elapsed`.)
+            let passed = !time.surely_pending(tick) && deadline.into_std() <= time.now();
+            if passed {
+                time.remove(key);
+            } else if time.reset(key, tick) {
                 return;
             }
-            // It fired, and `reset` took the lock: the driver is done with it.
+            // Removed, or it fired and `reset` took the lock: either way
+            // the driver is done with it.
             this.key = None;
         }
         // Re-registered lazily on the next poll.
@@ -132,7 +140,9 @@ impl Sleep {
             // complete now, not at the driver's next turn. Skipped when the
             // deadline is far past the driver's last reading (a server's
             // per-request timeout): see `TimeHandle::surely_pending`.
-            if !time.surely_pending(tick) && tick <= time.now_tick() {
+            // Instants, not ticks: a tick rounds the deadline up to the
+            // next microsecond, and `reset(Instant::now())` must be due.
+            if !time.surely_pending(tick) && self.deadline.into_std() <= time.now() {
                 self.elapsed = true;
                 return Poll::Ready(());
             }
