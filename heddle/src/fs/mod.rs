@@ -20,6 +20,7 @@
 
 mod dir_builder;
 mod file;
+mod file_times;
 mod open_options;
 mod read_dir;
 
@@ -28,6 +29,7 @@ use std::path::{Path, PathBuf};
 
 pub use dir_builder::DirBuilder;
 pub use file::File;
+pub use file_times::FileTimes;
 pub use open_options::OpenOptions;
 pub use read_dir::{read_dir, DirEntry, ReadDir};
 

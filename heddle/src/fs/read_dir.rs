@@ -120,4 +120,10 @@ impl DirEntry {
         // Usually answered from the directory listing itself, no syscall.
         self.std.file_type()
     }
+
+    /// The entry's inode number, as the directory listing reported it (no
+    /// system call); see [`std::os::unix::fs::DirEntryExt::ino`].
+    pub fn ino(&self) -> u64 {
+        std::os::unix::fs::DirEntryExt::ino(&self.std)
+    }
 }

@@ -51,6 +51,7 @@ impl UdpSocket {
         each_addr(&addr, |addr| async move { UdpSocket::new(mio::net::UdpSocket::bind(addr)?) }).await
     }
 
+    #[track_caller]
     fn new(sys: mio::net::UdpSocket) -> io::Result<UdpSocket> {
         Ok(UdpSocket { io: PollEvented::new(sys)? })
     }
@@ -68,6 +69,7 @@ impl UdpSocket {
     ///
     /// # Panics
     /// Outside a heddle runtime with I/O enabled.
+    #[track_caller]
     pub fn from_std(socket: std::net::UdpSocket) -> io::Result<UdpSocket> {
         socket.set_nonblocking(true)?;
         UdpSocket::new(mio::net::UdpSocket::from_std(socket))
@@ -289,6 +291,46 @@ impl UdpSocket {
         self.io.get_ref().set_ttl(ttl)
     }
 
+    /// The IPv4 type-of-service byte (`IP_TOS`) of outgoing datagrams.
+    pub fn tos_v4(&self) -> io::Result<u32> {
+        self.sock_ref().tos()
+    }
+
+    /// Sets the IPv4 type-of-service byte (`IP_TOS`: DSCP and ECN bits)
+    /// of outgoing datagrams. IPv4 sockets only.
+    pub fn set_tos_v4(&self, tos: u32) -> io::Result<()> {
+        self.sock_ref().set_tos(tos)
+    }
+
+    /// The IPv6 traffic class (`IPV6_TCLASS`) of outgoing datagrams.
+    pub fn tclass_v6(&self) -> io::Result<u32> {
+        self.sock_ref().tclass_v6()
+    }
+
+    /// Sets the IPv6 traffic class (`IPV6_TCLASS`), the IPv6 counterpart
+    /// of [`set_tos_v4`](Self::set_tos_v4). IPv6 sockets only.
+    pub fn set_tclass_v6(&self, tclass: u32) -> io::Result<()> {
+        self.sock_ref().set_tclass_v6(tclass)
+    }
+
+    /// The network interface the socket is bound to
+    /// (`SO_BINDTODEVICE`), if any.
+    pub fn device(&self) -> io::Result<Option<Vec<u8>>> {
+        self.sock_ref().device()
+    }
+
+    /// Binds the socket to a network interface by name (`SO_BINDTODEVICE`,
+    /// e.g. `b"eth0"`), so it only sends and receives through it; `None`
+    /// removes the binding. Usually needs `CAP_NET_RAW`.
+    pub fn bind_device(&self, interface: Option<&[u8]>) -> io::Result<()> {
+        self.sock_ref().bind_device(interface)
+    }
+
+    /// The socket as a `socket2` reference, for options mio lacks.
+    fn sock_ref(&self) -> socket2::SockRef<'_> {
+        socket2::SockRef::from(self.io.get_ref())
+    }
+
     /// Whether IPv4 multicast packets sent are looped back to local sockets.
     pub fn multicast_loop_v4(&self) -> io::Result<bool> {
         self.io.get_ref().multicast_loop_v4()
@@ -353,6 +395,17 @@ async fn first_addr(target: &(impl ToSocketAddrs + ?Sized)) -> io::Result<Socket
         .into_iter()
         .next()
         .ok_or_else(|| io::Error::new(io::ErrorKind::InvalidInput, "no addresses to send data to"))
+}
+
+impl TryFrom<std::net::UdpSocket> for UdpSocket {
+    type Error = io::Error;
+
+    /// [`UdpSocket::from_std`]: registers a bound std socket with the
+    /// current runtime (and panics outside one with I/O enabled).
+    #[track_caller]
+    fn try_from(socket: std::net::UdpSocket) -> io::Result<UdpSocket> {
+        UdpSocket::from_std(socket)
+    }
 }
 
 impl AsRawFd for UdpSocket {

@@ -128,6 +128,7 @@ impl TcpListener {
     }
 
     /// Registers a listening mio socket with the current reactor.
+    #[track_caller]
     pub(crate) fn new(sys: mio::net::TcpListener) -> io::Result<TcpListener> {
         Ok(TcpListener { io: PollEvented::new(sys)?, backoff: Mutex::new(None) })
     }
@@ -212,6 +213,7 @@ impl TcpListener {
     ///
     /// # Panics
     /// Outside a heddle runtime with I/O enabled.
+    #[track_caller]
     pub fn from_std(listener: std::net::TcpListener) -> io::Result<TcpListener> {
         listener.set_nonblocking(true)?;
         TcpListener::new(mio::net::TcpListener::from_std(listener))
@@ -242,6 +244,17 @@ impl TcpListener {
     /// Sets the IP time-to-live of packets sent from this socket.
     pub fn set_ttl(&self, ttl: u32) -> io::Result<()> {
         self.io.get_ref().set_ttl(ttl)
+    }
+}
+
+impl TryFrom<std::net::TcpListener> for TcpListener {
+    type Error = io::Error;
+
+    /// [`TcpListener::from_std`]: registers a listening std socket with the
+    /// current runtime (and panics outside one with I/O enabled).
+    #[track_caller]
+    fn try_from(listener: std::net::TcpListener) -> io::Result<TcpListener> {
+        TcpListener::from_std(listener)
     }
 }
 

@@ -4,7 +4,7 @@
 
 use std::io;
 use std::net::SocketAddr;
-use std::os::fd::{AsFd, AsRawFd, BorrowedFd, RawFd};
+use std::os::fd::{AsFd, AsRawFd, BorrowedFd, FromRawFd, IntoRawFd, RawFd};
 use std::time::Duration;
 
 use socket2::{Domain, Protocol, SockAddr, Socket, Type};
@@ -126,14 +126,57 @@ impl TcpSocket {
         self.inner.nodelay()
     }
 
-    /// Sets `SO_LINGER`.
+    /// Sets `SO_LINGER` (carried over to the connected stream). Avoid a
+    /// non-zero duration: it makes closing the stream block a runtime
+    /// thread; see [`TcpStream::set_linger`].
     pub fn set_linger(&self, linger: Option<Duration>) -> io::Result<()> {
         self.inner.set_linger(linger)
+    }
+
+    /// Sets a zero `SO_LINGER`, so closing the connected stream aborts it
+    /// with a reset; see [`TcpStream::set_zero_linger`].
+    pub fn set_zero_linger(&self) -> io::Result<()> {
+        self.inner.set_linger(Some(Duration::ZERO))
     }
 
     /// The `SO_LINGER` setting.
     pub fn linger(&self) -> io::Result<Option<Duration>> {
         self.inner.linger()
+    }
+
+    /// The IPv4 type-of-service byte (`IP_TOS`) of outgoing packets.
+    pub fn tos_v4(&self) -> io::Result<u32> {
+        self.inner.tos()
+    }
+
+    /// Sets the IPv4 type-of-service byte (`IP_TOS`: DSCP and ECN bits)
+    /// of outgoing packets. IPv4 sockets only.
+    pub fn set_tos_v4(&self, tos: u32) -> io::Result<()> {
+        self.inner.set_tos(tos)
+    }
+
+    /// The IPv6 traffic class (`IPV6_TCLASS`) of outgoing packets.
+    pub fn tclass_v6(&self) -> io::Result<u32> {
+        self.inner.tclass_v6()
+    }
+
+    /// Sets the IPv6 traffic class (`IPV6_TCLASS`), the IPv6 counterpart
+    /// of [`set_tos_v4`](Self::set_tos_v4). IPv6 sockets only.
+    pub fn set_tclass_v6(&self, tclass: u32) -> io::Result<()> {
+        self.inner.set_tclass_v6(tclass)
+    }
+
+    /// The network interface the socket is bound to
+    /// (`SO_BINDTODEVICE`), if any.
+    pub fn device(&self) -> io::Result<Option<Vec<u8>>> {
+        self.inner.device()
+    }
+
+    /// Binds the socket to a network interface by name (`SO_BINDTODEVICE`,
+    /// e.g. `b"eth0"`), so it only uses that interface; `None` removes the
+    /// binding. Usually needs `CAP_NET_RAW`.
+    pub fn bind_device(&self, interface: Option<&[u8]>) -> io::Result<()> {
+        self.inner.bind_device(interface)
     }
 
     /// Sets `SO_KEEPALIVE`.
@@ -199,5 +242,28 @@ impl AsRawFd for TcpSocket {
 impl AsFd for TcpSocket {
     fn as_fd(&self) -> BorrowedFd<'_> {
         self.inner.as_fd()
+    }
+}
+
+impl FromRawFd for TcpSocket {
+    /// Takes ownership of a TCP socket descriptor that is not connected
+    /// or listening yet, switching it to non-blocking mode (so `connect`
+    /// waits in the reactor, not in the kernel).
+    ///
+    /// # Safety
+    /// `fd` must be an open socket that nothing else owns or closes.
+    unsafe fn from_raw_fd(fd: RawFd) -> TcpSocket {
+        // SAFETY: the caller hands over an open socket descriptor it owns.
+        let inner = unsafe { Socket::from_raw_fd(fd) };
+        // Only fails for an invalid fd, which the caller rules out.
+        let _ = inner.set_nonblocking(true);
+        TcpSocket { inner }
+    }
+}
+
+impl IntoRawFd for TcpSocket {
+    /// Gives up the socket's descriptor, which the caller must close.
+    fn into_raw_fd(self) -> RawFd {
+        self.inner.into_raw_fd()
     }
 }

@@ -91,6 +91,7 @@ impl TcpStream {
     }
 
     /// Registers a connected mio stream with the current reactor.
+    #[track_caller]
     pub(crate) fn new(sys: mio::net::TcpStream) -> io::Result<TcpStream> {
         Ok(TcpStream { io: PollEvented::new(sys)? })
     }
@@ -108,6 +109,7 @@ impl TcpStream {
     ///
     /// # Panics
     /// Outside a heddle runtime with I/O enabled.
+    #[track_caller]
     pub fn from_std(stream: std::net::TcpStream) -> io::Result<TcpStream> {
         stream.set_nonblocking(true)?;
         TcpStream::new(mio::net::TcpStream::from_std(stream))
@@ -145,15 +147,61 @@ impl TcpStream {
         self.io.get_ref().set_nodelay(nodelay)
     }
 
-    /// The `SO_LINGER` setting.
+    /// Whether `TCP_QUICKACK` is set: acknowledgements go out at once
+    /// rather than being delayed.
+    pub fn quickack(&self) -> io::Result<bool> {
+        socket2::SockRef::from(self.io.get_ref()).quickack()
+    }
+
+    /// Sets `TCP_QUICKACK`: `true` sends acknowledgements at once instead
+    /// of delaying them to piggyback on outgoing data. Linux does not keep
+    /// the flag for good: the kernel may clear it again as the connection
+    /// goes on, so latency-sensitive code sets it after each read.
+    pub fn set_quickack(&self, quickack: bool) -> io::Result<()> {
+        socket2::SockRef::from(self.io.get_ref()).set_quickack(quickack)
+    }
+
+    /// The `SO_LINGER` setting: `None` when off, `Some(Duration::ZERO)`
+    /// after [`set_zero_linger`](Self::set_zero_linger).
     pub fn linger(&self) -> io::Result<Option<Duration>> {
         socket2::SockRef::from(self.io.get_ref()).linger()
     }
 
-    /// Sets `SO_LINGER`. `Some(Duration::ZERO)` makes close send a reset.
-    /// (On a non-blocking socket a non-zero linger does not make close wait.)
+    /// Sets `SO_LINGER`: what closing the socket does with data not yet
+    /// sent.
+    ///
+    /// Avoid a non-zero duration: Linux then makes close (the drop of the
+    /// stream) block the thread, a runtime worker, until the data is sent
+    /// or the time runs out. (tokio deprecates this method for that
+    /// reason.) To make sure the peer got everything, shut the write side
+    /// down and read until end-of-stream instead; to abort the connection,
+    /// use [`set_zero_linger`](Self::set_zero_linger), which never blocks.
     pub fn set_linger(&self, linger: Option<Duration>) -> io::Result<()> {
         socket2::SockRef::from(self.io.get_ref()).set_linger(linger)
+    }
+
+    /// Sets a zero `SO_LINGER`, so closing the socket aborts the
+    /// connection: unsent data is thrown away and the peer gets a reset
+    /// (`RST`) instead of an orderly end-of-stream, its reads failing with
+    /// [`ConnectionReset`](io::ErrorKind::ConnectionReset). The socket
+    /// skips `TIME_WAIT`, and the close never blocks.
+    ///
+    /// ```
+    /// use heddle::io::AsyncReadExt;
+    /// # heddle::runtime::Builder::new_current_thread().enable_all().build().unwrap().block_on(async {
+    /// let listener = heddle::net::TcpListener::bind("127.0.0.1:0").await?;
+    /// let mut client = heddle::net::TcpStream::connect(listener.local_addr()?).await?;
+    /// let (server, _) = listener.accept().await?;
+    /// server.set_zero_linger()?;
+    /// assert_eq!(server.linger()?, Some(std::time::Duration::ZERO));
+    /// drop(server);
+    /// let err = client.read(&mut [0u8; 8]).await.unwrap_err();
+    /// assert_eq!(err.kind(), std::io::ErrorKind::ConnectionReset);
+    /// # std::io::Result::Ok(())
+    /// # }).unwrap();
+    /// ```
+    pub fn set_zero_linger(&self) -> io::Result<()> {
+        self.set_linger(Some(Duration::ZERO))
     }
 
     /// The IP time-to-live of outgoing packets.
@@ -328,13 +376,36 @@ impl TcpStream {
         self.shutdown_std(Shutdown::Write)
     }
 
+    /// `shutdown(2)`. A connection the peer already tore down (a reset)
+    /// reports `NotConnected`; there is nothing left to shut down, so that
+    /// counts as success.
     pub(crate) fn shutdown_std(&self, how: Shutdown) -> io::Result<()> {
-        self.io.get_ref().shutdown(how)
+        match self.io.get_ref().shutdown(how) {
+            Err(e) if e.kind() == io::ErrorKind::NotConnected => Ok(()),
+            res => res,
+        }
     }
 }
 
 forward_async_read!(TcpStream, |this| this);
 forward_async_write!(TcpStream, |this| this);
+
+impl TryFrom<std::net::TcpStream> for TcpStream {
+    type Error = io::Error;
+
+    /// [`TcpStream::from_std`]: registers a connected std stream with the
+    /// current runtime (and panics outside one with I/O enabled).
+    #[track_caller]
+    fn try_from(stream: std::net::TcpStream) -> io::Result<TcpStream> {
+        TcpStream::from_std(stream)
+    }
+}
+
+impl AsRef<TcpStream> for TcpStream {
+    fn as_ref(&self) -> &TcpStream {
+        self
+    }
+}
 
 impl AsRawFd for TcpStream {
     fn as_raw_fd(&self) -> RawFd {

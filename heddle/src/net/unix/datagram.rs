@@ -38,6 +38,7 @@ pub struct UnixDatagram {
 }
 
 impl UnixDatagram {
+    #[track_caller]
     fn new(sys: mio::net::UnixDatagram) -> io::Result<UnixDatagram> {
         Ok(UnixDatagram { io: PollEvented::new(sys)? })
     }
@@ -72,6 +73,7 @@ impl UnixDatagram {
     ///
     /// # Panics
     /// Outside a heddle runtime with I/O enabled.
+    #[track_caller]
     pub fn from_std(socket: std::os::unix::net::UnixDatagram) -> io::Result<UnixDatagram> {
         socket.set_nonblocking(true)?;
         UnixDatagram::new(mio::net::UnixDatagram::from_std(socket))
@@ -206,6 +208,17 @@ impl UnixDatagram {
     /// Polls for write readiness. Only the last task to poll is woken.
     pub fn poll_send_ready(&self, cx: &mut Context<'_>) -> Poll<io::Result<()>> {
         self.io.poll_ready(cx, Direction::Write)
+    }
+}
+
+impl TryFrom<std::os::unix::net::UnixDatagram> for UnixDatagram {
+    type Error = io::Error;
+
+    /// [`UnixDatagram::from_std`]: registers a std socket with the current
+    /// runtime (and panics outside one with I/O enabled).
+    #[track_caller]
+    fn try_from(socket: std::os::unix::net::UnixDatagram) -> io::Result<UnixDatagram> {
+        UnixDatagram::from_std(socket)
     }
 }
 

@@ -35,18 +35,42 @@ pub struct UnixListener {
 }
 
 impl UnixListener {
-    /// Creates a socket file at `path` and listens on it.
+    /// Creates a socket file at `path` and listens on it. A path that
+    /// starts with a NUL byte (`"\0name"`) binds `name` in Linux's
+    /// abstract namespace instead, with no file, as
+    /// [`bind_addr`](Self::bind_addr) does.
     ///
     /// # Panics
     /// Outside a heddle runtime with I/O enabled.
+    #[track_caller]
     pub fn bind(path: impl AsRef<Path>) -> io::Result<UnixListener> {
-        Ok(UnixListener { io: PollEvented::new(mio::net::UnixListener::bind(path)?)? })
+        UnixListener::bind_addr(&super::path_addr(path.as_ref())?)
+    }
+
+    /// Binds to `addr` and listens on it: a filesystem path (creating the
+    /// socket file), or a name in Linux's abstract namespace (made with
+    /// [`SocketAddrExt::from_abstract_name`]), which leaves no file behind
+    /// and is freed when the listener closes. See
+    /// [`UnixStream::connect_addr`] for an example.
+    ///
+    /// # Errors
+    /// [`AddrInUse`](io::ErrorKind::AddrInUse) when the path or name is
+    /// taken.
+    ///
+    /// # Panics
+    /// Outside a heddle runtime with I/O enabled.
+    ///
+    /// [`SocketAddrExt::from_abstract_name`]: std::os::linux::net::SocketAddrExt::from_abstract_name
+    #[track_caller]
+    pub fn bind_addr(addr: &SocketAddr) -> io::Result<UnixListener> {
+        Ok(UnixListener { io: PollEvented::new(mio::net::UnixListener::bind_addr(addr)?)? })
     }
 
     /// Wraps a std listener, switching it to non-blocking mode.
     ///
     /// # Panics
     /// Outside a heddle runtime with I/O enabled.
+    #[track_caller]
     pub fn from_std(listener: std::os::unix::net::UnixListener) -> io::Result<UnixListener> {
         listener.set_nonblocking(true)?;
         Ok(UnixListener { io: PollEvented::new(mio::net::UnixListener::from_std(listener))? })
@@ -78,6 +102,17 @@ impl UnixListener {
     /// The socket's pending error (`SO_ERROR`), clearing it.
     pub fn take_error(&self) -> io::Result<Option<io::Error>> {
         self.io.get_ref().take_error()
+    }
+}
+
+impl TryFrom<std::os::unix::net::UnixListener> for UnixListener {
+    type Error = io::Error;
+
+    /// [`UnixListener::from_std`]: registers a listening std socket with
+    /// the current runtime (and panics outside one with I/O enabled).
+    #[track_caller]
+    fn try_from(listener: std::os::unix::net::UnixListener) -> io::Result<UnixListener> {
+        UnixListener::from_std(listener)
     }
 }
 

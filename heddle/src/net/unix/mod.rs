@@ -44,3 +44,15 @@ pub use split_owned::{OwnedReadHalf, OwnedWriteHalf, ReuniteError};
 pub use std::os::unix::net::SocketAddr;
 pub use stream::UnixStream;
 pub use ucred::UCred;
+
+/// The address `UnixStream::connect` and `UnixListener::bind` use for
+/// `path`: a name in Linux's abstract namespace when the path starts with a
+/// NUL byte (the rest is the name), a filesystem path otherwise.
+fn path_addr(path: &std::path::Path) -> std::io::Result<SocketAddr> {
+    use std::os::linux::net::SocketAddrExt;
+    use std::os::unix::ffi::OsStrExt;
+    match path.as_os_str().as_bytes() {
+        [0, name @ ..] => SocketAddr::from_abstract_name(name),
+        _ => SocketAddr::from_pathname(path),
+    }
+}

@@ -307,6 +307,46 @@ impl Sender {
         self.io.try_io(Direction::Write, |mut tx| tx.write_vectored(bufs))
     }
 
+    /// Runs `f`, the caller's own non-blocking write on the pipe's
+    /// descriptor (through [`AsRawFd`]), if the pipe looks writable;
+    /// `WouldBlock` without calling `f` otherwise. A `WouldBlock` from `f`
+    /// clears the write readiness, so the next
+    /// [`writable`](Self::writable) waits for the reader to make room: `f`
+    /// should return it only when its system call did.
+    ///
+    /// ```
+    /// use std::os::fd::AsRawFd;
+    /// use heddle::io::AsyncReadExt;
+    /// use heddle::net::unix::pipe;
+    ///
+    /// # heddle::runtime::Builder::new_current_thread().enable_all().build().unwrap().block_on(async {
+    /// let (tx, mut rx) = pipe::pipe()?;
+    /// let n = loop {
+    ///     tx.writable().await?;
+    ///     let res = tx.try_io(|| {
+    ///         // SAFETY: the descriptor stays open while `tx` lives; the
+    ///         // buffer is valid for its length.
+    ///         let n = unsafe { libc::write(tx.as_raw_fd(), b"raw".as_ptr().cast(), 3) };
+    ///         if n < 0 { Err(std::io::Error::last_os_error()) } else { Ok(n as usize) }
+    ///     });
+    ///     match res {
+    ///         Err(e) if e.kind() == std::io::ErrorKind::WouldBlock => continue,
+    ///         res => break res?,
+    ///     }
+    /// };
+    /// let mut buf = [0u8; 3];
+    /// rx.read_exact(&mut buf[..n]).await?;
+    /// assert_eq!(&buf, b"raw");
+    /// # std::io::Result::Ok(())
+    /// # }).unwrap();
+    /// ```
+    ///
+    /// # Errors
+    /// `WouldBlock` when the pipe is not ready, else whatever `f` returns.
+    pub fn try_io<R>(&self, f: impl FnOnce() -> io::Result<R>) -> io::Result<R> {
+        self.io.try_io(Direction::Write, |_| f())
+    }
+
     /// Deregisters the pipe end and returns its descriptor in blocking
     /// mode (to give to a child process, for example).
     ///
@@ -438,6 +478,19 @@ impl Receiver {
     /// As [`try_read`](Self::try_read).
     pub fn try_read_vectored(&self, bufs: &mut [IoSliceMut<'_>]) -> io::Result<usize> {
         self.io.try_io(Direction::Read, |mut rx| rx.read_vectored(bufs))
+    }
+
+    /// Runs `f`, the caller's own non-blocking read on the pipe's
+    /// descriptor (through [`AsRawFd`]), if the pipe looks readable;
+    /// `WouldBlock` without calling `f` otherwise. A `WouldBlock` from `f`
+    /// clears the read readiness, so the next [`readable`](Self::readable)
+    /// waits for new data: `f` should return it only when its system call
+    /// did.
+    ///
+    /// # Errors
+    /// `WouldBlock` when the pipe is not ready, else whatever `f` returns.
+    pub fn try_io<R>(&self, f: impl FnOnce() -> io::Result<R>) -> io::Result<R> {
+        self.io.try_io(Direction::Read, |_| f())
     }
 
     crate::net::raw_io::try_read_buf_method!();

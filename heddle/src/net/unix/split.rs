@@ -65,6 +65,17 @@ impl ReadHalf<'_> {
         self.0.try_read(buf)
     }
 
+    /// See [`UnixStream::try_read_vectored`].
+    pub fn try_read_vectored(&self, bufs: &mut [io::IoSliceMut<'_>]) -> io::Result<usize> {
+        self.0.try_read_vectored(bufs)
+    }
+
+    /// See [`UnixStream::ready`] (the stream's readiness, both directions
+    /// if asked).
+    pub async fn ready(&self, interest: crate::io::Interest) -> io::Result<crate::io::Ready> {
+        self.0.ready(interest).await
+    }
+
     crate::net::raw_io::try_read_buf_method!(|this| this.0);
 }
 
@@ -91,6 +102,16 @@ impl WriteHalf<'_> {
     /// See [`UnixStream::try_write`].
     pub fn try_write(&self, buf: &[u8]) -> io::Result<usize> {
         self.0.try_write(buf)
+    }
+
+    /// See [`UnixStream::try_write_vectored`].
+    pub fn try_write_vectored(&self, bufs: &[io::IoSlice<'_>]) -> io::Result<usize> {
+        self.0.try_write_vectored(bufs)
+    }
+
+    /// See [`UnixStream::ready`].
+    pub async fn ready(&self, interest: crate::io::Interest) -> io::Result<crate::io::Ready> {
+        self.0.ready(interest).await
     }
 }
 

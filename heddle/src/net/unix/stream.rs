@@ -41,7 +41,9 @@ pub struct UnixStream {
 }
 
 impl UnixStream {
-    /// Connects to the socket bound at `path`.
+    /// Connects to the socket bound at `path`. A path that starts with a
+    /// NUL byte (`"\0name"`) names a socket in Linux's abstract namespace
+    /// (`name`), as with [`connect_addr`](Self::connect_addr).
     ///
     /// # Errors
     /// [`NotFound`](io::ErrorKind::NotFound) when no socket file exists
@@ -51,7 +53,39 @@ impl UnixStream {
     /// # Panics
     /// Outside a heddle runtime with I/O enabled.
     pub async fn connect(path: impl AsRef<Path>) -> io::Result<UnixStream> {
-        let stream = UnixStream::new(mio::net::UnixStream::connect(path)?)?;
+        UnixStream::connect_addr(&super::path_addr(path.as_ref())?).await
+    }
+
+    /// Connects to the socket at `addr`: a filesystem path, or a name in
+    /// Linux's abstract namespace (made with
+    /// [`SocketAddrExt::from_abstract_name`]), which needs no file and
+    /// vanishes with the last socket bound to it.
+    ///
+    /// ```
+    /// use std::os::linux::net::SocketAddrExt;
+    /// use heddle::net::unix::SocketAddr;
+    /// use heddle::net::{UnixListener, UnixStream};
+    ///
+    /// # heddle::runtime::Builder::new_current_thread().enable_all().build().unwrap().block_on(async {
+    /// let name = format!("heddle-doc-abstract-{}", std::process::id());
+    /// let addr = SocketAddr::from_abstract_name(name.as_bytes())?;
+    /// let listener = UnixListener::bind_addr(&addr)?;
+    /// let client = UnixStream::connect_addr(&addr).await?;
+    /// let (_server, _) = listener.accept().await?;
+    /// assert_eq!(client.peer_addr()?.as_abstract_name(), Some(name.as_bytes()));
+    /// # std::io::Result::Ok(())
+    /// # }).unwrap();
+    /// ```
+    ///
+    /// # Errors
+    /// As [`connect`](Self::connect).
+    ///
+    /// # Panics
+    /// Outside a heddle runtime with I/O enabled.
+    ///
+    /// [`SocketAddrExt::from_abstract_name`]: std::os::linux::net::SocketAddrExt::from_abstract_name
+    pub async fn connect_addr(addr: &SocketAddr) -> io::Result<UnixStream> {
+        let stream = UnixStream::new(mio::net::UnixStream::connect_addr(addr)?)?;
         stream
             .io
             .async_io(Direction::Write, |sock| match sock.take_error()? {
@@ -71,6 +105,7 @@ impl UnixStream {
         Ok((UnixStream::new(a)?, UnixStream::new(b)?))
     }
 
+    #[track_caller]
     pub(crate) fn new(sys: mio::net::UnixStream) -> io::Result<UnixStream> {
         Ok(UnixStream { io: PollEvented::new(sys)? })
     }
@@ -79,6 +114,7 @@ impl UnixStream {
     ///
     /// # Panics
     /// Outside a heddle runtime with I/O enabled.
+    #[track_caller]
     pub fn from_std(stream: std::os::unix::net::UnixStream) -> io::Result<UnixStream> {
         stream.set_nonblocking(true)?;
         UnixStream::new(mio::net::UnixStream::from_std(stream))
@@ -177,14 +213,19 @@ impl UnixStream {
         split_owned::split_owned(self)
     }
 
-    /// Shuts down the read, write or both directions.
     /// `AsyncWrite::poll_shutdown`.
     fn shutdown_write(&mut self) -> io::Result<()> {
         self.shutdown_std(Shutdown::Write)
     }
 
+    /// `shutdown(2)`. A connection the peer already tore down (a reset)
+    /// reports `NotConnected`; there is nothing left to shut down, so that
+    /// counts as success.
     pub(crate) fn shutdown_std(&self, how: Shutdown) -> io::Result<()> {
-        self.io.get_ref().shutdown(how)
+        match self.io.get_ref().shutdown(how) {
+            Err(e) if e.kind() == io::ErrorKind::NotConnected => Ok(()),
+            res => res,
+        }
     }
 
     pub(crate) fn poll_read_priv(&self, cx: &mut Context<'_>, buf: &mut ReadBuf<'_>) -> Poll<io::Result<()>> {
@@ -206,6 +247,23 @@ impl UnixStream {
 
 forward_async_read!(UnixStream, |this| this);
 forward_async_write!(UnixStream, |this| this);
+
+impl TryFrom<std::os::unix::net::UnixStream> for UnixStream {
+    type Error = io::Error;
+
+    /// [`UnixStream::from_std`]: registers a connected std stream with the
+    /// current runtime (and panics outside one with I/O enabled).
+    #[track_caller]
+    fn try_from(stream: std::os::unix::net::UnixStream) -> io::Result<UnixStream> {
+        UnixStream::from_std(stream)
+    }
+}
+
+impl AsRef<UnixStream> for UnixStream {
+    fn as_ref(&self) -> &UnixStream {
+        self
+    }
+}
 
 impl AsRawFd for UnixStream {
     fn as_raw_fd(&self) -> RawFd {
