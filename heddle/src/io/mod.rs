@@ -32,7 +32,10 @@ mod stdio;
 /// Unix-specific I/O: [`AsyncFd`](unix::AsyncFd), for waiting on the
 /// readiness of any non-blocking file descriptor.
 pub mod unix {
-    pub use super::async_fd::{AsyncFd, AsyncFdReadyGuard, AsyncFdReadyMutGuard, AsyncFdTryNewError, TryIoError};
+    #[allow(deprecated)]
+    #[doc(hidden)]
+    pub use super::async_fd::AsyncFdTryNewError;
+    pub use super::async_fd::{AsyncFd, AsyncFdReadyGuard, AsyncFdReadyMutGuard, AsyncFdRegisterError, TryIoError};
 }
 
 pub(crate) use ready::ready;

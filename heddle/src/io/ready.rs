@@ -6,8 +6,19 @@ use std::ops;
 
 use crate::driver::io::Direction;
 
-/// The readiness a socket operation waits for: readable, writable, or
-/// both (combine with `|`).
+/// The readiness a socket operation waits for: readable, writable, urgent
+/// data ([`PRIORITY`](Self::PRIORITY)) or an error condition
+/// ([`ERROR`](Self::ERROR)); combine them with `|`.
+///
+/// ```
+/// use heddle::io::Interest;
+///
+/// let interest = Interest::READABLE | Interest::PRIORITY;
+/// assert!(interest.is_readable() && interest.is_priority());
+/// assert!(!interest.is_error());
+/// assert_eq!(interest.remove(Interest::READABLE), Some(Interest::PRIORITY));
+/// assert_eq!(format!("{interest:?}"), "READABLE | PRIORITY");
+/// ```
 #[derive(Clone, Copy, PartialEq, Eq)]
 pub struct Interest(u8);
 
@@ -15,12 +26,32 @@ const READ: u8 = 1;
 const WRITE: u8 = 1 << 1;
 const READ_CLOSED: u8 = 1 << 2;
 const WRITE_CLOSED: u8 = 1 << 3;
+const PRIORITY: u8 = 1 << 4;
+const ERROR: u8 = 1 << 5;
 
 impl Interest {
     /// Interest in the socket becoming readable (or its read side closing).
     pub const READABLE: Interest = Interest(READ);
     /// Interest in the socket becoming writable (or its write side closing).
     pub const WRITABLE: Interest = Interest(WRITE);
+    /// Interest in urgent data (Linux `EPOLLPRI`): TCP out-of-band data, a
+    /// GPIO or sysfs attribute change, a `/proc/self/mounts` change... A
+    /// priority wait also ends when the read side closes, if the
+    /// registration watches for reading too (the kernel reports a peer's
+    /// shutdown only to those).
+    ///
+    /// Only an [`AsyncFd`](crate::io::unix::AsyncFd) registered with this
+    /// interest is told about urgent data; heddle's own sockets are not
+    /// registered for it.
+    pub const PRIORITY: Interest = Interest(PRIORITY);
+    /// Interest in an error condition on the descriptor (Linux `EPOLLERR`):
+    /// a pending socket error, a message in a socket's error queue
+    /// (`IP_RECVERR`, transmit timestamps)...
+    ///
+    /// The kernel reports errors whatever the registration asked for, so
+    /// this never changes what is registered; it only lets a task wait for
+    /// them.
+    pub const ERROR: Interest = Interest(ERROR);
 
     /// True if this includes [`READABLE`](Self::READABLE).
     pub const fn is_readable(self) -> bool {
@@ -30,6 +61,16 @@ impl Interest {
     /// True if this includes [`WRITABLE`](Self::WRITABLE).
     pub const fn is_writable(self) -> bool {
         self.0 & WRITE != 0
+    }
+
+    /// True if this includes [`PRIORITY`](Self::PRIORITY).
+    pub const fn is_priority(self) -> bool {
+        self.0 & PRIORITY != 0
+    }
+
+    /// True if this includes [`ERROR`](Self::ERROR).
+    pub const fn is_error(self) -> bool {
+        self.0 & ERROR != 0
     }
 
     /// Both interests: `Interest::READABLE.add(Interest::WRITABLE)`.
@@ -45,23 +86,49 @@ impl Interest {
         (left != 0).then_some(Interest(left))
     }
 
-    /// The direction whose readiness an operation with this interest
-    /// waits for and clears: reading when readable is included.
-    /// The same directions as mio's interest, for registering with epoll.
+    /// What epoll is asked to watch for this interest. Errors need no
+    /// request (epoll always reports them), but mio takes no empty
+    /// interest, so an `ERROR`-only interest registers for reading.
     pub(crate) fn to_mio(self) -> mio::Interest {
-        match (self.is_readable(), self.is_writable()) {
-            (true, false) => mio::Interest::READABLE,
-            (false, true) => mio::Interest::WRITABLE,
-            _ => mio::Interest::READABLE | mio::Interest::WRITABLE,
+        let mut mio: Option<mio::Interest> = None;
+        let mut add = |more: mio::Interest| mio = Some(mio.map_or(more, |so_far| so_far | more));
+        if self.is_readable() {
+            add(mio::Interest::READABLE);
         }
+        if self.is_writable() {
+            add(mio::Interest::WRITABLE);
+        }
+        if self.is_priority() {
+            add(mio::Interest::PRIORITY);
+        }
+        mio.unwrap_or(mio::Interest::READABLE)
     }
 
+    /// The one direction an operation with this interest (`try_io`,
+    /// `async_io`) waits for and clears: the first of read, write,
+    /// priority and error that it includes.
     pub(crate) fn direction(self) -> Direction {
         if self.is_readable() {
             Direction::Read
-        } else {
+        } else if self.is_writable() {
             Direction::Write
+        } else if self.is_priority() {
+            Direction::Priority
+        } else {
+            Direction::Error
         }
+    }
+
+    /// Every direction this interest includes, for a wait on any of them.
+    pub(crate) fn directions(self) -> impl Iterator<Item = Direction> {
+        [
+            (self.is_readable(), Direction::Read),
+            (self.is_writable(), Direction::Write),
+            (self.is_priority(), Direction::Priority),
+            (self.is_error(), Direction::Error),
+        ]
+        .into_iter()
+        .filter_map(|(wanted, direction)| wanted.then_some(direction))
     }
 }
 
@@ -80,22 +147,42 @@ impl ops::BitOrAssign for Interest {
 
 impl fmt::Debug for Interest {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        match (self.is_readable(), self.is_writable()) {
-            (true, true) => f.write_str("READABLE | WRITABLE"),
-            (true, false) => f.write_str("READABLE"),
-            (false, true) => f.write_str("WRITABLE"),
-            (false, false) => f.write_str("(empty)"),
+        let names = [
+            (self.is_readable(), "READABLE"),
+            (self.is_writable(), "WRITABLE"),
+            (self.is_priority(), "PRIORITY"),
+            (self.is_error(), "ERROR"),
+        ];
+        let mut separator = "";
+        for (_, name) in names.iter().filter(|(present, _)| *present) {
+            write!(f, "{separator}{name}")?;
+            separator = " | ";
         }
+        if separator.is_empty() {
+            f.write_str("(empty)")?;
+        }
+        Ok(())
     }
 }
 
 /// The readiness a socket was found in by `ready`.
 ///
-/// heddle reports readable and writable; the `*_CLOSED` states are not
-/// told apart from plain readiness (a closed read side shows as
+/// For readable and writable readiness heddle does not tell the `*_CLOSED`
+/// states apart from plain readiness (a closed read side shows as
 /// readable, and the next read returns 0), so `is_read_closed` and
-/// `is_write_closed` are true only for a `Ready` built with those bits.
-#[derive(Clone, Copy, PartialEq, Eq, Default)]
+/// `is_write_closed` are true only for a `Ready` built with those bits, or
+/// from a [`PRIORITY`](Interest::PRIORITY) wait that the read side closing
+/// ended (it reports `READ_CLOSED` rather than `PRIORITY`).
+///
+/// ```
+/// use heddle::io::Ready;
+///
+/// let ready = Ready::READABLE | Ready::ERROR;
+/// assert!(ready.is_readable() && ready.is_error());
+/// assert!(!ready.is_priority());
+/// assert_eq!(ready - Ready::READABLE, Ready::ERROR);
+/// ```
+#[derive(Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Default)]
 pub struct Ready(u8);
 
 impl Ready {
@@ -109,8 +196,12 @@ impl Ready {
     pub const READ_CLOSED: Ready = Ready(READ_CLOSED);
     /// The write side is closed.
     pub const WRITE_CLOSED: Ready = Ready(WRITE_CLOSED);
+    /// Urgent data is available (see [`Interest::PRIORITY`]).
+    pub const PRIORITY: Ready = Ready(PRIORITY);
+    /// An error condition is pending (see [`Interest::ERROR`]).
+    pub const ERROR: Ready = Ready(ERROR);
     /// Every readiness.
-    pub const ALL: Ready = Ready(READ | WRITE | READ_CLOSED | WRITE_CLOSED);
+    pub const ALL: Ready = Ready(READ | WRITE | READ_CLOSED | WRITE_CLOSED | PRIORITY | ERROR);
 
     /// True if nothing is ready.
     pub const fn is_empty(self) -> bool {
@@ -135,6 +226,16 @@ impl Ready {
     /// True if the write side is known to be closed.
     pub const fn is_write_closed(self) -> bool {
         self.0 & WRITE_CLOSED != 0
+    }
+
+    /// True if urgent data is available.
+    pub const fn is_priority(self) -> bool {
+        self.0 & PRIORITY != 0
+    }
+
+    /// True if an error condition is pending.
+    pub const fn is_error(self) -> bool {
+        self.0 & ERROR != 0
     }
 }
 
@@ -172,27 +273,29 @@ impl fmt::Debug for Ready {
             .field("is_writable", &self.is_writable())
             .field("is_read_closed", &self.is_read_closed())
             .field("is_write_closed", &self.is_write_closed())
+            .field("is_error", &self.is_error())
+            .field("is_priority", &self.is_priority())
             .finish()
     }
 }
 
-/// Waits until `source` is ready for some of `interest`, and says which.
+/// Waits until `source` is ready for some of `interest`, and says which
+/// (the sockets' `ready` methods).
 pub(crate) async fn ready<E: mio::event::Source>(
     source: &crate::io::poll_evented::PollEvented<E>,
     interest: Interest,
 ) -> std::io::Result<Ready> {
     std::future::poll_fn(|cx| {
         let mut found = Ready::EMPTY;
-        if interest.is_readable() {
-            if let std::task::Poll::Ready(res) = source.poll_ready(cx, Direction::Read) {
+        for direction in interest.directions() {
+            if let std::task::Poll::Ready(res) = source.poll_ready(cx, direction) {
                 res?;
-                found |= Ready::READABLE;
-            }
-        }
-        if interest.is_writable() {
-            if let std::task::Poll::Ready(res) = source.poll_ready(cx, Direction::Write) {
-                res?;
-                found |= Ready::WRITABLE;
+                // Sockets are not registered for `EPOLLPRI`, so what ends
+                // their priority wait is the read side closing.
+                found |= match direction {
+                    Direction::Priority => Ready::READ_CLOSED,
+                    _ => direction.flag(),
+                };
             }
         }
         if found.is_empty() {

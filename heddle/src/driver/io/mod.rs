@@ -38,7 +38,7 @@ use slab::Slab;
 
 pub(crate) use registration::Registration;
 pub(crate) use scheduled_io::{Direction, ReadyEvent};
-use scheduled_io::{ScheduledIo, ERROR, READABLE, READ_CLOSED, WRITABLE, WRITE_CLOSED};
+use scheduled_io::{ScheduledIo, ERROR, PRIORITY, READABLE, READ_CLOSED, WRITABLE, WRITE_CLOSED};
 
 use crate::loom::sync::atomic::{AtomicBool, AtomicUsize, Ordering::*};
 use crate::loom::sync::Mutex;
@@ -157,6 +157,11 @@ impl IoDriver {
                     }
                     if event.is_error() {
                         ready |= ERROR;
+                    }
+                    // Only sources registered for it get `EPOLLPRI` (an
+                    // `AsyncFd` with `Interest::PRIORITY`).
+                    if event.is_priority() {
+                        ready |= PRIORITY;
                     }
                     // SAFETY: the token is the address of a ScheduledIo kept
                     // alive by this reactor's `live` or `pending_release`;

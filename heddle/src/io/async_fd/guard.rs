@@ -11,44 +11,40 @@ use std::io;
 use std::os::fd::AsRawFd;
 
 use super::{AsyncFd, TryIoError};
-use crate::driver::io::{ReadyEvent, Registration};
+use crate::driver::io::{Direction, ReadyEvent, Registration};
 use crate::io::Ready;
 
-/// The readiness a guard was made from: the reactor's event per direction.
+/// The readiness a guard was made from: the reactor's event per direction
+/// (read, write, priority, error), each cleared on its own.
+#[derive(Default)]
 pub(super) struct Observed {
-    read: Option<ReadyEvent>,
-    write: Option<ReadyEvent>,
+    events: [Option<ReadyEvent>; Direction::COUNT],
 }
 
 impl Observed {
-    /// Readiness seen in the read and/or write direction.
-    pub(super) fn new(read: Option<ReadyEvent>, write: Option<ReadyEvent>) -> Observed {
-        Observed { read, write }
+    /// Adds readiness observed in one direction.
+    pub(super) fn insert(&mut self, event: ReadyEvent) {
+        self.events[event.direction().index()] = Some(event);
     }
 
-    /// The directions observed and not cleared yet.
+    /// True if no direction was observed.
+    pub(super) fn is_empty(&self) -> bool {
+        self.events.iter().all(Option::is_none)
+    }
+
+    /// The readiness observed and not cleared yet.
     fn ready(&self) -> Ready {
-        let mut ready = Ready::EMPTY;
-        if self.read.is_some() {
-            ready |= Ready::READABLE;
-        }
-        if self.write.is_some() {
-            ready |= Ready::WRITABLE;
-        }
-        ready
+        self.events.iter().flatten().fold(Ready::EMPTY, |ready, event| ready | event.readiness())
     }
 
-    /// Clears the observed readiness in `which` (readable and/or writable)
-    /// and forgets it.
+    /// Clears the observed readiness of every direction whose flag is in
+    /// `which` (`READABLE`, `WRITABLE`, `PRIORITY`, `ERROR`), and forgets it.
     fn clear(&mut self, registration: &Registration, which: Ready) {
-        if !(which & Ready::READABLE).is_empty() {
-            if let Some(event) = self.read.take() {
-                registration.clear_readiness(event);
-            }
-        }
-        if !(which & Ready::WRITABLE).is_empty() {
-            if let Some(event) = self.write.take() {
-                registration.clear_readiness(event);
+        for observed in &mut self.events {
+            let Some(event) = observed else { continue };
+            if !(event.direction().flag() & which).is_empty() {
+                registration.clear_readiness(*event);
+                *observed = None;
             }
         }
     }
@@ -106,11 +102,11 @@ impl<'a, T: AsRawFd> AsyncFdReadyGuard<'a, T> {
     }
 
     /// Like [`clear_ready`](Self::clear_ready), for only the readiness in
-    /// `ready` (for a guard from [`AsyncFd::ready`] with both interests,
-    /// after one direction's operation returned `WouldBlock`).
+    /// `ready` (for a guard from [`AsyncFd::ready`] with several interests,
+    /// after one direction's operation returned `WouldBlock`): `READABLE`,
+    /// `WRITABLE`, `PRIORITY` and `ERROR` each clear their own direction.
     ///
-    /// heddle's reactor clears readable and writable readiness; the
-    /// `*_CLOSED` states are final and are never cleared.
+    /// The `*_CLOSED` states are final and are never cleared.
     pub fn clear_ready_matching(&mut self, ready: Ready) {
         self.observed.clear(self.async_fd.registration(), ready);
     }

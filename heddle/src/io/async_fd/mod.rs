@@ -17,7 +17,9 @@ use std::task::{ready, Context, Poll};
 
 use mio::unix::SourceFd;
 
-pub use error::{AsyncFdTryNewError, TryIoError};
+#[allow(deprecated)]
+pub use error::AsyncFdTryNewError;
+pub use error::{AsyncFdRegisterError, TryIoError};
 use guard::Observed;
 pub use guard::{AsyncFdReadyGuard, AsyncFdReadyMutGuard};
 
@@ -40,14 +42,19 @@ use crate::io::Interest;
 /// edge-triggered: readiness is remembered until cleared). The guard's
 /// [`try_io`](AsyncFdReadyGuard::try_io) does both in one call.
 ///
-/// `T::as_raw_fd` must keep returning the same descriptor while the
-/// `AsyncFd` owns `T`. The registration is removed when the `AsyncFd` is
-/// dropped (before `T` is dropped, so before `T` closes the descriptor) or
-/// when [`into_inner`](Self::into_inner) hands `T` back.
+/// While the `AsyncFd` owns `T`, `T::as_raw_fd` must keep returning the
+/// same open descriptor, for the same open file: [`register`](Self::register)
+/// makes this the `unsafe` contract of its caller. The registration is
+/// removed when the `AsyncFd` is dropped (before `T` is dropped, so before
+/// `T` closes the descriptor) or when [`into_inner`](Self::into_inner)
+/// hands `T` back.
 ///
-/// The interest given to [`with_interest`](Self::with_interest) is what
-/// epoll is asked to watch: an `AsyncFd` made for `READABLE` only never
-/// reports (or waits on) write readiness.
+/// The interest given to [`register_with_interest`](Self::register_with_interest)
+/// is what epoll is asked to watch: an `AsyncFd` made for `READABLE` only
+/// never reports (or waits on) write readiness, and only one made with
+/// [`Interest::PRIORITY`] is told about urgent data. Errors are always
+/// reported, so [`ready(Interest::ERROR)`](Self::ready) works whatever the
+/// registration's interest.
 ///
 /// ```
 /// use heddle::io::unix::AsyncFd;
@@ -57,7 +64,9 @@ use crate::io::Interest;
 /// let (a, b) = std::os::unix::net::UnixStream::pair().unwrap();
 /// a.set_nonblocking(true).unwrap();
 /// b.set_nonblocking(true).unwrap();
-/// let reader = AsyncFd::new(a).unwrap();
+/// // SAFETY: the `UnixStream` owns its descriptor and keeps it open and
+/// // unchanged for as long as the `AsyncFd` holds it.
+/// let reader = unsafe { AsyncFd::register(a) }.unwrap();
 ///
 /// heddle::spawn(async move {
 ///     (&b).write_all(b"ping").unwrap();
@@ -82,11 +91,89 @@ pub struct AsyncFd<T: AsRawFd> {
 }
 
 impl<T: AsRawFd> AsyncFd<T> {
-    /// Registers `inner`'s descriptor for readable and writable readiness.
+    /// Registers `inner`'s descriptor with the current runtime's reactor
+    /// for readable and writable readiness, taking ownership of `inner`.
+    /// On failure the error hands `inner` back.
+    ///
+    /// ```
+    /// use heddle::io::unix::AsyncFd;
+    /// use std::io::{Read, Write};
+    ///
+    /// # heddle::runtime::Builder::new_current_thread().enable_all().build().unwrap().block_on(async {
+    /// let (a, mut b) = std::os::unix::net::UnixStream::pair().unwrap();
+    /// a.set_nonblocking(true).unwrap();
+    /// // SAFETY: the `UnixStream` owns its descriptor and keeps it open
+    /// // until it is dropped, after the `AsyncFd` deregistered it.
+    /// let fd = unsafe { AsyncFd::register(a) }.unwrap();
+    /// b.write_all(b"hi").unwrap();
+    /// let mut guard = fd.readable().await.unwrap();
+    /// let mut buf = [0u8; 2];
+    /// let n = guard.try_io(|fd| fd.get_ref().read(&mut buf)).unwrap().unwrap();
+    /// assert_eq!(&buf[..n], b"hi");
+    /// # });
+    /// ```
+    ///
+    /// # Safety
+    /// If the call returns an `AsyncFd`, then from the call until that
+    /// `AsyncFd` is dropped, forgotten or unwrapped with
+    /// [`into_inner`](Self::into_inner), every call of `inner.as_raw_fd()`
+    /// must return one same descriptor, and that descriptor must stay open
+    /// and refer to the same open file the whole time: not closed, not
+    /// replaced (`dup2`), not given to another owner. The `AsyncFd` lends
+    /// the descriptor out as a `BorrowedFd` ([`AsFd`]) and deregisters it
+    /// by number when done, both of which would otherwise act on whatever
+    /// file had reused the number. A call that fails leaves nothing
+    /// behind, so it asks nothing more: registering an invalid descriptor
+    /// just returns `EBADF`.
     ///
     /// # Errors
-    /// When epoll refuses the descriptor (a regular file gives `EPERM`), or
-    /// the runtime's reactor has shut down. `inner` is dropped; use
+    /// When epoll refuses the descriptor (a regular file gives `EPERM`, one
+    /// already registered with this reactor `EEXIST`, an invalid one
+    /// `EBADF`), or the runtime's reactor has shut down.
+    ///
+    /// # Panics
+    /// Outside a heddle runtime, or on one built without I/O enabled.
+    #[track_caller]
+    pub unsafe fn register(inner: T) -> Result<Self, AsyncFdRegisterError<T>> {
+        Self::register_unchecked(inner, Interest::READABLE | Interest::WRITABLE)
+    }
+
+    /// [`register`](Self::register), for a caller that means to wait only
+    /// for `interest` (see the type's documentation on interests).
+    ///
+    /// ```
+    /// use heddle::io::{unix::AsyncFd, Interest};
+    ///
+    /// # heddle::runtime::Builder::new_current_thread().enable_all().build().unwrap().block_on(async {
+    /// let (a, _b) = std::os::unix::net::UnixStream::pair().unwrap();
+    /// a.set_nonblocking(true).unwrap();
+    /// // SAFETY: as for `register`: `a` owns its descriptor and keeps it.
+    /// let fd = unsafe { AsyncFd::register_with_interest(a, Interest::READABLE | Interest::PRIORITY) }.unwrap();
+    /// assert_eq!(fd.interest(), Interest::READABLE | Interest::PRIORITY);
+    /// # });
+    /// ```
+    ///
+    /// # Safety
+    /// As [`register`](Self::register).
+    ///
+    /// # Errors
+    /// As [`register`](Self::register).
+    ///
+    /// # Panics
+    /// As [`register`](Self::register).
+    #[track_caller]
+    pub unsafe fn register_with_interest(inner: T, interest: Interest) -> Result<Self, AsyncFdRegisterError<T>> {
+        Self::register_unchecked(inner, interest)
+    }
+
+    /// Registers `inner`'s descriptor for readable and writable readiness.
+    ///
+    /// Prefer [`register`](Self::register): this constructor is safe to
+    /// call, but the `AsyncFd` relies on the same contract (tokio 1.54
+    /// deprecates it for that reason).
+    ///
+    /// # Errors
+    /// As [`register`](Self::register). `inner` is dropped; use
     /// [`try_new`](Self::try_new) to get it back.
     ///
     /// # Panics
@@ -97,7 +184,9 @@ impl<T: AsRawFd> AsyncFd<T> {
     }
 
     /// Registers `inner`'s descriptor, for a caller that means to wait only
-    /// for `interest` (see the type's documentation on interests).
+    /// for `interest`. Prefer
+    /// [`register_with_interest`](Self::register_with_interest) (see
+    /// [`new`](Self::new)).
     ///
     /// # Errors
     /// As [`new`](Self::new).
@@ -110,33 +199,45 @@ impl<T: AsRawFd> AsyncFd<T> {
     }
 
     /// Like [`new`](Self::new), but gives `inner` back with the error.
+    /// Prefer [`register`](Self::register) (see [`new`](Self::new)).
     ///
     /// # Errors
     /// As [`new`](Self::new), wrapped with `inner` in an
-    /// [`AsyncFdTryNewError`].
+    /// [`AsyncFdRegisterError`].
     ///
     /// # Panics
     /// As [`new`](Self::new).
     #[track_caller]
-    pub fn try_new(inner: T) -> Result<Self, AsyncFdTryNewError<T>> {
+    pub fn try_new(inner: T) -> Result<Self, AsyncFdRegisterError<T>> {
         Self::try_with_interest(inner, Interest::READABLE | Interest::WRITABLE)
     }
 
     /// Like [`with_interest`](Self::with_interest), but gives `inner` back
-    /// with the error.
+    /// with the error. Prefer
+    /// [`register_with_interest`](Self::register_with_interest) (see
+    /// [`new`](Self::new)).
     ///
     /// # Errors
     /// As [`new`](Self::new), wrapped with `inner` in an
-    /// [`AsyncFdTryNewError`].
+    /// [`AsyncFdRegisterError`].
     ///
     /// # Panics
     /// As [`new`](Self::new).
     #[track_caller]
-    pub fn try_with_interest(inner: T, interest: Interest) -> Result<Self, AsyncFdTryNewError<T>> {
+    pub fn try_with_interest(inner: T, interest: Interest) -> Result<Self, AsyncFdRegisterError<T>> {
+        Self::register_unchecked(inner, interest)
+    }
+
+    /// What every constructor does: registers the descriptor and wraps
+    /// `inner`, or hands it back with the cause. Registering is safe in
+    /// itself; the contract of [`register`](Self::register) is about what
+    /// the `AsyncFd` does with the descriptor afterwards.
+    #[track_caller]
+    fn register_unchecked(inner: T, interest: Interest) -> Result<Self, AsyncFdRegisterError<T>> {
         let fd = inner.as_raw_fd();
         match Registration::with_interest(&mut SourceFd(&fd), interest.to_mio()) {
             Ok(registration) => Ok(AsyncFd { registration, interest, inner: Some(inner) }),
-            Err(cause) => Err(AsyncFdTryNewError::new(inner, cause)),
+            Err(cause) => Err(AsyncFdRegisterError::new(inner, cause)),
         }
     }
 
@@ -219,9 +320,38 @@ impl<T: AsRawFd> AsyncFd<T> {
     }
 
     /// Waits until the descriptor is ready for some of `interest`; the
-    /// guard's [`ready`](AsyncFdReadyGuard::ready) says which. Like every
-    /// readiness report this can be a false positive: the operation that
-    /// follows may still return `WouldBlock` (then clear the guard).
+    /// guard's [`ready`](AsyncFdReadyGuard::ready) says which, within
+    /// `interest`. Like every readiness report this can be a false
+    /// positive: the operation that follows may still return `WouldBlock`
+    /// (then clear the guard).
+    ///
+    /// [`Interest::PRIORITY`] waits for urgent data, such as TCP
+    /// out-of-band bytes, and needs a registration with that interest;
+    /// [`Interest::ERROR`] waits for an error condition, such as a message
+    /// in a socket's error queue.
+    ///
+    /// ```
+    /// use heddle::io::{unix::AsyncFd, Interest, Ready};
+    ///
+    /// # heddle::runtime::Builder::new_current_thread().enable_all().build().unwrap().block_on(async {
+    /// // A connected UDP socket learns of the ICMP "port unreachable"
+    /// // its datagram to a closed port provokes as a pending error.
+    /// let closed = std::net::UdpSocket::bind("127.0.0.1:0").unwrap();
+    /// let port = closed.local_addr().unwrap();
+    /// drop(closed);
+    /// let socket = std::net::UdpSocket::bind("127.0.0.1:0").unwrap();
+    /// socket.set_nonblocking(true).unwrap();
+    /// socket.connect(port).unwrap();
+    /// // SAFETY: the socket owns its descriptor and keeps it open.
+    /// let fd = unsafe { AsyncFd::register(socket) }.unwrap();
+    /// fd.get_ref().send(b"anyone?").unwrap();
+    /// let mut guard = fd.ready(Interest::ERROR).await.unwrap();
+    /// assert_eq!(guard.ready(), Ready::ERROR);
+    /// let error = fd.get_ref().take_error().unwrap().unwrap();
+    /// assert_eq!(error.kind(), std::io::ErrorKind::ConnectionRefused);
+    /// guard.clear_ready();
+    /// # });
+    /// ```
     ///
     /// Cancel safe: readiness that arrives is kept until cleared.
     ///
@@ -278,8 +408,9 @@ impl<T: AsRawFd> AsyncFd<T> {
 
     /// Runs `f` on the inner object until it returns something other than
     /// `WouldBlock`, waiting for `interest` readiness before each try and
-    /// clearing it after each `WouldBlock`. With both readable and writable
-    /// interest, it waits for read readiness.
+    /// clearing it after each `WouldBlock`. With several interests, it
+    /// waits for the first of readable, writable, priority and error that
+    /// `interest` includes.
     ///
     /// ```
     /// use heddle::io::{unix::AsyncFd, Interest};
@@ -347,30 +478,23 @@ impl<T: AsRawFd> AsyncFd<T> {
     /// Readiness in one direction, captured so a guard can clear it.
     fn poll_observe(&self, cx: &mut Context<'_>, direction: Direction) -> Poll<io::Result<Observed>> {
         let event = ready!(self.registration.poll_ready(cx, direction))?;
-        Poll::Ready(Ok(match direction {
-            Direction::Read => Observed::new(Some(event), None),
-            Direction::Write => Observed::new(None, Some(event)),
-        }))
+        let mut observed = Observed::default();
+        observed.insert(event);
+        Poll::Ready(Ok(observed))
     }
 
-    /// Readiness for any direction of `interest`.
+    /// Readiness in any direction of `interest`.
     fn poll_observe_interest(&self, cx: &mut Context<'_>, interest: Interest) -> Poll<io::Result<Observed>> {
-        let mut read = None;
-        let mut write = None;
-        if interest.is_readable() {
-            if let Poll::Ready(event) = self.registration.poll_ready(cx, Direction::Read) {
-                read = Some(event?);
+        let mut observed = Observed::default();
+        for direction in interest.directions() {
+            if let Poll::Ready(event) = self.registration.poll_ready(cx, direction) {
+                observed.insert(event?);
             }
         }
-        if interest.is_writable() {
-            if let Poll::Ready(event) = self.registration.poll_ready(cx, Direction::Write) {
-                write = Some(event?);
-            }
-        }
-        if read.is_none() && write.is_none() {
+        if observed.is_empty() {
             return Poll::Pending;
         }
-        Poll::Ready(Ok(Observed::new(read, write)))
+        Poll::Ready(Ok(observed))
     }
 }
 
@@ -390,9 +514,10 @@ impl<T: AsRawFd> AsRawFd for AsyncFd<T> {
 
 impl<T: AsRawFd> AsFd for AsyncFd<T> {
     fn as_fd(&self) -> BorrowedFd<'_> {
-        // SAFETY: `AsyncFd`'s contract is that the inner object keeps this
-        // descriptor open and unchanged while the `AsyncFd` owns it, and the
-        // borrow cannot outlive `self`.
+        // SAFETY: `register`'s contract (which the safe constructors'
+        // callers are documented to keep too) is that the inner object keeps
+        // this descriptor open and unchanged while the `AsyncFd` owns it, and
+        // the borrow cannot outlive `self`.
         unsafe { BorrowedFd::borrow_raw(self.as_raw_fd()) }
     }
 }
