@@ -28,6 +28,7 @@ pub(crate) mod pipe_io;
 pub(crate) mod poll_evented;
 mod ready;
 mod stdio;
+mod util;
 
 /// Unix-specific I/O: [`AsyncFd`](unix::AsyncFd), for waiting on the
 /// readiness of any non-blocking file descriptor.
@@ -43,10 +44,10 @@ pub use ready::{Interest, Ready};
 pub use std::io::{Error, ErrorKind, Result, SeekFrom};
 pub use stdio::{stderr, stdin, stdout, Stderr, Stdin, Stdout};
 pub use tokio::io::{
-    copy, copy_bidirectional, copy_bidirectional_with_sizes, copy_buf, duplex, empty, join, repeat, simplex, sink,
-    split, BufReader, BufStream, BufWriter, Chain, DuplexStream, Empty, Join, Lines, ReadHalf, Repeat, SimplexStream,
-    Sink, Split, Take, WriteHalf,
+    copy, copy_bidirectional, copy_bidirectional_with_sizes, copy_buf, join, split, BufReader, BufStream, BufWriter,
+    Chain, Join, Lines, ReadHalf, Split, Take, WriteHalf,
 };
 pub use tokio::io::{
     AsyncBufRead, AsyncBufReadExt, AsyncRead, AsyncReadExt, AsyncSeek, AsyncSeekExt, AsyncWrite, AsyncWriteExt, ReadBuf,
 };
+pub use util::{duplex, empty, repeat, simplex, sink, DuplexStream, Empty, Repeat, SimplexStream, Sink};
