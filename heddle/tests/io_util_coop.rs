@@ -221,6 +221,40 @@ fn copy_from_repeat_into_sink_lets_a_ticking_task_run() {
 }
 
 #[test]
+fn copies_between_plain_values_yield_too() {
+    // A byte slice into a Vec: neither side is a heddle resource, so only
+    // the copy functions' own budget check can make them yield.
+    const LEN: usize = 16 << 20;
+    bounded(|| {
+        let rt = current_thread();
+        let data: Arc<Vec<u8>> = Arc::new((0..LEN).map(|i| (i % 241) as u8).collect());
+        let (plain, buffered) = support::run(&rt, async move {
+            let mut results = Vec::new();
+            for buffered in [false, true] {
+                let data = data.clone();
+                let copy = async move {
+                    let mut out = Vec::with_capacity(LEN);
+                    let mut reader: &[u8] = &data;
+                    let n = if buffered {
+                        io::copy_buf(&mut io::BufReader::new(reader), &mut out).await.unwrap()
+                    } else {
+                        io::copy(&mut reader, &mut out).await.unwrap()
+                    };
+                    assert_eq!(n as usize, LEN);
+                    assert!(out == *data, "copied bytes differ");
+                };
+                let (_, polls) = CountPolls { future: Box::pin(copy), polls: 0 }.await;
+                results.push(polls);
+            }
+            (results[0], results[1])
+        });
+        // 16 MiB in 8 KiB reads with a 128-unit budget: ~16 yields.
+        assert!(plain >= 8, "io::copy yielded only {} times", plain - 1);
+        assert!(buffered >= 8, "io::copy_buf yielded only {} times", buffered - 1);
+    });
+}
+
+#[test]
 fn a_ready_stream_answers_pending_only_once_the_budget_is_spent() {
     bounded(|| {
         let rt = current_thread();

@@ -44,10 +44,12 @@ pub use ready::{Interest, Ready};
 pub use std::io::{Error, ErrorKind, Result, SeekFrom};
 pub use stdio::{stderr, stdin, stdout, Stderr, Stdin, Stdout};
 pub use tokio::io::{
-    copy, copy_bidirectional, copy_bidirectional_with_sizes, copy_buf, join, split, BufReader, BufStream, BufWriter,
-    Chain, Join, Lines, ReadHalf, Split, Take, WriteHalf,
+    join, split, BufReader, BufStream, BufWriter, Chain, Join, Lines, ReadHalf, Split, Take, WriteHalf,
 };
 pub use tokio::io::{
     AsyncBufRead, AsyncBufReadExt, AsyncRead, AsyncReadExt, AsyncSeek, AsyncSeekExt, AsyncWrite, AsyncWriteExt, ReadBuf,
 };
-pub use util::{duplex, empty, repeat, simplex, sink, DuplexStream, Empty, Repeat, SimplexStream, Sink};
+pub use util::{
+    copy, copy_bidirectional, copy_bidirectional_with_sizes, copy_buf, duplex, empty, repeat, simplex, sink,
+    DuplexStream, Empty, Repeat, SimplexStream, Sink,
+};

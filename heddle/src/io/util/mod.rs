@@ -33,12 +33,14 @@
 
 use std::task::{ready, Context, Poll};
 
+mod copy;
 mod duplex;
 mod empty;
 mod repeat;
 mod simplex;
 mod sink;
 
+pub use copy::{copy, copy_bidirectional, copy_bidirectional_with_sizes, copy_buf};
 pub use duplex::{duplex, DuplexStream};
 pub use empty::{empty, Empty};
 pub use repeat::{repeat, Repeat};
