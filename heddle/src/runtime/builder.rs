@@ -43,6 +43,10 @@ pub struct Builder {
     pub(crate) on_thread_start: Option<ThreadCallback>,
     /// Run on each thread the runtime started, just before it exits.
     pub(crate) on_thread_stop: Option<ThreadCallback>,
+    /// Run on a runtime thread just before it goes idle, and just after.
+    pub(crate) park_hooks: ParkHooks,
+    /// Most I/O events the reactor takes per poll.
+    pub(crate) max_io_events_per_tick: usize,
 }
 
 /// A callback run on runtime threads (`on_thread_start`/`on_thread_stop`).
@@ -84,6 +88,41 @@ impl Drop for ThreadHooks {
     }
 }
 
+/// `on_thread_park`/`on_thread_unpark`: run by a scheduler around each
+/// idle sleep of one of its threads. Each call is one `Option` check when
+/// no hook is set.
+#[derive(Clone, Debug, Default)]
+pub(crate) struct ParkHooks {
+    before_park: Option<ThreadCallback>,
+    after_unpark: Option<ThreadCallback>,
+}
+
+impl ParkHooks {
+    /// Runs the `on_thread_park` hook, if any; true if there was one (it
+    /// may have made work for this thread: look again before sleeping).
+    #[inline]
+    pub(crate) fn before_park(&self) -> bool {
+        match &self.before_park {
+            Some(hook) => {
+                hook.call();
+                true
+            }
+            None => false,
+        }
+    }
+
+    /// Runs the `on_thread_unpark` hook, if any.
+    #[inline]
+    pub(crate) fn after_unpark(&self) {
+        if let Some(hook) = &self.after_unpark {
+            hook.call();
+        }
+    }
+}
+
+/// Default `max_io_events_per_tick`.
+const DEFAULT_MAX_IO_EVENTS_PER_TICK: usize = 1024;
+
 /// Default `timer_spin` window, in µs.
 const DEFAULT_TIMER_SPIN_US: u64 = 50;
 
@@ -107,6 +146,8 @@ impl Builder {
             start_paused: false,
             on_thread_start: None,
             on_thread_stop: None,
+            park_hooks: ParkHooks::default(),
+            max_io_events_per_tick: DEFAULT_MAX_IO_EVENTS_PER_TICK,
         }
     }
 
@@ -140,6 +181,25 @@ impl Builder {
     /// Enables the I/O driver (sockets).
     pub fn enable_io(&mut self) -> &mut Builder {
         self.enable_io = true;
+        self
+    }
+
+    /// Most I/O events the reactor takes from the kernel in one poll
+    /// (default 1024). Events beyond that stay queued in the kernel for
+    /// the next poll; a smaller batch lets the runtime get back to its
+    /// tasks (and timers) sooner when many sockets are ready at once.
+    ///
+    /// ```
+    /// let rt = heddle::runtime::Builder::new_current_thread().enable_io().max_io_events_per_tick(64).build().unwrap();
+    /// # drop(rt);
+    /// ```
+    ///
+    /// # Panics
+    /// If `capacity` is 0.
+    #[track_caller]
+    pub fn max_io_events_per_tick(&mut self, capacity: usize) -> &mut Builder {
+        assert!(capacity > 0, "max_io_events_per_tick must be non-zero");
+        self.max_io_events_per_tick = capacity;
         self
     }
 
@@ -243,6 +303,73 @@ impl Builder {
         self
     }
 
+    /// Runs `f` on a runtime thread just before it goes idle: a worker
+    /// (or the thread inside `block_on`, on the current-thread runtime)
+    /// that found no task to run and is about to sleep until an I/O event,
+    /// a timer or a wake-up. A later call replaces the hook.
+    ///
+    /// `f` runs inside the runtime, so it may [`spawn`](crate::spawn);
+    /// the thread then runs the new task instead of sleeping. The blocking
+    /// pool's threads and a multi-thread runtime's `block_on` caller do not
+    /// run it. Keep it short: it runs every time a thread idles.
+    ///
+    /// ```
+    /// use std::sync::atomic::{AtomicBool, Ordering};
+    /// use std::sync::Arc;
+    ///
+    /// let once = AtomicBool::new(true);
+    /// let barrier = Arc::new(heddle::sync::Barrier::new(2));
+    /// let hook_barrier = barrier.clone();
+    /// let rt = heddle::runtime::Builder::new_current_thread()
+    ///     .on_thread_park(move || {
+    ///         // The first time the thread idles, start the task that lets
+    ///         // `block_on` finish.
+    ///         if once.swap(false, Ordering::SeqCst) {
+    ///             let barrier = hook_barrier.clone();
+    ///             heddle::spawn(async move { barrier.wait().await });
+    ///         }
+    ///     })
+    ///     .build()
+    ///     .unwrap();
+    /// rt.block_on(async { barrier.wait().await });
+    /// ```
+    pub fn on_thread_park<F>(&mut self, f: F) -> &mut Builder
+    where
+        F: Fn() + Send + Sync + 'static,
+    {
+        self.park_hooks.before_park = Some(ThreadCallback(std::sync::Arc::new(f)));
+        self
+    }
+
+    /// Runs `f` on a runtime thread just after it wakes from an idle sleep
+    /// (the counterpart of [`on_thread_park`](Self::on_thread_park), run
+    /// once for each time that one ran). A later call replaces the hook.
+    ///
+    /// ```
+    /// use std::sync::atomic::{AtomicUsize, Ordering};
+    /// use std::sync::Arc;
+    ///
+    /// let wakes = Arc::new(AtomicUsize::new(0));
+    /// let counter = wakes.clone();
+    /// let rt = heddle::runtime::Builder::new_current_thread()
+    ///     .enable_time()
+    ///     .on_thread_unpark(move || {
+    ///         counter.fetch_add(1, Ordering::SeqCst);
+    ///     })
+    ///     .build()
+    ///     .unwrap();
+    /// // Nothing else to run: the thread sleeps until the timer fires.
+    /// rt.block_on(async { heddle::time::sleep(std::time::Duration::from_millis(5)).await });
+    /// assert!(wakes.load(Ordering::SeqCst) >= 1);
+    /// ```
+    pub fn on_thread_unpark<F>(&mut self, f: F) -> &mut Builder
+    where
+        F: Fn() + Send + Sync + 'static,
+    {
+        self.park_hooks.after_unpark = Some(ThreadCallback(std::sync::Arc::new(f)));
+        self
+    }
+
     pub(crate) fn blocking_config(&self) -> super::blocking::Config {
         super::blocking::Config {
             thread_name: self.thread_name.clone(),
@@ -303,7 +430,7 @@ impl Builder {
         DriverConfig {
             enable_io: self.enable_io,
             enable_time: self.enable_time,
-            event_capacity: 1024,
+            event_capacity: self.max_io_events_per_tick,
             reactors: workers,
             timer_shards: workers,
             timer_spin_us: self.timer_spin.as_micros().min(10_000) as u64,

@@ -7,6 +7,8 @@
 //! answer `Pending` (after waking the task), so it goes to the back of the
 //! queue.
 
+use std::cell::Cell;
+use std::marker::PhantomData;
 use std::task::{Context, Poll};
 
 use super::context::CONTEXT;
@@ -33,31 +35,81 @@ pub(crate) fn set_budget(budget: Option<u8>) -> Option<u8> {
     CONTEXT.try_with(|c| c.budget.replace(budget)).unwrap_or(None)
 }
 
-/// Spent one unit; gives it back unless `made_progress` is called.
-#[must_use]
-pub(crate) struct RestoreOnPending(Option<u8>);
+/// One unit of the current task's budget, taken by [`poll_proceed`]. If
+/// it is dropped before [`made_progress`](Self::made_progress) is called,
+/// the budget goes back to what it was before `poll_proceed` (the
+/// operation did not happen, so it should not count).
+///
+/// Tied to the thread whose budget it took: neither `Send` nor `Sync`.
+#[derive(Debug)]
+#[must_use = "the budget is restored when this is dropped, unless `made_progress` is called first"]
+pub struct RestoreOnPending(Cell<Option<u8>>, PhantomData<*mut ()>);
 
 impl RestoreOnPending {
-    /// The operation completed: keep the unit spent.
-    pub(crate) fn made_progress(mut self) {
-        self.0 = None;
+    /// The operation made progress: keep the unit spent.
+    pub fn made_progress(&self) {
+        self.0.set(None);
     }
 }
 
 impl Drop for RestoreOnPending {
     fn drop(&mut self) {
-        if let Some(units) = self.0 {
+        if let Some(units) = self.0.get() {
             let _ = CONTEXT.try_with(|c| c.budget.set(Some(units)));
         }
     }
 }
 
-/// Takes one unit of budget, or wakes the task and returns `Pending` when
-/// it has none left.
+/// Spends one unit of the current task's budget for an operation about to
+/// be tried; with none left, wakes the task and returns `Pending` (so it
+/// goes to the back of the queue) instead.
+///
+/// Call [`RestoreOnPending::made_progress`] on the result once the
+/// operation succeeds; if it does not (the resource was not ready), drop
+/// the result and the unit is given back. Outside a task, or inside
+/// [`unconstrained`](crate::task::coop::unconstrained), there is no
+/// budget and this is always `Ready`.
+///
+/// ```
+/// use std::pin::Pin;
+/// use std::task::{ready, Context, Poll};
+/// use heddle::task::coop;
+///
+/// /// A channel receiver from another crate, made to spend budget like
+/// /// heddle's own receivers do.
+/// struct Cooperative<S>(S);
+///
+/// impl<S: futures::Stream + Unpin> futures::Stream for Cooperative<S> {
+///     type Item = S::Item;
+///
+///     fn poll_next(mut self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<Option<S::Item>> {
+///         let unit = ready!(coop::poll_proceed(cx));
+///         let item = ready!(Pin::new(&mut self.0).poll_next(cx));
+///         unit.made_progress();
+///         Poll::Ready(item)
+///     }
+/// }
+///
+/// # heddle::runtime::Builder::new_current_thread().build().unwrap().block_on(async {
+/// use futures::StreamExt;
+/// let (tx, rx) = futures::channel::mpsc::unbounded();
+/// for i in 0..300 {
+///     tx.unbounded_send(i).unwrap();
+/// }
+/// drop(tx);
+/// let other = heddle::spawn(async {});
+/// // 300 ready items: more than one poll's budget, so this yields
+/// // part-way and the other task runs meanwhile.
+/// assert_eq!(Cooperative(rx).count().await, 300);
+/// assert!(other.is_finished());
+/// # });
+/// ```
 #[inline]
-pub(crate) fn poll_proceed(cx: &mut Context<'_>) -> Poll<RestoreOnPending> {
-    CONTEXT.with(|c| match c.budget.get() {
-        None => Poll::Ready(RestoreOnPending(None)),
+pub fn poll_proceed(cx: &mut Context<'_>) -> Poll<RestoreOnPending> {
+    let unlimited = || RestoreOnPending(Cell::new(None), PhantomData);
+    // During thread teardown there is no budget to spend.
+    let polled = CONTEXT.try_with(|c| match c.budget.get() {
+        None => Poll::Ready(unlimited()),
         Some(0) => {
             if let Some(handle) = c.handle.borrow().as_ref() {
                 super::stats::RuntimeStats::add(&handle.driver().stats.budget_forced_yields, 1);
@@ -67,9 +119,10 @@ pub(crate) fn poll_proceed(cx: &mut Context<'_>) -> Poll<RestoreOnPending> {
         }
         Some(units) => {
             c.budget.set(Some(units - 1));
-            Poll::Ready(RestoreOnPending(Some(units)))
+            Poll::Ready(RestoreOnPending(Cell::new(Some(units)), PhantomData))
         }
-    })
+    });
+    polled.unwrap_or_else(|_| Poll::Ready(unlimited()))
 }
 
 /// True if the current task has spent its whole budget.

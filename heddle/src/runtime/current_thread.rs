@@ -22,7 +22,7 @@ use std::ptr::NonNull;
 use std::sync::Arc;
 use std::task::{Context, Poll, Wake, Waker};
 
-use super::builder::Builder;
+use super::builder::{Builder, ParkHooks};
 use super::context;
 use super::coop;
 use super::park::ThreadParker;
@@ -55,6 +55,8 @@ pub(crate) struct Shared {
     /// Poll/park counters (written by the thread running the core).
     pub(crate) stats: WorkerStats,
     global_queue_interval: u32,
+    /// `on_thread_park`/`on_thread_unpark`, run around each idle park.
+    park_hooks: ParkHooks,
 }
 
 /// The part only the running thread touches.
@@ -102,6 +104,7 @@ pub(crate) fn build(builder: &Builder) -> std::io::Result<Runtime> {
         event_interval: builder.event_interval,
         global_queue_interval: builder.global_queue_interval,
         stats: WorkerStats::default(),
+        park_hooks: builder.park_hooks.clone(),
     });
     Ok(Runtime::from_parts(SchedulerHandle::CurrentThread(shared), super::RuntimeKind::CurrentThread))
 }
@@ -277,20 +280,27 @@ impl Shared {
         });
     }
 
-    /// Blocks in the driver until there is something to do.
+    /// Blocks in the driver until there is something to do, with the
+    /// `on_thread_park`/`on_thread_unpark` hooks around it.
     fn park(&self) {
+        // The park hook runs with the core installed, so it may spawn: a
+        // task it queues here is run instead of sleeping (the driver is
+        // still polled once, so I/O and timers are not starved).
+        let hooked = self.park_hooks.before_park();
+        let local_work = hooked && CORE.with(|slot| slot.core.borrow().as_ref().is_some_and(|c| !c.tasks.is_empty()));
         bump(&self.stats.parks, 1);
         self.with_driver(|driver, handle| {
             self.parked.store(true, SeqCst);
             // Re-check after announcing the park (pairs with `push_remote`
             // and `BlockOnWaker`, which check `parked` after publishing).
-            if self.remote_len.load(SeqCst) == 0 && !self.woken.load(SeqCst) {
+            if !local_work && self.remote_len.load(SeqCst) == 0 && !self.woken.load(SeqCst) {
                 driver.park(handle, None);
             } else {
                 driver.poll_now(handle);
             }
             self.parked.store(false, SeqCst);
         });
+        self.park_hooks.after_unpark();
     }
 
     /// Cancels every task and wakes every resource waiter. Runs when the

@@ -57,6 +57,11 @@ impl TryCurrentError {
 pub struct EnterGuard<'a> {
     _guard: context::SetHandleGuard,
     _handle: std::marker::PhantomData<&'a Handle>,
+    /// Dropping the guard restores this thread's previous runtime, so it
+    /// must be dropped on the thread that made it: `!Send` (as tokio's).
+    /// A shared reference can do nothing, so it stays `Sync`.
+    /// (A std `MutexGuard` is exactly that: `Sync`, not `Send`.)
+    _not_send: std::marker::PhantomData<std::sync::MutexGuard<'static, ()>>,
 }
 
 impl std::fmt::Debug for EnterGuard<'_> {
@@ -146,7 +151,11 @@ impl Handle {
     /// Makes this runtime current on this thread (so `heddle::spawn` and
     /// socket constructors find it) until the guard is dropped.
     pub fn enter(&self) -> EnterGuard<'_> {
-        EnterGuard { _guard: context::set_handle(self.inner.clone()), _handle: std::marker::PhantomData }
+        EnterGuard {
+            _guard: context::set_handle(self.inner.clone()),
+            _handle: std::marker::PhantomData,
+            _not_send: std::marker::PhantomData,
+        }
     }
 
     /// Which scheduler this runtime uses.
@@ -183,3 +192,15 @@ impl std::fmt::Debug for Handle {
         f.debug_struct("Handle").field("flavor", &kind).finish()
     }
 }
+
+// A panic that unwinds past a `Handle` (out of a task, a `block_on`, or
+// the closure given to `catch_unwind`) cannot leave the runtime half
+// updated for the next user: its shared state changes only under its own
+// locks and atomics, task panics are caught and kept for the `JoinHandle`,
+// and `block_on` hands its scheduler core back when unwound. So, like
+// tokio's, `Handle` and `RuntimeMetrics` (a `Handle` in disguise) are
+// unwind-safe.
+impl std::panic::UnwindSafe for Handle {}
+impl std::panic::RefUnwindSafe for Handle {}
+impl std::panic::UnwindSafe for super::RuntimeMetrics {}
+impl std::panic::RefUnwindSafe for super::RuntimeMetrics {}

@@ -153,3 +153,9 @@ impl std::fmt::Debug for Runtime {
         f.debug_struct("Runtime").field("handle", &self.handle).finish()
     }
 }
+
+// Unwind-safe for the reasons given at `Handle`'s impls; the worker
+// threads' `JoinHandle`s only matter at shutdown, which a caught panic
+// does not reach. tokio's `Runtime` is unwind-safe too.
+impl std::panic::UnwindSafe for Runtime {}
+impl std::panic::RefUnwindSafe for Runtime {}

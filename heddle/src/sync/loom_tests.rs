@@ -230,6 +230,23 @@ fn notify_waiters_races_drop() {
     });
 }
 
+/// An `OwnedNotified` (the same waiter, holding its `Notify` by `Arc`)
+/// queued on one thread and awaited on another while `notify_one` runs on
+/// this one: it is woken whichever way they interleave.
+#[test]
+fn owned_notified_moved_to_another_thread() {
+    model(|| {
+        // `notified_owned` takes a std `Arc`; its count is not what is
+        // being modelled.
+        let notify = std::sync::Arc::new(Notify::new());
+        let mut owned = Box::pin(notify.clone().notified_owned());
+        assert!(!owned.as_mut().enable());
+        let waiter = thread::spawn(move || loom::future::block_on(owned));
+        notify.notify_one();
+        waiter.join().unwrap();
+    });
+}
+
 /// notify_last picks the newest waiter; if that one is dropped at the same
 /// time, the notification still reaches the other.
 #[test]

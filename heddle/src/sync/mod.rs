@@ -76,10 +76,10 @@ pub use barrier::{Barrier, BarrierWaitResult};
 pub use mutex::{MappedMutexGuard, Mutex, MutexGuard, OwnedMappedMutexGuard, OwnedMutexGuard, TryLockError};
 pub use notify::{Notified, Notify};
 
-/// Named future types of this module, at the path tokio gives them
-/// (`sync::futures::Notified`).
+/// Named future types of this module, at the paths tokio gives them
+/// (`sync::futures::Notified`, `sync::futures::OwnedNotified`).
 pub mod futures {
-    pub use super::notify::Notified;
+    pub use super::notify::{Notified, OwnedNotified};
 }
 pub use once_cell::{OnceCell, SetError};
 pub use rwlock::{

@@ -501,10 +501,23 @@ pub struct SemaphorePermit<'a> {
     permits: u32,
 }
 
-impl SemaphorePermit<'_> {
+impl<'a> SemaphorePermit<'a> {
     /// Keeps the permits out of the semaphore for good.
     pub fn forget(mut self) {
         self.permits = 0;
+    }
+
+    /// The semaphore these permits came from (and go back to).
+    ///
+    /// ```
+    /// use heddle::sync::Semaphore;
+    ///
+    /// let sem = Semaphore::new(1);
+    /// let permit = sem.try_acquire().unwrap();
+    /// assert!(std::ptr::eq(permit.semaphore(), &sem));
+    /// ```
+    pub fn semaphore(&self) -> &'a Semaphore {
+        self.sem
     }
 
     /// How many permits this holds.
@@ -516,6 +529,7 @@ impl SemaphorePermit<'_> {
     ///
     /// # Panics
     /// If the two come from different semaphores.
+    #[track_caller]
     pub fn merge(&mut self, mut other: Self) {
         assert!(std::ptr::eq(self.sem, other.sem), "merging permits from different semaphores");
         self.permits += std::mem::take(&mut other.permits);
@@ -582,6 +596,7 @@ impl OwnedSemaphorePermit {
     ///
     /// # Panics
     /// If the two come from different semaphores.
+    #[track_caller]
     pub fn merge(&mut self, mut other: Self) {
         assert!(Arc::ptr_eq(&self.sem, &other.sem), "merging permits from different semaphores");
         self.permits += std::mem::take(&mut other.permits);

@@ -199,14 +199,20 @@ impl<T> Sender<T> {
     }
 
     /// Waits until every receiver has been dropped.
+    ///
+    /// Spends task budget, so awaiting it in a loop on a channel that is
+    /// already closed still lets other tasks run.
     pub async fn closed(&self) {
-        loop {
-            let notified = self.shared.rx_gone.notified();
-            if self.is_closed() {
-                return;
+        crate::task::coop::cooperative(async {
+            loop {
+                let notified = self.shared.rx_gone.notified();
+                if self.is_closed() {
+                    return;
+                }
+                notified.await;
             }
-            notified.await;
-        }
+        })
+        .await
     }
 
     /// A new receiver that considers the current value seen.
@@ -276,6 +282,19 @@ impl<T> Receiver<T> {
         Ok(state != self.version)
     }
 
+    /// True once every sender has been dropped (no new value can come).
+    ///
+    /// ```
+    /// let (tx, rx) = heddle::sync::watch::channel(0);
+    /// assert!(!rx.is_closed());
+    /// drop(tx);
+    /// assert!(rx.is_closed());
+    /// assert_eq!(*rx.borrow(), 0, "the last value stays readable");
+    /// ```
+    pub fn is_closed(&self) -> bool {
+        self.shared.version.load(SeqCst) & CLOSED != 0
+    }
+
     /// Makes the current value count as unseen.
     pub fn mark_changed(&mut self) {
         self.version = (self.shared.version.load(SeqCst) & !CLOSED).wrapping_sub(STEP);
@@ -311,9 +330,16 @@ impl<T> Receiver<T> {
     /// Waits until `f` accepts the current value, marks it seen, and
     /// returns a borrow of it.
     ///
+    /// Spends task budget like the other receive methods, so a loop that
+    /// keeps finding its answer at once still lets other tasks run.
+    ///
     /// # Errors
     /// [`RecvError`] if every sender is gone before that.
-    pub async fn wait_for(&mut self, mut f: impl FnMut(&T) -> bool) -> Result<Ref<'_, T>, RecvError> {
+    pub async fn wait_for(&mut self, f: impl FnMut(&T) -> bool) -> Result<Ref<'_, T>, RecvError> {
+        crate::task::coop::cooperative(self.wait_for_inner(f)).await
+    }
+
+    async fn wait_for_inner(&mut self, mut f: impl FnMut(&T) -> bool) -> Result<Ref<'_, T>, RecvError> {
         loop {
             let notified = self.shared.changed.notified();
             let closed = {

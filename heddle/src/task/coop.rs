@@ -4,7 +4,8 @@
 //!
 //! heddle's own resources (sockets, channels, timers, locks) spend budget
 //! automatically. These functions are for code that loops without ever
-//! awaiting one of them, or that must opt out.
+//! awaiting one of them, or that must opt out; [`poll_proceed`] and
+//! [`cooperative`] make other crates' resources spend it too.
 //!
 //! ```
 //! # heddle::runtime::Builder::new_current_thread().build().unwrap().block_on(async {
@@ -23,6 +24,8 @@ use std::pin::Pin;
 use std::task::{Context, Poll};
 
 use crate::runtime::coop;
+
+pub use crate::runtime::coop::{poll_proceed, RestoreOnPending};
 
 /// Spends one unit of the current task's budget; when the budget is used
 /// up, yields to the scheduler first (the task is woken again at once).
@@ -109,5 +112,58 @@ impl<F: Future> Future for Unconstrained<F> {
         }
         let _restore = Restore(coop::set_budget(None));
         self.project().future.poll(cx)
+    }
+}
+
+/// Makes `future` spend the task's budget like heddle's own resources do:
+/// each poll first takes a unit ([`poll_proceed`]), yielding instead if
+/// none is left, and the unit stays spent only when `future` completes.
+///
+/// For futures from other crates (a `futures` channel, say) that are
+/// often ready at once and would otherwise let a task run on without ever
+/// yielding.
+///
+/// ```
+/// # heddle::runtime::Builder::new_current_thread().build().unwrap().block_on(async {
+/// use futures::StreamExt;
+/// use heddle::task::coop::cooperative;
+///
+/// let (tx, mut rx) = futures::channel::mpsc::unbounded();
+/// for i in 0..300 {
+///     tx.unbounded_send(i).unwrap();
+/// }
+/// let other = heddle::spawn(async {});
+/// let mut sum = 0;
+/// for _ in 0..300 {
+///     sum += cooperative(rx.next()).await.unwrap();
+/// }
+/// assert_eq!(sum, 44_850);
+/// // More ready items than one poll's budget: the loop yielded, and the
+/// // other task ran meanwhile.
+/// assert!(other.is_finished());
+/// # });
+/// ```
+pub fn cooperative<F: Future>(future: F) -> Coop<F> {
+    Coop { future }
+}
+
+pin_project_lite::pin_project! {
+    /// The future returned by [`cooperative`].
+    #[must_use = "futures do nothing unless polled"]
+    #[derive(Debug)]
+    pub struct Coop<F> {
+        #[pin]
+        future: F,
+    }
+}
+
+impl<F: Future> Future for Coop<F> {
+    type Output = F::Output;
+
+    fn poll(self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<F::Output> {
+        let unit = std::task::ready!(poll_proceed(cx));
+        let output = std::task::ready!(self.project().future.poll(cx));
+        unit.made_progress();
+        Poll::Ready(output)
     }
 }

@@ -36,6 +36,14 @@ unsafe impl<T: Send> Sync for JoinHandle<T> {}
 
 impl<T> Unpin for JoinHandle<T> {}
 
+// A panic unwinding past a `JoinHandle` cannot leave the task half
+// updated: its state changes by atomic transitions of the header, the
+// task's own panics are caught by the harness and kept as a `JoinError`,
+// and the output (`T`) is only moved out once, whole, when the task is
+// complete. So the handle is unwind-safe whatever `T` is (as tokio's).
+impl<T> std::panic::UnwindSafe for JoinHandle<T> {}
+impl<T> std::panic::RefUnwindSafe for JoinHandle<T> {}
+
 impl<T> JoinHandle<T> {
     /// # Safety
     /// `raw` must carry a JoinHandle reference to a task whose output is `T`.
@@ -119,6 +127,11 @@ pub struct AbortHandle {
 unsafe impl Send for AbortHandle {}
 // SAFETY: as above.
 unsafe impl Sync for AbortHandle {}
+
+// Unwind-safe for the reasons given at `JoinHandle`'s impls, and it can
+// reach even less (as tokio's).
+impl std::panic::UnwindSafe for AbortHandle {}
+impl std::panic::RefUnwindSafe for AbortHandle {}
 
 impl AbortHandle {
     /// Cancels the task; see [`JoinHandle::abort`].

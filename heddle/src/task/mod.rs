@@ -74,6 +74,12 @@ pub use join_set::JoinSet;
 pub use local_set::{spawn_local, LocalEnterGuard, LocalSet, RunUntil};
 pub use task_local::{AccessError, LocalKey, TaskLocalFuture};
 
+/// Named future types of this module, at the path tokio gives them
+/// (`task::futures::TaskLocalFuture`).
+pub mod futures {
+    pub use super::task_local::TaskLocalFuture;
+}
+
 pub use crate::runtime::blocking::spawn_blocking;
 pub use block_in_place::block_in_place;
 pub use coop::{consume_budget, unconstrained, Unconstrained};

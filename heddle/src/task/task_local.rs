@@ -66,10 +66,17 @@ pub struct LocalKey<T: 'static> {
     pub inner: std::thread::LocalKey<RefCell<Option<T>>>,
 }
 
-/// Returned by [`LocalKey::try_with`] outside a scope of the key.
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+/// Returned by [`LocalKey::try_with`] and [`LocalKey::try_get`] outside
+/// a scope of the key.
+#[derive(Clone, Copy, PartialEq, Eq)]
 pub struct AccessError {
     _private: (),
+}
+
+impl fmt::Debug for AccessError {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str("AccessError")
+    }
 }
 
 impl fmt::Display for AccessError {
@@ -158,6 +165,24 @@ impl<T: Clone + 'static> LocalKey<T> {
     pub fn get(&'static self) -> T {
         self.with(T::clone)
     }
+
+    /// A copy of the value, or an error outside a scope of this key (the
+    /// non-panicking [`get`](Self::get)).
+    ///
+    /// ```
+    /// heddle::task_local! {
+    ///     static DEPTH: u32;
+    /// }
+    ///
+    /// assert!(DEPTH.try_get().is_err());
+    /// assert_eq!(DEPTH.sync_scope(3, || DEPTH.try_get()), Ok(3));
+    /// ```
+    ///
+    /// # Errors
+    /// [`AccessError`] outside a scope of this key.
+    pub fn try_get(&'static self) -> Result<T, AccessError> {
+        self.try_with(T::clone)
+    }
 }
 
 impl<T: 'static> fmt::Debug for LocalKey<T> {
@@ -168,11 +193,29 @@ impl<T: 'static> fmt::Debug for LocalKey<T> {
 
 pin_project_lite::pin_project! {
     /// A future run with a task-local value set; see [`LocalKey::scope`].
+    ///
+    /// The wrapped future is also dropped with the value set (when it
+    /// completes, or when this is dropped first), so its destructors can
+    /// still read the key.
     pub struct TaskLocalFuture<T: 'static, F> {
         key: &'static LocalKey<T>,
         slot: Option<T>,
         #[pin]
         future: Option<F>,
+    }
+
+    impl<T: 'static, F> PinnedDrop for TaskLocalFuture<T, F> {
+        fn drop(this: Pin<&mut Self>) {
+            let this = this.project();
+            if std::mem::needs_drop::<F>() && this.future.is_some() {
+                // If the scope cannot be entered (the key is borrowed, or
+                // the thread is exiting), the future drops without it.
+                let mut future = this.future;
+                if let Ok(_swap) = Swap::enter(this.key, this.slot) {
+                    future.set(None);
+                }
+            }
+        }
     }
 }
 
@@ -191,10 +234,16 @@ impl<T: 'static, F: Future> Future for TaskLocalFuture<T, F> {
         let this = self.project();
         let _swap =
             Swap::enter(this.key, this.slot).expect("cannot enter a task-local scope while the value is borrowed");
-        match this.future.as_pin_mut() {
-            Some(f) => f.poll(cx),
-            None => panic!("TaskLocalFuture polled after completion"),
+        let mut future = this.future;
+        let Some(inner) = future.as_mut().as_pin_mut() else {
+            panic!("TaskLocalFuture polled after completion");
+        };
+        let poll = inner.poll(cx);
+        if poll.is_ready() {
+            // Drop the finished future while the value is still set.
+            future.set(None);
         }
+        poll
     }
 }
 

@@ -16,6 +16,7 @@
 //! # });
 //! ```
 
+pub mod error;
 mod instant;
 mod interval;
 mod pause;
@@ -28,8 +29,3 @@ pub use pause::{advance, pause, resume};
 pub use sleep::{sleep, sleep_until, Sleep};
 pub use std::time::Duration;
 pub use timeout::{timeout, timeout_at, Timeout};
-
-/// Errors of the time module.
-pub mod error {
-    pub use super::timeout::Elapsed;
-}

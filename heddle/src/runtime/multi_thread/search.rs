@@ -88,7 +88,18 @@ impl Shared {
         self.pop_inject_batch()
     }
 
+    /// Sleeps until there is work, with the `on_thread_park` and
+    /// `on_thread_unpark` hooks around the whole idle stretch (once each,
+    /// however many timed wake-ups `park_idle` takes). A task the park hook
+    /// spawns lands in this worker's LIFO slot, and `park_idle` returns at
+    /// once for it.
     pub(super) fn park(&self) {
+        self.park_hooks.before_park();
+        self.park_idle();
+        self.park_hooks.after_unpark();
+    }
+
+    fn park_idle(&self) {
         let (index, is_searching) = with_core(|core| (core.index, std::mem::replace(&mut core.is_searching, false)));
         bump(&self.remotes[index].stats.parks, 1);
         self.idle.transition_worker_to_parked(index, is_searching);

@@ -20,7 +20,7 @@ use super::queue::{self, Local, Steal};
 use crate::driver::{Driver, DriverHandle};
 use crate::loom::sync::atomic::{AtomicBool, AtomicUsize, Ordering::*};
 use crate::loom::sync::{Condvar, Mutex};
-use crate::runtime::builder::{Builder, ThreadCallback, ThreadHooks};
+use crate::runtime::builder::{Builder, ParkHooks, ThreadCallback, ThreadHooks};
 use crate::runtime::scheduler::SchedulerHandle;
 use crate::runtime::stats::{bump, WorkerStats};
 use crate::runtime::{context, coop, Runtime};
@@ -62,6 +62,8 @@ pub(crate) struct Shared {
     thread_stack_size: Option<usize>,
     pub(super) on_thread_start: Option<ThreadCallback>,
     pub(super) on_thread_stop: Option<ThreadCallback>,
+    /// `on_thread_park`/`on_thread_unpark`, run around each idle park.
+    pub(super) park_hooks: ParkHooks,
 }
 
 /// What other workers may touch of a worker.
@@ -146,6 +148,7 @@ pub(crate) fn build(builder: &Builder, num_workers: usize) -> std::io::Result<Ru
         thread_stack_size: builder.thread_stack_size,
         on_thread_start: builder.on_thread_start.clone(),
         on_thread_stop: builder.on_thread_stop.clone(),
+        park_hooks: builder.park_hooks.clone(),
     });
     let mut threads = Vec::with_capacity(num_workers);
     for core in cores {

@@ -100,6 +100,7 @@ pub struct Receiver<T> {
 ///
 /// # Panics
 /// If `capacity` is 0.
+#[track_caller]
 pub fn channel<T: Clone>(capacity: usize) -> (Sender<T>, Receiver<T>) {
     let shared = new_shared(capacity, 1);
     (Sender { shared: shared.clone() }, Receiver { shared, next: 0 })
@@ -107,6 +108,7 @@ pub fn channel<T: Clone>(capacity: usize) -> (Sender<T>, Receiver<T>) {
 
 /// The shared state of a channel with one strong sender and `rx_count`
 /// receivers.
+#[track_caller]
 fn new_shared<T>(capacity: usize, rx_count: usize) -> Arc<Shared<T>> {
     assert!(capacity > 0, "broadcast channel capacity cannot be zero");
     assert!(capacity <= usize::MAX >> 1, "broadcast channel capacity exceeded `usize::MAX / 2`");
@@ -137,6 +139,7 @@ impl<T> Sender<T> {
     ///
     /// # Panics
     /// If `capacity` is 0 or above `usize::MAX / 2`.
+    #[track_caller]
     pub fn new(capacity: usize) -> Self {
         Sender { shared: new_shared(capacity, 0) }
     }
@@ -294,12 +297,16 @@ impl<T: Clone> Receiver<T> {
         super::consume_budget().await;
         loop {
             let notified = self.shared.notify.notified();
+            // A statement, not the tail of the loop: the attempt's result
+            // (which may hold a `T`) is gone before the await, so the
+            // future is `Sync` whenever the receiver is, even if `T` is not.
             match try_recv_at(&self.shared, &mut self.next) {
                 Ok(v) => return Ok(v),
                 Err(TryRecvError::Closed) => return Err(RecvError::Closed),
                 Err(TryRecvError::Lagged(n)) => return Err(RecvError::Lagged(n)),
-                Err(TryRecvError::Empty) => notified.await,
+                Err(TryRecvError::Empty) => {}
             }
+            notified.await;
         }
     }
 

@@ -53,6 +53,7 @@ pub struct OwnedPermit<T> {
 ///
 /// # Panics
 /// If `buffer` is 0 or above [`Semaphore::MAX_PERMITS`](crate::sync::Semaphore::MAX_PERMITS).
+#[track_caller]
 pub fn channel<T>(buffer: usize) -> (Sender<T>, Receiver<T>) {
     assert!(buffer > 0, "mpsc bounded channel requires buffer > 0");
     assert!(buffer <= MAX_PERMITS, "mpsc bounded channel buffer too large");

@@ -47,6 +47,14 @@ pub(crate) struct Chan<T> {
     pub(crate) bound: usize,
 }
 
+// A panic unwinding past a channel handle cannot leave the channel half
+// updated: its queue, counts and wakers change only by atomic steps or
+// under its own locks, and no user code (not even a message's `Drop`) runs
+// in the middle of such a step. So every handle is unwind-safe, whatever
+// the message type (as tokio's).
+impl<T> std::panic::UnwindSafe for Chan<T> {}
+impl<T> std::panic::RefUnwindSafe for Chan<T> {}
+
 /// One strong sender's handle on the channel.
 pub(crate) struct Tx<T> {
     pub(crate) chan: Arc<Chan<T>>,

@@ -181,6 +181,13 @@ unsafe impl<T: Send> Send for Cursor<T> {}
 // SAFETY: `&Cursor` only reads indices, never touches a value.
 unsafe impl<T: Send> Sync for Cursor<T> {}
 
+// The cursor moves past a slot right after reading its value out, with
+// nothing in between that can panic, so an unwinding panic never leaves it
+// at a slot already read: unwind-safe (this, with `Chan`'s impls, makes
+// the receivers so, as tokio's are).
+impl<T> std::panic::UnwindSafe for Cursor<T> {}
+impl<T> std::panic::RefUnwindSafe for Cursor<T> {}
+
 /// A new, empty queue: its shared half and the receiver's cursor.
 pub(super) fn new<T>() -> (List<T>, Cursor<T>) {
     new_at(0)

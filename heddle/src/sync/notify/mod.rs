@@ -47,18 +47,18 @@
 //! A `Notified` moves `Init → Waiting → Done`; while `Waiting` its node's
 //! verdict goes `NONE → ONE | ALL`. Dropped with verdict `ONE` (chosen by
 //! `notify_one`/`notify_last` but never reported), it passes the
-//! notification on.
+//! notification on. [`OwnedNotified`] (from
+//! [`notified_owned`](Notify::notified_owned)) is the same future holding
+//! an `Arc<Notify>`; both wrap one implementation (`notified.rs`).
 
+mod notified;
 mod waiters;
 
 use std::fmt;
-use std::future::Future;
-use std::marker::PhantomPinned;
-use std::pin::Pin;
-use std::ptr::NonNull;
-use std::task::{Context, Poll, Waker};
+use std::task::Waker;
 
-use self::waiters::{Waiter, WaiterList, ALL, NONE, ONE};
+pub use self::notified::{Notified, OwnedNotified};
+use self::waiters::{WaiterList, ALL, ONE};
 use super::wait_list::WakeList;
 use crate::loom::sync::atomic::{AtomicUsize, Ordering::*};
 use crate::loom::{HotMutex, HotMutexGuard};
@@ -99,15 +99,6 @@ impl Notify {
     #[cfg(not(loom))]
     pub const fn const_new() -> Notify {
         Notify::new()
-    }
-
-    /// A future that completes on the next notification meant for it.
-    ///
-    /// It already counts for [`notify_waiters`](Self::notify_waiters) calls
-    /// made after this returns, even before it is first polled.
-    pub fn notified(&self) -> Notified<'_> {
-        let generation = self.state.load(SeqCst) & !STATE_MASK;
-        Notified { notify: self, generation, stage: Stage::Init, waiter: Waiter::new(), _pinned: PhantomPinned }
     }
 
     /// Wakes the longest-waiting task, or stores a permit for the next
@@ -246,165 +237,5 @@ impl fmt::Debug for Notify {
             _ => "notified",
         };
         f.debug_struct("Notify").field("state", &state).finish()
-    }
-}
-
-#[derive(Clone, Copy, PartialEq, Eq, Debug)]
-enum Stage {
-    /// Not queued yet.
-    Init,
-    /// Queued: `waiter` is (or was, until a notifier took it) in the list.
-    Waiting,
-    /// Completed; nothing left to clean up.
-    Done,
-}
-
-/// Future returned by [`Notify::notified`].
-///
-/// Cancel-safe: dropping it after `notify_one` picked it hands the
-/// notification to the next waiter (or stores it as the permit). It is
-/// `!Unpin` (it carries its own queue node): pin it (`.await` does) before
-/// polling.
-#[must_use = "futures do nothing unless polled"]
-pub struct Notified<'a> {
-    notify: &'a Notify,
-    generation: usize,
-    stage: Stage,
-    waiter: Waiter,
-    _pinned: PhantomPinned,
-}
-
-// SAFETY: the node's raw links are only followed with the Notify's mutex
-// held, and its waker is `Send + Sync`; the rest is plain data and a shared
-// reference to a `Sync` Notify.
-unsafe impl Send for Notified<'_> {}
-// SAFETY: as above; `&Notified` exposes no method that touches the node.
-unsafe impl Sync for Notified<'_> {}
-
-impl Notified<'_> {
-    /// Queues this future as a waiter without polling it, so it is in
-    /// line for `notify_one` from now on. Returns true if it is already
-    /// notified.
-    pub fn enable(self: Pin<&mut Self>) -> bool {
-        self.poll_inner(None).is_ready()
-    }
-
-    fn poll_inner(self: Pin<&mut Self>, waker: Option<&Waker>) -> Poll<()> {
-        // SAFETY: nothing is moved out; `waiter` stays where it is.
-        let this = unsafe { self.get_unchecked_mut() };
-        match this.stage {
-            Stage::Done => Poll::Ready(()),
-            Stage::Waiting => this.poll_waiting(waker),
-            Stage::Init => this.poll_init(waker),
-        }
-    }
-
-    fn poll_waiting(&mut self, waker: Option<&Waker>) -> Poll<()> {
-        // Fast path: a notifier published its verdict and is done with us.
-        if self.waiter.notification() != NONE {
-            self.stage = Stage::Done;
-            return Poll::Ready(());
-        }
-        let _list = self.notify.waiters.lock();
-        if self.waiter.notification() != NONE {
-            self.stage = Stage::Done;
-            return Poll::Ready(());
-        }
-        if let Some(w) = waker {
-            // SAFETY: still linked (no verdict) and the lock is held.
-            unsafe { self.waiter.set_waker(w) };
-        }
-        Poll::Pending
-    }
-
-    fn poll_init(&mut self, waker: Option<&Waker>) -> Poll<()> {
-        let notify = self.notify;
-        // First try to consume a permit, or see a notify_waiters, lock-free.
-        let cur = notify.state.load(SeqCst);
-        if cur & !STATE_MASK != self.generation {
-            self.stage = Stage::Done;
-            return Poll::Ready(());
-        }
-        // The CAS is tried whatever state the load saw: a notifier storing
-        // permits back to back often stores one in between, which is then
-        // taken here rather than under the lock. (Checking for NOTIFIED
-        // first made `sync_notify_one_10` ~1.4x slower; BENCHMARKS.md.)
-        let generation = self.generation;
-        if notify.state.compare_exchange(generation | NOTIFIED, generation, SeqCst, SeqCst).is_ok() {
-            self.stage = Stage::Done;
-            return Poll::Ready(());
-        }
-
-        // Cloned before locking: the clone is an atomic on the task's
-        // header, and the lock is contended by every waiter and notifier.
-        let waker = waker.cloned();
-        let mut list = notify.waiters.lock();
-        let mut cur = notify.state.load(SeqCst);
-        loop {
-            if cur & !STATE_MASK != self.generation {
-                self.stage = Stage::Done;
-                return Poll::Ready(());
-            }
-            let (new, ready) = match cur & STATE_MASK {
-                NOTIFIED => (cur & !STATE_MASK, true),
-                EMPTY => ((cur & !STATE_MASK) | WAITING, false),
-                _ => break,
-            };
-            match notify.state.compare_exchange(cur, new, SeqCst, SeqCst) {
-                Ok(_) if ready => {
-                    self.stage = Stage::Done;
-                    return Poll::Ready(());
-                }
-                Ok(_) => break,
-                Err(actual) => cur = actual,
-            }
-        }
-        // SAFETY: `self` is pinned (we were reached through `Pin<&mut>`),
-        // the node is not linked (stage Init), and `Drop` unlinks it before
-        // the memory can go away.
-        unsafe { list.push_back(NonNull::from(&self.waiter), waker) };
-        self.stage = Stage::Waiting;
-        Poll::Pending
-    }
-}
-
-impl Future for Notified<'_> {
-    type Output = ();
-
-    fn poll(self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<()> {
-        self.poll_inner(Some(cx.waker()))
-    }
-}
-
-impl Drop for Notified<'_> {
-    fn drop(&mut self) {
-        if self.stage != Stage::Waiting {
-            return;
-        }
-        let notification = self.waiter.notification();
-        if notification == ALL {
-            return;
-        }
-        let notify = self.notify;
-        let mut list = notify.waiters.lock();
-        match self.waiter.notification() {
-            NONE => {
-                // SAFETY: no verdict, so still linked; the lock is held.
-                unsafe { list.remove(NonNull::from(&self.waiter)) };
-                let cur = notify.state.load(SeqCst);
-                if cur & STATE_MASK == WAITING && list.is_empty() {
-                    notify.state.store(cur & !STATE_MASK, SeqCst);
-                }
-            }
-            // Picked by notify_one/notify_last but never reported: pass it on.
-            ONE => notify.forward(list),
-            _ => {}
-        }
-    }
-}
-
-impl fmt::Debug for Notified<'_> {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.debug_struct("Notified").field("stage", &self.stage).finish()
     }
 }

@@ -38,6 +38,15 @@ pub(super) struct Waiter {
     notification: AtomicUsize,
 }
 
+// SAFETY: the links and the waker (`node`) are only read or written with
+// the owning `Notify`'s mutex held, whichever thread the future is on (the
+// waker itself is `Send + Sync`); `notification` is an atomic. So a node may
+// move to another thread with its future, and `&Waiter` (which only allows
+// `notification()` without the lock) may be shared.
+unsafe impl Send for Waiter {}
+// SAFETY: see the `Send` impl.
+unsafe impl Sync for Waiter {}
+
 struct Node {
     prev: *mut Waiter,
     next: *mut Waiter,

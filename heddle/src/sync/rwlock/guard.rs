@@ -36,6 +36,9 @@ unsafe impl<T: ?Sized + Sync> Send for RwLockReadGuard<'_, T> {}
 unsafe impl<T: ?Sized + Sync> Sync for RwLockReadGuard<'_, T> {}
 // SAFETY: a write guard gives `&mut T` to whoever holds it.
 unsafe impl<T: ?Sized + Send + Sync> Sync for RwLockWriteGuard<'_, T> {}
+// `&RwLockWriteGuard` only reaches `&T`, so it is as unwind-safe as `&T`
+// (tokio's guard is too).
+impl<T: ?Sized + std::panic::RefUnwindSafe> std::panic::RefUnwindSafe for RwLockWriteGuard<'_, T> {}
 impl<'a, T: ?Sized> RwLockWriteGuard<'a, T> {
     /// Turns the write access into read access without letting another
     /// writer in between.

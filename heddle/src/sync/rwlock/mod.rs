@@ -68,8 +68,10 @@ impl<T> RwLock<T> {
     ///
     /// # Panics
     /// If `max_readers` is 0 or above `u32::MAX >> 3`.
+    #[track_caller]
     pub fn with_max_readers(value: T, max_readers: u32) -> Self {
-        assert!(max_readers > 0 && max_readers <= MAX_READS, "max_readers must be in 1..=u32::MAX >> 3");
+        assert!(max_readers != 0, "a RwLock may not be created with 0 readers");
+        assert!(max_readers <= MAX_READS, "a RwLock may not be created with more than {MAX_READS} readers");
         RwLock { max_readers, sem: Semaphore::new(max_readers as usize), data: UnsafeCell::new(value) }
     }
 
@@ -85,8 +87,10 @@ impl<T> RwLock<T> {
     /// # Panics
     /// If `max_readers` is 0 or above `u32::MAX >> 3`.
     #[cfg(not(loom))]
+    #[track_caller]
     pub const fn const_with_max_readers(value: T, max_readers: u32) -> Self {
-        assert!(max_readers > 0 && max_readers <= MAX_READS, "max_readers must be in 1..=u32::MAX >> 3");
+        assert!(max_readers != 0, "a RwLock may not be created with 0 readers");
+        assert!(max_readers <= MAX_READS, "a RwLock may not be created with more than u32::MAX >> 3 readers");
         RwLock { max_readers, sem: Semaphore::const_new(max_readers as usize), data: UnsafeCell::new(value) }
     }
 
