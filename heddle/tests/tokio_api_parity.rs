@@ -345,3 +345,18 @@ fn auto_traits_match_tokio() {
     send(&recv);
     sync(&recv);
 }
+
+#[heddle::test(flavor = "multi_thread", worker_threads = 2, name = "parity")]
+async fn the_runtime_name_reaches_every_handle() {
+    assert_eq!(heddle::runtime::Handle::current().name(), Some("parity"));
+    let from_worker = heddle::spawn(async { heddle::runtime::Handle::current().name().map(str::to_owned) });
+    assert_eq!(from_worker.await.unwrap().as_deref(), Some("parity"));
+    let unnamed = heddle::runtime::Builder::new_current_thread().build().unwrap();
+    assert_eq!(unnamed.handle().name(), None);
+}
+
+#[test]
+#[should_panic(expected = "runtime name shouldn't be empty")]
+fn an_empty_runtime_name_panics() {
+    heddle::runtime::Builder::new_multi_thread().name("  ");
+}

@@ -27,6 +27,8 @@ pub struct Builder {
     pub(crate) worker_threads: Option<usize>,
     pub(crate) enable_io: bool,
     pub(crate) enable_time: bool,
+    /// The runtime's name ([`Handle::name`](super::Handle::name)).
+    pub(crate) name: Option<String>,
     pub(crate) thread_name: String,
     pub(crate) thread_stack_size: Option<usize>,
     /// Tasks a worker runs between non-blocking checks of the reactor.
@@ -136,6 +138,7 @@ impl Builder {
             worker_threads: None,
             enable_io: false,
             enable_time: false,
+            name: None,
             thread_name: "heddle-runtime-worker".into(),
             thread_stack_size: None,
             event_interval: 61,
@@ -206,6 +209,25 @@ impl Builder {
     /// Enables the time driver (`sleep`, `timeout`, `interval`).
     pub fn enable_time(&mut self) -> &mut Builder {
         self.enable_time = true;
+        self
+    }
+
+    /// Names the runtime, for [`Handle::name`](super::Handle::name) (and
+    /// `#[heddle::main(name = "...")]`); the worker threads keep their own
+    /// name ([`thread_name`](Self::thread_name)).
+    ///
+    /// ```
+    /// let rt = heddle::runtime::Builder::new_current_thread().name("ingest").build().unwrap();
+    /// assert_eq!(rt.handle().name(), Some("ingest"));
+    /// ```
+    ///
+    /// # Panics
+    /// If `name` is empty or only whitespace.
+    #[track_caller]
+    pub fn name(&mut self, name: impl Into<String>) -> &mut Builder {
+        let name = name.into();
+        assert!(!name.trim().is_empty(), "runtime name shouldn't be empty");
+        self.name = Some(name);
         self
     }
 

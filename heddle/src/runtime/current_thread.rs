@@ -38,6 +38,8 @@ use crate::task::{self, Header, JoinHandle, Notified, Schedule};
 /// The thread-independent part of the scheduler.
 pub(crate) struct Shared {
     pub(crate) driver: Arc<DriverHandle>,
+    /// The runtime's name, if the builder gave one.
+    pub(crate) name: Option<String>,
     pub(crate) owned: OwnedTasks,
     pub(crate) blocking: super::blocking::BlockingPool,
     /// Tasks woken from other threads.
@@ -87,6 +89,7 @@ pub(crate) fn build(builder: &Builder) -> std::io::Result<Runtime> {
     let driver = drivers.into_iter().next().expect("one driver");
     let shared = Arc::new(Shared {
         driver: Arc::new(driver_handle),
+        name: builder.name.clone(),
         owned: OwnedTasks::new(),
         blocking: super::blocking::BlockingPool::new(builder.blocking_config()),
         remote: Mutex::new(VecDeque::new()),

@@ -83,6 +83,19 @@ impl Handle {
         }
     }
 
+    /// The runtime's name, if its builder gave one
+    /// ([`Builder::name`](super::Builder::name)).
+    ///
+    /// ```
+    /// #[heddle::main(flavor = "current_thread", name = "edge")]
+    /// async fn main() {
+    ///     assert_eq!(heddle::runtime::Handle::current().name(), Some("edge"));
+    /// }
+    /// ```
+    pub fn name(&self) -> Option<&str> {
+        self.inner.name()
+    }
+
     /// The runtime this thread is in, if any.
     pub fn try_current() -> Result<Handle, TryCurrentError> {
         CONTEXT

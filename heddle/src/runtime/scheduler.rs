@@ -26,6 +26,14 @@ impl SchedulerHandle {
         }
     }
 
+    /// The runtime's name, if its builder gave one.
+    pub(crate) fn name(&self) -> Option<&str> {
+        match self {
+            SchedulerHandle::CurrentThread(s) => s.name.as_deref(),
+            SchedulerHandle::MultiThread(s) => s.name.as_deref(),
+        }
+    }
+
     pub(crate) fn driver(&self) -> &Arc<DriverHandle> {
         match self {
             SchedulerHandle::CurrentThread(s) => &s.driver,

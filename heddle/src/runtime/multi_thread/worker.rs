@@ -34,6 +34,8 @@ const MAX_LIFO_POLLS_PER_TICK: u32 = 3;
 /// State shared by all workers.
 pub(crate) struct Shared {
     pub(crate) driver: Arc<DriverHandle>,
+    /// The runtime's name, if the builder gave one.
+    pub(crate) name: Option<String>,
     /// Each worker's driver (its own reactor). The worker sleeps in it; an
     /// idle peer may briefly take it to poll without blocking.
     pub(super) drivers: Box<[Mutex<Option<Driver>>]>,
@@ -131,6 +133,7 @@ pub(crate) fn build(builder: &Builder, num_workers: usize) -> std::io::Result<Ru
     }
     let shared = Arc::new(Shared {
         driver: driver_handle,
+        name: builder.name.clone(),
         drivers: drivers.into_iter().map(|driver| Mutex::new(Some(driver))).collect(),
         owned: OwnedTasks::new(),
         blocking: crate::runtime::blocking::BlockingPool::new(builder.blocking_config()),
