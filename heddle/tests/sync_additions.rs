@@ -190,8 +190,8 @@ fn reserve_many_zero_is_empty() {
 }
 
 /// A closed receiver makes reservations fail, including one already
-/// waiting; permits reserved before the close still "send" (the value is
-/// dropped) without panicking.
+/// waiting; permits reserved before the close still send, and (as in
+/// tokio) the value is received before the stream ends.
 #[test]
 fn reserve_many_after_receiver_closed() {
     for rt in runtimes() {
@@ -207,6 +207,7 @@ fn reserve_many_after_receiver_closed() {
             for permit in held {
                 permit.send(1);
             }
+            assert_eq!(rx.recv().await, Some(1));
             assert_eq!(rx.recv().await, None);
             drop(rx);
             assert!(matches!(tx.try_reserve_many(1), Err(TrySendError::Closed(()))));

@@ -141,8 +141,10 @@ fn notify_last_wakes_the_newest_waiter_or_stores_a_permit() {
     assert!(poll_once(&mut next).is_ready());
 }
 
+/// As tokio: the notification keeps `notify_last`'s order when passed on,
+/// going to the newest waiter left.
 #[test]
-fn dropped_waiter_chosen_by_notify_last_passes_it_to_the_oldest() {
+fn dropped_waiter_chosen_by_notify_last_passes_it_to_the_newest() {
     let notify = Notify::new();
     let mut first = Box::pin(notify.notified());
     let mut second = Box::pin(notify.notified());
@@ -152,8 +154,25 @@ fn dropped_waiter_chosen_by_notify_last_passes_it_to_the_oldest() {
     }
     notify.notify_last(); // chooses `third`
     drop(third);
-    assert!(poll_once(&mut first).is_ready());
-    assert!(poll_once(&mut second).is_pending());
+    assert!(poll_once(&mut second).is_ready());
+    assert!(poll_once(&mut first).is_pending());
+}
+
+/// `notify_one`'s notification, passed on by a dropped waiter, still goes
+/// to the oldest one left.
+#[test]
+fn dropped_waiter_chosen_by_notify_one_passes_it_to_the_oldest() {
+    let notify = Notify::new();
+    let mut first = Box::pin(notify.notified());
+    let mut second = Box::pin(notify.notified());
+    let mut third = Box::pin(notify.notified());
+    for w in [&mut first, &mut second, &mut third] {
+        assert!(poll_once(w).is_pending());
+    }
+    notify.notify_one(); // chooses `first`
+    drop(first);
+    assert!(poll_once(&mut second).is_ready());
+    assert!(poll_once(&mut third).is_pending());
 }
 
 #[test]

@@ -39,8 +39,12 @@
 //!                 set WAITERS, enqueue needing the remainder
 //!
 //!  waiter:  QUEUED ──(fully granted, unlinked)──▶ GRANTED ──poll──▶ Ok
+//!             │  │                                  └─closed since─▶ Err (grant given back)
 //!             │  └────(close: unlinked, short)──▶ CLOSED  ──poll──▶ Err
 //!             └─ drop at any point: dequeue, give back the partial grant
+//!
+//!  budget: checked after the permits are taken; out of budget, the
+//!          future keeps them (HELD) and hands them over on its next poll
 //! ```
 
 use std::fmt;
@@ -191,7 +195,7 @@ impl Semaphore {
     /// [`AcquireError`] if the semaphore is closed.
     pub async fn acquire_many(&self, n: u32) -> Result<SemaphorePermit<'_>, AcquireError> {
         Acquire::new(self, n as usize).await?;
-        Ok(SemaphorePermit { sem: self, permits: n })
+        Ok(SemaphorePermit { sem: self, permits: n as usize })
     }
 
     /// Takes one permit if one is free and nobody is queued ahead.
@@ -209,7 +213,7 @@ impl Semaphore {
     /// [`TryAcquireError::NoPermits`] or [`TryAcquireError::Closed`].
     pub fn try_acquire_many(&self, n: u32) -> Result<SemaphorePermit<'_>, TryAcquireError> {
         self.try_acquire_raw(n as usize)?;
-        Ok(SemaphorePermit { sem: self, permits: n })
+        Ok(SemaphorePermit { sem: self, permits: n as usize })
     }
 
     /// Waits for one permit, returning a permit that owns an `Arc` to the
@@ -227,7 +231,7 @@ impl Semaphore {
     /// [`AcquireError`] if the semaphore is closed.
     pub async fn acquire_many_owned(self: Arc<Self>, n: u32) -> Result<OwnedSemaphorePermit, AcquireError> {
         Acquire::new(&self, n as usize).await?;
-        Ok(OwnedSemaphorePermit { sem: self, permits: n })
+        Ok(OwnedSemaphorePermit { sem: self, permits: n as usize })
     }
 
     /// [`acquire`](Self::acquire) from synchronous code, blocking the
@@ -305,7 +309,7 @@ impl Semaphore {
     /// [`TryAcquireError::NoPermits`] or [`TryAcquireError::Closed`].
     pub fn try_acquire_many_owned(self: Arc<Self>, n: u32) -> Result<OwnedSemaphorePermit, TryAcquireError> {
         self.try_acquire_raw(n as usize)?;
-        Ok(OwnedSemaphorePermit { sem: self, permits: n })
+        Ok(OwnedSemaphorePermit { sem: self, permits: n as usize })
     }
 
     // ----- crate-internal engine (used by Mutex, RwLock, mpsc) -----
@@ -410,15 +414,24 @@ impl fmt::Debug for Semaphore {
 
 /// Future of [`Semaphore::acquire_raw`]: resolves once `total` permits are
 /// held by the caller. Dropping it returns any partial grant.
+///
+/// The task's coop budget is checked only once the permits are taken (as
+/// tokio does): a task out of budget still takes its place in the queue,
+/// or the permits, and only then yields. So a yield never costs it its
+/// turn, and it is not overtaken by tasks that came later.
 pub(crate) struct Acquire<'a> {
     sem: &'a Semaphore,
     total: usize,
     key: Option<usize>,
+    /// All `total` permits are taken but not yet handed to the caller (the
+    /// budget ran out): the next poll hands them over, `Drop` gives them
+    /// back.
+    held: bool,
 }
 
 impl<'a> Acquire<'a> {
     fn new(sem: &'a Semaphore, total: usize) -> Self {
-        Acquire { sem, total, key: None }
+        Acquire { sem, total, key: None, held: false }
     }
 
     fn poll_acquire(&mut self, cx: &mut Context<'_>) -> Poll<Result<(), AcquireError>> {
@@ -450,16 +463,22 @@ impl<'a> Acquire<'a> {
         let mut list = lock(&sem.waiters);
         if list.is_linked(key) {
             let waiter = list.get_mut(key);
-            match &waiter.waker {
-                Some(w) if w.will_wake(cx.waker()) => {}
-                _ => waiter.waker = Some(cx.waker().clone()),
-            }
+            let old = match &waiter.waker {
+                Some(w) if w.will_wake(cx.waker()) => None,
+                _ => waiter.waker.replace(cx.waker().clone()),
+            };
+            // The replaced waker is dropped outside the lock: its drop may
+            // use this same semaphore.
+            drop(list);
+            drop(old);
             return Poll::Pending;
         }
-        // Dequeued: either fully granted, or the semaphore closed.
+        // Dequeued: either fully granted, or the semaphore closed. A grant
+        // not yet reported when the semaphore closed is refused too (as
+        // tokio's): once closed, no acquire completes.
         let waiter = list.remove(key);
         self.key = None;
-        if waiter.needed == 0 {
+        if waiter.needed == 0 && sem.state.load(Acquire) & CLOSED == 0 {
             return Poll::Ready(Ok(()));
         }
         let partial = self.total - waiter.needed;
@@ -472,18 +491,32 @@ impl Future for Acquire<'_> {
     type Output = Result<(), AcquireError>;
 
     fn poll(self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<Self::Output> {
-        let coop = std::task::ready!(coop::poll_proceed(cx));
         let this = self.get_mut();
-        let res = this.poll_acquire(cx);
-        if res.is_ready() {
-            coop.made_progress();
+        if this.held {
+            // Taken on an earlier poll that ran out of budget; refused if
+            // the semaphore closed since.
+            if this.sem.is_closed() {
+                this.held = false;
+                this.sem.release(this.total);
+                return Poll::Ready(Err(AcquireError(())));
+            }
+        } else {
+            std::task::ready!(this.poll_acquire(cx))?;
+            this.held = true;
         }
-        res
+        let coop = std::task::ready!(coop::poll_proceed(cx));
+        coop.made_progress();
+        this.held = false;
+        Poll::Ready(Ok(()))
     }
 }
 
 impl Drop for Acquire<'_> {
     fn drop(&mut self) {
+        if self.held {
+            self.sem.release(self.total);
+            return;
+        }
         let Some(key) = self.key else { return };
         let mut list = lock(&self.sem.waiters);
         let waiter = list.remove(key);
@@ -498,7 +531,7 @@ impl Drop for Acquire<'_> {
 #[must_use = "dropping the permit releases it at once"]
 pub struct SemaphorePermit<'a> {
     sem: &'a Semaphore,
-    permits: u32,
+    permits: usize,
 }
 
 impl<'a> SemaphorePermit<'a> {
@@ -522,7 +555,7 @@ impl<'a> SemaphorePermit<'a> {
 
     /// How many permits this holds.
     pub fn num_permits(&self) -> usize {
-        self.permits as usize
+        self.permits
     }
 
     /// Absorbs `other`'s permits into this one.
@@ -551,7 +584,9 @@ impl<'a> SemaphorePermit<'a> {
     /// assert_eq!(sem.available_permits(), 1);
     /// ```
     pub fn split(&mut self, n: usize) -> Option<Self> {
-        let n = u32::try_from(n).ok().filter(|&n| n <= self.permits)?;
+        if n > self.permits {
+            return None;
+        }
         self.permits -= n;
         Some(SemaphorePermit { sem: self.sem, permits: n })
     }
@@ -559,7 +594,7 @@ impl<'a> SemaphorePermit<'a> {
 
 impl Drop for SemaphorePermit<'_> {
     fn drop(&mut self) {
-        self.sem.release(self.permits as usize);
+        self.sem.release(self.permits);
     }
 }
 
@@ -573,7 +608,7 @@ impl fmt::Debug for SemaphorePermit<'_> {
 #[must_use = "dropping the permit releases it at once"]
 pub struct OwnedSemaphorePermit {
     sem: Arc<Semaphore>,
-    permits: u32,
+    permits: usize,
 }
 
 impl OwnedSemaphorePermit {
@@ -584,7 +619,7 @@ impl OwnedSemaphorePermit {
 
     /// How many permits this holds.
     pub fn num_permits(&self) -> usize {
-        self.permits as usize
+        self.permits
     }
 
     /// The semaphore the permits came from.
@@ -618,7 +653,9 @@ impl OwnedSemaphorePermit {
     /// assert_eq!(sem.available_permits(), 1);
     /// ```
     pub fn split(&mut self, n: usize) -> Option<Self> {
-        let n = u32::try_from(n).ok().filter(|&n| n <= self.permits)?;
+        if n > self.permits {
+            return None;
+        }
         self.permits -= n;
         Some(OwnedSemaphorePermit { sem: self.sem.clone(), permits: n })
     }
@@ -626,7 +663,7 @@ impl OwnedSemaphorePermit {
 
 impl Drop for OwnedSemaphorePermit {
     fn drop(&mut self) {
-        self.sem.release(self.permits as usize);
+        self.sem.release(self.permits);
     }
 }
 

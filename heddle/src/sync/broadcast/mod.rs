@@ -384,10 +384,25 @@ impl<T> Receiver<T> {
         self.shared.weak_count.load(Relaxed)
     }
 
-    /// Number of values this receiver has yet to read (at most capacity).
+    /// Number of values sent since this receiver's last read that it has
+    /// yet to receive. As in tokio, this counts values already overwritten
+    /// too: above the ring size (the capacity rounded up to a power of
+    /// two), the next receive reports [`Lagged`](error::RecvError::Lagged).
+    ///
+    /// ```
+    /// use heddle::sync::broadcast::{self, error::TryRecvError};
+    ///
+    /// let (tx, mut rx) = broadcast::channel(2);
+    /// for i in 0..3 {
+    ///     tx.send(i).unwrap();
+    /// }
+    /// assert_eq!(rx.len(), 3);
+    /// assert_eq!(rx.try_recv(), Err(TryRecvError::Lagged(1)));
+    /// assert_eq!(rx.len(), 2);
+    /// ```
     pub fn len(&self) -> usize {
         let ring = lock(&self.shared.ring);
-        (ring.tail - self.next).min(self.shared.mask + 1) as usize
+        (ring.tail - self.next) as usize
     }
 
     /// True if [`len`](Self::len) is 0.

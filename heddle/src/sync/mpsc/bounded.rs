@@ -333,8 +333,10 @@ impl<T> Clone for WeakSender<T> {
 }
 
 impl<T> Permit<'_, T> {
-    /// Queues `value` in the reserved slot. If the receiver has gone
-    /// meanwhile, the value is dropped.
+    /// Queues `value` in the reserved slot. This works even if the
+    /// receiver has [`close`](Receiver::close)d the channel meanwhile (it
+    /// still receives the value); if the receiver is gone, the value is
+    /// dropped.
     pub fn send(self, value: T) {
         let tx = self.tx;
         std::mem::forget(self);
@@ -404,7 +406,8 @@ impl<T> Drop for OwnedPermit<T> {
 
 impl<T> Receiver<T> {
     /// Waits for the next message; `None` once every sender is gone (or
-    /// the receiver was closed) and the queue is drained.
+    /// the receiver was closed and every reserved permit has been used or
+    /// given back) and the queue is drained.
     ///
     /// Cancel-safe: if the future is dropped, no message is lost.
     pub async fn recv(&mut self) -> Option<T> {
@@ -455,8 +458,25 @@ impl<T> Receiver<T> {
         self.rx.poll_recv_many(cx, buffer, limit)
     }
 
-    /// Stops new sends (they fail) while keeping queued messages
-    /// receivable.
+    /// Stops new sends and reservations (they fail) while keeping queued
+    /// messages receivable. Permits reserved before the close stay valid:
+    /// a value sent with one is still received, so [`recv`](Self::recv)
+    /// returns `None` only once the queue is empty and every outstanding
+    /// permit has been used or dropped.
+    ///
+    /// ```
+    /// use heddle::sync::mpsc;
+    ///
+    /// # heddle::runtime::Builder::new_current_thread().build().unwrap().block_on(async {
+    /// let (tx, mut rx) = mpsc::channel::<u32>(4);
+    /// let permit = tx.try_reserve().unwrap();
+    /// rx.close();
+    /// assert!(tx.try_send(1).is_err(), "no new sends");
+    /// permit.send(2); // reserved before the close: still delivered
+    /// assert_eq!(rx.recv().await, Some(2));
+    /// assert_eq!(rx.recv().await, None);
+    /// # });
+    /// ```
     pub fn close(&mut self) {
         self.rx.close();
     }

@@ -12,9 +12,17 @@
 //!  channel state:   OPEN ──last sender dropped──▶ TX_CLOSED ─┐
 //!                     └──receiver close/drop──▶ RX_CLOSED ───┴─▶ drained
 //!  TX_CLOSED: recv drains what is queued, then yields None.
-//!  RX_CLOSED: pushes fail and return the value; capacity waiters fail;
+//!  RX_CLOSED: new sends fail and return the value; capacity waiters fail;
 //!             the receiver still drains what was queued before.
 //! ```
+//!
+//! Closing differs by kind, as in tokio. Unbounded: the close flag lives in
+//! the queue's tail word, so each send lands either before the close (and
+//! is received) or after (and fails). Bounded: closing closes the capacity
+//! semaphore only; permits already reserved may still send, and `recv`
+//! yields `None` once the queue is empty *and* every permit is back (the
+//! semaphore is idle), woken by the give-back that makes it so. Only
+//! dropping the receiver closes a bounded channel's queue as well.
 //!
 //! A message leaves the queue only inside a poll that returns it, so a
 //! `recv()` future dropped at any point loses nothing. Messages never
@@ -69,6 +77,10 @@ pub(crate) struct WeakTx<T> {
 pub(crate) struct Rx<T> {
     chan: Arc<Chan<T>>,
     cursor: Cursor<T>,
+    /// This receiver closed the channel (only it can): a local copy, so
+    /// the receive paths of an open channel never read the shared
+    /// semaphore word.
+    closed: bool,
 }
 
 pub(crate) fn new<T>(bound: Option<usize>) -> (Tx<T>, Rx<T>) {
@@ -82,12 +94,29 @@ pub(crate) fn new<T>(bound: Option<usize>) -> (Tx<T>, Rx<T>) {
         sem: bound.map(Permits::new),
         bound: bound.unwrap_or(0),
     });
-    (Tx { chan: chan.clone() }, Rx { chan, cursor })
+    (Tx { chan: chan.clone() }, Rx { chan, cursor, closed: false })
+}
+
+impl<T> Chan<T> {
+    /// True once the receiver closed (or was dropped).
+    fn is_rx_closed(&self) -> bool {
+        match &self.sem {
+            Some(sem) => sem.is_closed(),
+            None => self.list.is_rx_closed(),
+        }
+    }
+
+    /// A closed bounded channel whose permits are all back: nothing can
+    /// be sent to it any more. Only asked once the receiver has closed.
+    fn idle(&self) -> bool {
+        self.sem.as_ref().is_some_and(Permits::is_idle)
+    }
 }
 
 impl<T> Tx<T> {
     /// Queues `value` (its capacity permit, if any, is already held).
-    /// Fails when the receiver has closed.
+    /// Fails when the receiver has closed an unbounded channel, or dropped
+    /// a bounded one.
     pub(crate) fn push(&self, value: T) -> Result<(), T> {
         self.chan.list.push(value)?;
         // Pairs with the fence in `register_rx_waker`: either the receiver
@@ -99,7 +128,7 @@ impl<T> Tx<T> {
     }
 
     pub(crate) fn is_closed(&self) -> bool {
-        self.chan.list.is_rx_closed()
+        self.chan.is_rx_closed()
     }
 
     pub(crate) async fn closed(&self) {
@@ -201,16 +230,23 @@ impl<T> Rx<T> {
                 }
                 Ok(v)
             }
+            // A closed bounded channel ends once no permit is out: a
+            // reserved one may still send.
+            Pop::Empty if self.closed && self.chan.idle() => Err(TryRecvError::Disconnected),
             Pop::Empty => Err(TryRecvError::Empty),
             Pop::Closed => Err(TryRecvError::Disconnected),
         }
     }
 
     /// Stores the receiving task's waker before the re-check that follows;
-    /// the fence pairs with the one in [`Tx::push`].
+    /// the fence pairs with the one in [`Tx::push`]. On a closed bounded
+    /// channel the waker also waits for the last permit to come back.
     fn register_rx_waker(&self, cx: &Context<'_>) {
         self.chan.rx_waker.register(cx.waker());
         fence(SeqCst);
+        if let (true, Some(sem)) = (self.closed, &self.chan.sem) {
+            sem.register_idle(cx.waker());
+        }
     }
 
     pub(crate) fn poll_recv(&mut self, cx: &mut Context<'_>) -> Poll<Option<T>> {
@@ -242,7 +278,12 @@ impl<T> Rx<T> {
                     out.push(v);
                     n += 1;
                 }
-                Pop::Empty => break,
+                Pop::Empty => {
+                    // Checked only when nothing was taken: the permits of
+                    // the messages just taken are not back yet.
+                    closed = n == 0 && self.closed && self.chan.idle();
+                    break;
+                }
                 Pop::Closed => {
                     closed = true;
                     break;
@@ -273,17 +314,21 @@ impl<T> Rx<T> {
         Poll::Pending
     }
 
+    /// Closes the channel to new sends (see the module docs for how
+    /// bounded and unbounded channels differ).
     pub(crate) fn close(&mut self) {
-        if self.cursor.close(&self.chan.list) {
-            if let Some(sem) = &self.chan.sem {
-                sem.close();
-            }
+        self.closed = true;
+        let newly = match &self.chan.sem {
+            Some(sem) => sem.close(),
+            None => self.cursor.close(&self.chan.list),
+        };
+        if newly {
             self.chan.closed_notify.notify_waiters();
         }
     }
 
     pub(crate) fn is_closed(&self) -> bool {
-        self.cursor.is_closed() || self.chan.tx_count.load(Acquire) == 0
+        self.chan.is_rx_closed() || self.chan.tx_count.load(Acquire) == 0
     }
 
     pub(crate) fn len(&self) -> usize {
@@ -303,14 +348,44 @@ impl<T> Rx<T> {
     }
 }
 
-impl<T> Drop for Rx<T> {
-    fn drop(&mut self) {
-        self.close();
-        // Drop queued messages now, not when the last sender goes. A message
-        // a sender is still writing stays for the list's own drop.
+impl<T> Rx<T> {
+    /// Drops the queued messages, giving their permits back.
+    fn drain(&mut self) {
         while let Pop::Value(v) = self.cursor.pop(&self.chan.list) {
+            if let Some(sem) = &self.chan.sem {
+                sem.release(1);
+            }
             drop(v);
         }
-        self.cursor.park(&self.chan.list);
+    }
+}
+
+impl<T> Drop for Rx<T> {
+    fn drop(&mut self) {
+        /// Finishes the drain and parks the cursor even if a message's
+        /// `Drop` panics: the panicking message is already out of the
+        /// queue, and the others are still dropped now (as tokio does).
+        struct Finish<'a, T>(&'a mut Rx<T>);
+        impl<T> Drop for Finish<'_, T> {
+            fn drop(&mut self) {
+                self.0.drain();
+                self.0.cursor.park(&self.0.chan.list);
+            }
+        }
+
+        self.close();
+        // A bounded channel's queue closes only now: sends still reserved
+        // fail from here on and drop their values themselves.
+        self.cursor.close(&self.chan.list);
+        // Nothing will poll the receiver again: release its task's waker
+        // before running the messages' destructors.
+        drop(self.chan.rx_waker.take());
+        if let Some(sem) = &self.chan.sem {
+            sem.clear_idle();
+        }
+        // Drop queued messages now, not when the last sender goes. A
+        // message a sender is still writing stays for the list's own drop.
+        let finish = Finish(self);
+        finish.0.drain();
     }
 }

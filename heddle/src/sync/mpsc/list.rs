@@ -63,7 +63,8 @@ const RELEASED: usize = 1 << BLOCK_CAP;
 
 /// `tail` flag: every sender is gone.
 const TX_CLOSED: usize = 0b01;
-/// `tail` flag: the receiver closed; pushes fail.
+/// `tail` flag: the receiver closed (an unbounded channel) or was dropped;
+/// pushes fail.
 const RX_CLOSED: usize = 0b10;
 const INDEX_SHIFT: u32 = 2;
 /// One index step in the `tail` word.
@@ -421,11 +422,6 @@ impl<T> Cursor<T> {
         let prev = list.tail.fetch_or(RX_CLOSED, AcqRel);
         self.closed_at = Some(prev >> INDEX_SHIFT);
         true
-    }
-
-    /// True once [`close`](Self::close) was called.
-    pub(super) fn is_closed(&self) -> bool {
-        self.closed_at.is_some()
     }
 
     /// Messages claimed but not yet read (including ones being written).

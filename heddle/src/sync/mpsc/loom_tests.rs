@@ -349,3 +349,83 @@ fn reserve_many_vs_overdraw() {
         assert_eq!(rx.capacity(), 2);
     });
 }
+
+/// (j) A closed bounded channel: the receiver waits in `recv` for the
+/// permit reserved before the close, which another thread drops, while a
+/// third thread's `try_send` fails (after overdrawing for an instant and
+/// giving the unit back). The receiver ends with `None`: loom reports a
+/// deadlock if the give-back that leaves the channel idle does not wake it.
+#[test]
+fn closed_receiver_waits_for_reserved_permit() {
+    model(|| {
+        let (tx, mut rx) = mpsc::channel::<u8>(2);
+        let tx2 = tx.clone();
+        // Kept to the end: the last sender's drop also wakes the receiver,
+        // which would hide a lost idle wake-up.
+        let keep = tx.clone();
+        let permit = tx.try_reserve_owned().unwrap();
+        rx.close();
+        let holder = thread::spawn(move || drop(permit));
+        let trier = thread::spawn(move || assert!(tx2.try_send(2).is_err()));
+        assert_eq!(loom::future::block_on(rx.recv()), None);
+        holder.join().unwrap();
+        trier.join().unwrap();
+        assert_eq!(rx.capacity(), 2);
+        drop(keep);
+    });
+}
+
+/// (j') As (j), the reserved permit being used to send: the value is
+/// received, then `None`.
+#[test]
+fn closed_receiver_gets_value_of_reserved_permit() {
+    model(|| {
+        let (tx, mut rx) = mpsc::channel::<u8>(1);
+        let permit = tx.try_reserve_owned().unwrap();
+        rx.close();
+        let holder = thread::spawn(move || drop(permit.send(1)));
+        let mut got = Vec::new();
+        loom::future::block_on(async {
+            while let Some(v) = rx.recv().await {
+                got.push(v);
+            }
+        });
+        holder.join().unwrap();
+        assert_eq!(got, [1]);
+        assert_eq!(rx.capacity(), 1);
+    });
+}
+
+/// (k) The receiver closes while a sender on another thread waits in
+/// `reserve` for the slot the receiver's side frees (the permit may be
+/// handed to it before or after the close). Either the reservation
+/// succeeds before the close and its value is received, or it fails and
+/// gives any granted slot back; the closed receiver always ends.
+#[test]
+fn close_vs_granted_reserve() {
+    model(|| {
+        let (tx, mut rx) = mpsc::channel::<u8>(1);
+        let held = tx.clone().try_reserve_owned().unwrap();
+        // Kept to the end, as in (j).
+        let keep = tx.clone();
+        let t = thread::spawn(move || match loom::future::block_on(tx.reserve()) {
+            Ok(permit) => {
+                permit.send(1);
+                true
+            }
+            Err(_) => false,
+        });
+        drop(held);
+        rx.close();
+        let mut got = Vec::new();
+        loom::future::block_on(async {
+            while let Some(v) = rx.recv().await {
+                got.push(v);
+            }
+        });
+        let sent = t.join().unwrap();
+        assert_eq!(got, if sent { vec![1] } else { vec![] });
+        assert_eq!(rx.capacity(), 1);
+        drop(keep);
+    });
+}

@@ -23,7 +23,9 @@
 //! * Dropping every sender ends the stream: `recv` drains what is queued,
 //!   then returns `None`.
 //! * Dropping (or [`close`](Receiver::close)-ing) the receiver makes every
-//!   send fail and hand its value back in the error.
+//!   new send fail and hand its value back in the error. On a bounded
+//!   channel, permits reserved before `close` may still send, and `recv`
+//!   ends only once they are all used or dropped.
 //! * Senders waiting for capacity are served first come, first served.
 //! * `recv` is cancel-safe: a message is taken out of the channel only by
 //!   the poll that returns it.

@@ -25,6 +25,15 @@
 //! request for `n` is all-or-nothing and strict FIFO: a small request
 //! queued behind a large one waits for it.
 //!
+//! Once closed (by the receiver), no acquire completes, but permits already
+//! out may still be used or given back, and the receiver waits for all of
+//! them (the channel is *idle* when every permit is free again): the add
+//! that makes a closed channel idle wakes [`Permits::register_idle`]'s
+//! waker.
+//!
+//! The task's coop budget is checked after the permits are taken (as
+//! tokio does), so a task out of budget keeps its place in the queue.
+//!
 //! ```text
 //!  acquire: fetch_sub ─ok─▶ done
 //!              └─no permit / WAITERS / CLOSED: fetch_add back, then under the lock:
@@ -32,8 +41,10 @@
 //!  acquire(n > 1): CAS (free >= n, no WAITERS) ─ok─▶ done, else the same slow path
 //!
 //!  waiter:  QUEUED ──hand-off (granted)──▶ GRANTED ──poll──▶ Ok
+//!             │                              └──poll, closed since──▶ Err (permits given back)
 //!             └──────close──────────────▶ REFUSED ──poll──▶ Err
 //!           dropped while GRANTED: the permit is given back
+//!  future:  permits taken but out of budget: HELD ──next poll──▶ Ok (Err if closed since)
 //! ```
 
 use std::future::Future;
@@ -46,6 +57,7 @@ use crate::runtime::coop;
 use crate::sync::semaphore::TryAcquireError;
 use crate::sync::wait_list::{WaitList, WakeList};
 use crate::sync::{lock, LockGuard};
+use crate::util::atomic_waker::AtomicWaker;
 
 const CLOSED: usize = 0b01;
 const WAITERS: usize = 0b10;
@@ -69,6 +81,11 @@ fn free(state: usize) -> isize {
 pub(crate) struct Permits {
     state: AtomicUsize,
     waiters: Mutex<WaitList<Waiter>>,
+    /// The capacity: free permits when the channel is idle.
+    bound: usize,
+    /// The receiver, waiting on a closed channel for the last permits to
+    /// come back; woken by the add that makes it idle.
+    idle: AtomicWaker,
 }
 
 struct Waiter {
@@ -87,7 +104,39 @@ impl Permits {
     /// `n` free permits.
     pub(crate) fn new(n: usize) -> Self {
         assert!(n <= MAX_PERMITS, "mpsc bounded channel capacity too large");
-        Permits { state: AtomicUsize::new((BIAS + n) << SHIFT), waiters: Mutex::new(WaitList::new()) }
+        Permits {
+            state: AtomicUsize::new((BIAS + n) << SHIFT),
+            waiters: Mutex::new(WaitList::new()),
+            bound: n,
+            idle: AtomicWaker::new(),
+        }
+    }
+
+    /// True once [`close`](Self::close) was called.
+    pub(crate) fn is_closed(&self) -> bool {
+        self.state.load(Acquire) & CLOSED != 0
+    }
+
+    /// True if every permit is free: no message queued, none reserved.
+    /// (A taker overdrawing for an instant makes this false; its
+    /// give-back then wakes the idle waker.)
+    pub(crate) fn is_idle(&self) -> bool {
+        free(self.state.load(Acquire)) == self.bound as isize
+    }
+
+    /// Stores the receiver's waker, woken when a closed channel becomes
+    /// idle; the caller re-checks [`is_idle`](Self::is_idle) after this.
+    pub(crate) fn register_idle(&self, waker: &std::task::Waker) {
+        // No fence needed: `register` and the adder's `wake` are both
+        // read-modify-writes of the waker's state, so either that wake sees
+        // this waker, or this registration synchronizes with the wake, and
+        // the re-check then sees the add that preceded it.
+        self.idle.register(waker);
+    }
+
+    /// Drops the idle waker (the receiver is going away).
+    pub(crate) fn clear_idle(&self) {
+        drop(self.idle.take());
     }
 
     /// Free permits right now.
@@ -150,7 +199,7 @@ impl Permits {
     /// The caller keeps `n` within the channel's capacity.
     pub(crate) fn acquire(&self, n: usize) -> Acquire<'_> {
         debug_assert!(n <= MAX_PERMITS);
-        Acquire { permits: self, key: None, n }
+        Acquire { permits: self, key: None, n, held: false }
     }
 
     /// Gives `n` permits back, handing them to waiters if any.
@@ -164,6 +213,11 @@ impl Permits {
     fn add(&self, n: usize) {
         let prev = self.state.fetch_add(n * ONE, AcqRel);
         debug_assert!(free(prev) + (n as isize) <= MAX_PERMITS as isize);
+        if prev & CLOSED != 0 && free(prev) + n as isize == self.bound as isize {
+            // The last permit out came back to a closed channel: the
+            // receiver waiting for it can end the stream.
+            self.idle.wake();
+        }
         // With the count still not positive (takers overdrawing) there is
         // nothing to hand on; their own adds will see `WAITERS`.
         if prev & WAITERS != 0 && free(prev) + n as isize >= 1 {
@@ -211,9 +265,11 @@ impl Permits {
     }
 
     /// Closes: waiting and later acquires fail. Permits already taken may
-    /// still be released.
-    pub(crate) fn close(&self) {
-        self.state.fetch_or(CLOSED, AcqRel);
+    /// still be used or released. Returns false if already closed.
+    pub(crate) fn close(&self) -> bool {
+        if self.state.fetch_or(CLOSED, AcqRel) & CLOSED != 0 {
+            return false;
+        }
         let mut wakers = WakeList::new();
         {
             let mut list = lock(&self.waiters);
@@ -225,6 +281,7 @@ impl Permits {
             self.state.fetch_and(!WAITERS, AcqRel);
         }
         wakers.wake_all();
+        true
     }
 }
 
@@ -235,6 +292,9 @@ pub(crate) struct Acquire<'a> {
     key: Option<usize>,
     /// Permits to take.
     n: usize,
+    /// The `n` permits are taken but not yet handed over (the budget ran
+    /// out): the next poll hands them over, `Drop` gives them back.
+    held: bool,
 }
 
 impl Acquire<'_> {
@@ -275,18 +335,29 @@ impl Acquire<'_> {
         let mut list = lock(&permits.waiters);
         if list.is_linked(key) {
             let waiter = list.get_mut(key);
-            match &waiter.waker {
-                Some(w) if w.will_wake(cx.waker()) => {}
-                _ => waiter.waker = Some(cx.waker().clone()),
-            }
+            let old = match &waiter.waker {
+                Some(w) if w.will_wake(cx.waker()) => None,
+                _ => waiter.waker.replace(cx.waker().clone()),
+            };
+            // The replaced waker is dropped outside the lock: its drop may
+            // use this same semaphore.
+            drop(list);
+            drop(old);
             return Poll::Pending;
         }
         self.key = None;
-        if list.remove(key).granted {
-            Poll::Ready(Ok(()))
-        } else {
-            Poll::Ready(Err(Closed))
+        if !list.remove(key).granted {
+            return Poll::Ready(Err(Closed));
         }
+        drop(list);
+        if permits.is_closed() {
+            // Granted, but the channel closed before this poll reported it:
+            // refused (as tokio does), and the permits go back, which may
+            // leave the closed channel idle and wake its receiver.
+            permits.release(n);
+            return Poll::Ready(Err(Closed));
+        }
+        Poll::Ready(Ok(()))
     }
 }
 
@@ -294,20 +365,38 @@ impl Future for Acquire<'_> {
     type Output = Result<(), Closed>;
 
     fn poll(self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<Self::Output> {
-        let coop = std::task::ready!(coop::poll_proceed(cx));
-        let res = self.get_mut().poll_acquire(cx);
-        if res.is_ready() {
-            coop.made_progress();
+        let this = self.get_mut();
+        if this.held {
+            if this.permits.is_closed() {
+                this.held = false;
+                this.permits.release(this.n);
+                return Poll::Ready(Err(Closed));
+            }
+        } else {
+            std::task::ready!(this.poll_acquire(cx))?;
+            this.held = true;
         }
-        res
+        // Taken (or kept our place in the queue) before the budget check,
+        // so running out of budget never costs the task its turn.
+        let coop = std::task::ready!(coop::poll_proceed(cx));
+        coop.made_progress();
+        this.held = false;
+        Poll::Ready(Ok(()))
     }
 }
 
 impl Drop for Acquire<'_> {
     fn drop(&mut self) {
+        if self.held {
+            self.permits.release(self.n);
+            return;
+        }
         let Some(key) = self.key else { return };
         let mut list = lock(&self.permits.waiters);
-        if list.remove(key).granted {
+        // Kept until the end: its waker (if still there) is dropped
+        // outside the lock.
+        let waiter = list.remove(key);
+        if waiter.granted {
             drop(list);
             self.permits.release(self.n);
         } else {

@@ -23,8 +23,10 @@
 //!   recent waiter.
 //! * [`notify_waiters`](Notify::notify_waiters) completes every `Notified`
 //!   that exists at the time of the call (polled or not) and stores nothing.
-//! * Dropping a `Notified` that `notify_one` chose, before it reported
-//!   `Ready`, passes the notification on, so none is lost to cancellation.
+//! * Dropping a `Notified` that `notify_one` (or `notify_last`) chose,
+//!   before it reported `Ready`, passes the notification on, so none is
+//!   lost to cancellation: to the oldest remaining waiter for `notify_one`,
+//!   to the newest for `notify_last`.
 //!
 //! # Design
 //!
@@ -45,11 +47,14 @@
 //! ```
 //!
 //! A `Notified` moves `Init → Waiting → Done`; while `Waiting` its node's
-//! verdict goes `NONE → ONE | ALL`. Dropped with verdict `ONE` (chosen by
-//! `notify_one`/`notify_last` but never reported), it passes the
-//! notification on. [`OwnedNotified`] (from
-//! [`notified_owned`](Notify::notified_owned)) is the same future holding
-//! an `Arc<Notify>`; both wrap one implementation (`notified.rs`).
+//! verdict goes `NONE → ONE | LAST | ALL`. Dropped with verdict `ONE` or
+//! `LAST` (chosen by `notify_one` or `notify_last` but never reported), it
+//! passes the notification on in the same order: `ONE` to the oldest
+//! remaining waiter, `LAST` to the newest (as tokio does).
+//!
+//! [`OwnedNotified`] (from [`notified_owned`](Notify::notified_owned)) is
+//! the same future holding an `Arc<Notify>`; both wrap one implementation
+//! (`notified.rs`).
 
 mod notified;
 mod waiters;
@@ -58,7 +63,7 @@ use std::fmt;
 use std::task::Waker;
 
 pub use self::notified::{Notified, OwnedNotified};
-use self::waiters::{WaiterList, ALL, ONE};
+use self::waiters::{WaiterList, ALL, LAST, ONE};
 use super::wait_list::WakeList;
 use crate::loom::sync::atomic::{AtomicUsize, Ordering::*};
 use crate::loom::{HotMutex, HotMutexGuard};
@@ -77,7 +82,7 @@ pub struct Notify {
 
 /// Which end of the queue a single notification goes to.
 #[derive(Clone, Copy)]
-enum End {
+pub(super) enum End {
     Front,
     Back,
 }
@@ -161,7 +166,7 @@ impl Notify {
     fn choose(&self, list: &mut WaiterList, cur: usize, end: End) -> Option<Waker> {
         let waker = match end {
             End::Front => list.pop_front(ONE),
-            End::Back => list.pop_back(ONE),
+            End::Back => list.pop_back(LAST),
         };
         let waker = waker.expect("WAITING with an empty queue");
         if list.is_empty() {
@@ -203,12 +208,13 @@ impl Notify {
     }
 
     /// Passes on a notification that a dropped `Notified` received but
-    /// never reported: to the next waiter, or as the stored permit.
-    fn forward(&self, mut list: HotMutexGuard<'_, WaiterList>) {
+    /// never reported: to the waiter at `end` (the end its notifier chose
+    /// from), or as the stored permit.
+    fn forward(&self, mut list: HotMutexGuard<'_, WaiterList>, end: End) {
         let mut cur = self.state.load(SeqCst);
         loop {
             if cur & STATE_MASK == WAITING {
-                let waker = self.choose(&mut list, cur, End::Front);
+                let waker = self.choose(&mut list, cur, end);
                 drop(list);
                 if let Some(w) = waker {
                     w.wake();

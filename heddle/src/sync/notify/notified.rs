@@ -17,8 +17,8 @@ use std::ptr::NonNull;
 use std::sync::Arc;
 use std::task::{Context, Poll, Waker};
 
-use super::waiters::{Waiter, ALL, NONE, ONE};
-use super::{Notify, EMPTY, NOTIFIED, STATE_MASK, WAITING};
+use super::waiters::{Waiter, ALL, LAST, NONE, ONE};
+use super::{End, Notify, EMPTY, NOTIFIED, STATE_MASK, WAITING};
 use crate::loom::sync::atomic::Ordering::*;
 
 #[derive(Clone, Copy, PartialEq, Eq, Debug)]
@@ -65,15 +65,16 @@ impl<N: Deref<Target = Notify>> Waiting<N> {
             self.stage = Stage::Done;
             return Poll::Ready(());
         }
-        let _list = self.notify.waiters.lock();
+        let list = self.notify.waiters.lock();
         if self.waiter.notification() != NONE {
             self.stage = Stage::Done;
             return Poll::Ready(());
         }
-        if let Some(w) = waker {
-            // SAFETY: still linked (no verdict) and the lock is held.
-            unsafe { self.waiter.set_waker(w) };
-        }
+        // SAFETY: still linked (no verdict) and the lock is held.
+        let old = waker.and_then(|w| unsafe { self.waiter.set_waker(w) });
+        drop(list);
+        // Outside the lock: its drop may notify this same `Notify`.
+        drop(old);
         Poll::Pending
     }
 
@@ -150,8 +151,10 @@ impl<N: Deref<Target = Notify>> Drop for Waiting<N> {
                     notify.state.store(cur & !STATE_MASK, SeqCst);
                 }
             }
-            // Picked by notify_one/notify_last but never reported: pass it on.
-            ONE => notify.forward(list),
+            // Picked by notify_one or notify_last but never reported: pass
+            // it on in the order the notifier asked for.
+            ONE => notify.forward(list, End::Front),
+            LAST => notify.forward(list, End::Back),
             _ => {}
         }
     }
@@ -160,9 +163,9 @@ impl<N: Deref<Target = Notify>> Drop for Waiting<N> {
 /// Future returned by [`Notify::notified`].
 ///
 /// Cancel-safe: dropping it after `notify_one` picked it hands the
-/// notification to the next waiter (or stores it as the permit). It is
-/// `!Unpin` (it carries its own queue node): pin it (`.await` does) before
-/// polling.
+/// notification to the next waiter (`notify_last`'s to the newest one
+/// left), or stores it as the permit. It is `!Unpin` (it carries its own
+/// queue node): pin it (`.await` does) before polling.
 #[must_use = "futures do nothing unless polled"]
 pub struct Notified<'a> {
     wait: Waiting<&'a Notify>,

@@ -13,7 +13,7 @@
 //! (and be freed) without taking the mutex.
 //!
 //! ```text
-//!   push_back ──▶ LINKED ──pop_front / pop_back + publish(ONE|ALL)──▶ NOTIFIED
+//!   push_back ──▶ LINKED ──pop_front / pop_back + publish(ONE|LAST|ALL)──▶ NOTIFIED
 //!                   └──────────── remove (owner drops, NONE) ──────▶ (gone)
 //! ```
 
@@ -25,16 +25,20 @@ use crate::loom::UnsafeCell;
 
 /// No notification yet: the node is linked, or about to be.
 pub(super) const NONE: usize = 0;
-/// Chosen by `notify_one`/`notify_last`: passed on if dropped unobserved.
+/// Chosen by `notify_one`: passed on to the oldest remaining waiter if
+/// dropped unobserved.
 pub(super) const ONE: usize = 1;
 /// Released by `notify_waiters`.
 pub(super) const ALL: usize = 2;
+/// Chosen by `notify_last`: passed on to the newest remaining waiter if
+/// dropped unobserved (the order the notifier asked for).
+pub(super) const LAST: usize = 3;
 
 /// A list node embedded in a pinned `Notified`.
 pub(super) struct Waiter {
     /// Links and waker; only touched with `Notify::waiters` locked.
     node: UnsafeCell<Node>,
-    /// `NONE`, `ONE` or `ALL`; written once, under the lock, last.
+    /// `NONE`, `ONE`, `LAST` or `ALL`; written once, under the lock, last.
     notification: AtomicUsize,
 }
 
@@ -73,19 +77,23 @@ impl Waiter {
         verdict
     }
 
-    /// Replaces the stored waker unless it would wake the same task.
+    /// Replaces the stored waker unless it would wake the same task, and
+    /// returns the replaced one: the caller drops it only after releasing
+    /// the lock, since dropping a waker may run code that uses this same
+    /// `Notify` (tokio's tests do that).
     ///
     /// # Safety
     /// The caller holds the `Notify::waiters` lock of the list this node is
     /// linked in.
-    pub(super) unsafe fn set_waker(&self, waker: &Waker) {
+    #[must_use = "drop the old waker after releasing the lock"]
+    pub(super) unsafe fn set_waker(&self, waker: &Waker) -> Option<Waker> {
         self.node.with_mut(|node| {
             // SAFETY: the lock (caller's contract) makes this the only
             // access to the node.
             let node = unsafe { &mut *node };
             match &node.waker {
-                Some(old) if old.will_wake(waker) => {}
-                _ => node.waker = Some(waker.clone()),
+                Some(old) if old.will_wake(waker) => None,
+                _ => node.waker.replace(waker.clone()),
             }
         })
     }
