@@ -180,3 +180,23 @@ fn shutdown_timeout_does_not_wait_forever() {
     rt.shutdown_timeout(Duration::from_millis(50));
     assert!(t.elapsed() < Duration::from_secs(1));
 }
+
+#[test]
+fn shutdown_timeout_of_duration_max_waits_for_blocking_jobs() {
+    for rt in
+        [Builder::new_current_thread().build().unwrap(), Builder::new_multi_thread().worker_threads(2).build().unwrap()]
+    {
+        let finished = Arc::new(AtomicUsize::new(0));
+        let started = Arc::new(Barrier::new(2));
+        let (f, s) = (finished.clone(), started.clone());
+        let _job = rt.spawn_blocking(move || {
+            s.wait();
+            std::thread::sleep(Duration::from_millis(50));
+            f.fetch_add(1, Ordering::SeqCst);
+        });
+        started.wait();
+        // Too long for a deadline: it used to overflow `Instant` and panic.
+        rt.shutdown_timeout(Duration::MAX);
+        assert_eq!(finished.load(Ordering::SeqCst), 1, "shutdown returned before the job ended");
+    }
+}

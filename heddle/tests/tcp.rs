@@ -287,6 +287,7 @@ fn writing_to_a_reset_peer_fails() {
         let mut client = TcpStream::connect(addr).await.unwrap();
         let (server, _) = listener.accept().await.unwrap();
         // Linger 0: close sends RST instead of FIN.
+        #[allow(deprecated)] // tokio deprecates it too; still covered here.
         server.set_linger(Some(Duration::ZERO)).unwrap();
         assert_eq!(server.linger().unwrap(), Some(Duration::ZERO));
         drop(server);
@@ -366,6 +367,7 @@ fn tcp_socket_options_and_backlog() {
         socket.set_recv_buffer_size(64 * 1024).unwrap();
         assert!(socket.send_buffer_size().unwrap() >= 64 * 1024);
         assert!(socket.recv_buffer_size().unwrap() >= 64 * 1024);
+        #[allow(deprecated)] // tokio deprecates it too; still covered here.
         socket.set_linger(Some(Duration::from_secs(1))).unwrap();
         assert_eq!(socket.linger().unwrap(), Some(Duration::from_secs(1)));
         socket.set_keepalive(true).unwrap();
@@ -417,6 +419,7 @@ fn std_round_trips_and_addresses() {
         assert!(!client.nodelay().unwrap());
         client.set_ttl(42).unwrap();
         assert_eq!(client.ttl().unwrap(), 42);
+        #[allow(deprecated)] // tokio deprecates it too; still covered here.
         client.set_linger(None).unwrap();
         assert_eq!(client.linger().unwrap(), None);
 

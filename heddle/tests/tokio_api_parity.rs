@@ -353,6 +353,8 @@ async fn the_runtime_name_reaches_every_handle() {
     assert_eq!(from_worker.await.unwrap().as_deref(), Some("parity"));
     let unnamed = heddle::runtime::Builder::new_current_thread().build().unwrap();
     assert_eq!(unnamed.handle().name(), None);
+    // Dropping a runtime in an async context panics (it would block), as in tokio.
+    unnamed.shutdown_background();
 }
 
 #[test]

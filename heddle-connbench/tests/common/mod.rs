@@ -48,6 +48,7 @@ pub fn start_resetting_server() -> (Runtime, SocketAddr) {
             heddle::spawn(async move {
                 let mut buf = [0u8; 64];
                 let _ = stream.read(&mut buf).await;
+                #[allow(deprecated)] // tokio deprecates it too; still covered here.
                 stream.set_linger(Some(Duration::ZERO)).unwrap();
                 drop(stream);
             });

@@ -45,6 +45,8 @@ pub(crate) struct DriverConfig {
     pub(crate) enable_io: bool,
     pub(crate) enable_time: bool,
     pub(crate) event_capacity: usize,
+    /// Events per turn that does not wait (None: `event_capacity`).
+    pub(crate) busy_event_capacity: Option<usize>,
     /// One reactor (and `Driver`) per worker thread.
     pub(crate) reactors: usize,
     /// One timer wheel per worker thread.
@@ -60,7 +62,7 @@ pub(crate) struct DriverConfig {
 impl Driver {
     /// `cfg.reactors` drivers and their shared handle.
     pub(crate) fn new(cfg: DriverConfig) -> std::io::Result<(Vec<Driver>, DriverHandle)> {
-        let (ios, io_handle) = IoDriver::new(cfg.reactors, cfg.event_capacity)?;
+        let (ios, io_handle) = IoDriver::new(cfg.reactors, cfg.event_capacity, cfg.busy_event_capacity)?;
         let time = TimeHandle::new(cfg.timer_shards, cfg.timer_spin_us, cfg.enable_pausing, cfg.start_paused)?;
         let exclusive = ios.len() > 1;
         for io in &ios {

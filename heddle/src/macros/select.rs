@@ -153,78 +153,92 @@ macro_rules! __select_impl {
         $else
     };
     (@gen [$biased:tt] [$( (($n:tt $fut:ident $out:ident) [$p:pat] [$f:expr] [$c:expr] [$h:tt]) )+] [$($else:tt)*]) => {{
+        // The winning branch and its output, or `AllDisabled`: returned by
+        // the poll rather than kept in a slot per branch.
+        #[allow(non_camel_case_types, dead_code)]
+        enum __SelectOut<$($out,)+> {
+            $( $out($out), )+
+            AllDisabled,
+        }
         let mut disabled: u64 = 0;
         $( if !$c { disabled |= 1u64 << $n; } )+
-        $( let mut $out = $crate::macros::support::None; )+
-        let winner: usize = {
+        // Mutable, for patterns that bind `ref mut`.
+        #[allow(unused_mut)]
+        let mut output = {
             // Evaluated inside a tuple expression, so that temporaries in
             // a branch's operand (`&mut make_future()`) live as long as
             // the `select!`.
             let ( $( $fut, )+ ) = ( $( $f, )+ );
-            $(
-                let mut $fut = $crate::macros::support::pin!($crate::macros::support::into_future($fut));
-            )+
-            $crate::macros::support::poll_fn(|cx| {
+            // One tuple reached through one reference: the `poll_fn`
+            // closure holds the reference, and the futures stay put.
+            let mut futures = ( $( $crate::macros::support::into_future($fut), )+ );
+            let futures = &mut futures;
+            $crate::macros::support::poll_fn(move |cx| {
                 // Like any resource, `select!` yields once the task has
                 // spent its budget, even if a branch is ready.
                 if $crate::macros::support::poll_budget_available(cx).is_pending() {
                     return $crate::macros::support::Pending;
                 }
-                const COUNT: u32 = 0 $( + $crate::macros::support::one($n) )+;
-                const ALL: u64 = 0 $( | (1u64 << $n) )+;
-                let start = if $biased { 0 } else { $crate::macros::support::thread_rng_n(COUNT) };
-                for k in 0..COUNT {
-                    match $crate::macros::support::rotate(start, k, COUNT) {
+                let count: u32 = 0 $( + $crate::macros::support::one($n) )+;
+                let start = if $biased { 0 } else { $crate::macros::support::thread_rng_n(count) };
+                for k in 0..count {
+                    match $crate::macros::support::rotate(start, k, count) {
                         $(
+                            // A branch whose output type is `!` makes the rest
+                            // of its arm unreachable; that is fine.
+                            #[allow(unreachable_code)]
                             $n => {
                                 if disabled & (1u64 << $n) != 0 {
                                     continue;
                                 }
-                                if let $crate::macros::support::Ready(value) =
-                                    $crate::macros::support::poll($fut.as_mut(), cx)
-                                {
-                                    // Mutable, for patterns that bind `ref mut`.
-                                    #[allow(unused_mut)]
-                                    let mut value = value;
-                                    let mut matched = false;
-                                    #[allow(unused_variables, unused_mut, unreachable_patterns, unreachable_code)]
-                                    match value {
-                                        $p if {
-                                            matched = true;
-                                            false
-                                        } => ::core::unreachable!(),
-                                        _ => {}
-                                    }
-                                    if matched {
-                                        $out = $crate::macros::support::Some(value);
-                                        return $crate::macros::support::Ready($n);
-                                    }
-                                    disabled |= 1u64 << $n;
+                                // SAFETY: the tuple is never moved: the only
+                                // name for it is the `&mut` the closure holds,
+                                // and the closure lives inside the awaiting
+                                // (pinned) future.
+                                let fut = unsafe { $crate::macros::support::Pin::new_unchecked(&mut (*futures).$n) };
+                                // A `match` with a diverging arm (not `if let`): then an
+                                // output type nothing else constrains, such as that of
+                                // `poll_fn(|_| panic!())`, falls back to `()` as in tokio.
+                                let value = match $crate::macros::support::poll(fut, cx) {
+                                    $crate::macros::support::Ready(value) => value,
+                                    $crate::macros::support::Pending => continue,
+                                };
+                                disabled |= 1u64 << $n;
+                                // Mutable, for patterns that bind `ref mut`.
+                                #[allow(unused_mut)]
+                                let mut value = value;
+                                // Does the output match the pattern? The guard
+                                // only borrows `value`, so it is not moved.
+                                let mut matched = false;
+                                #[allow(unused_variables, unused_mut, unreachable_patterns, unreachable_code)]
+                                match value {
+                                    $p if {
+                                        matched = true;
+                                        false
+                                    } => ::core::unreachable!(),
+                                    _ => {}
+                                }
+                                if matched {
+                                    return $crate::macros::support::Ready(__SelectOut::$out(value));
                                 }
                             }
                         )+
                         _ => ::core::unreachable!(),
                     }
                 }
-                if disabled == ALL {
-                    $crate::macros::support::Ready(usize::MAX)
+                if disabled == 0 $( | (1u64 << $n) )+ {
+                    $crate::macros::support::Ready(__SelectOut::AllDisabled)
                 } else {
                     $crate::macros::support::Pending
                 }
             })
             .await
         };
-        match winner {
-            $(
-                $n => {
-                    #[allow(unreachable_patterns)]
-                    match $out {
-                        $crate::macros::support::Some($p) => $h,
-                        _ => ::core::unreachable!(),
-                    }
-                }
-            )+
-            _ => $crate::__select_impl!(@else $($else)*),
+        #[allow(unreachable_patterns)]
+        match output {
+            $( __SelectOut::$out($p) => $h, )+
+            __SelectOut::AllDisabled => $crate::__select_impl!(@else $($else)*),
+            _ => ::core::unreachable!(),
         }
     }};
     (@else) => {

@@ -3,12 +3,11 @@
 
 use std::cell::Cell;
 use std::future::Future;
-use std::pin::Pin;
 use std::task::{Context, Poll};
 
 pub use std::future::{poll_fn, IntoFuture};
 pub use std::option::Option::{None, Some};
-pub use std::pin::pin;
+pub use std::pin::{pin, Pin};
 pub use std::result::Result::{Err, Ok};
 pub use std::task::Poll::{Pending, Ready};
 
@@ -64,6 +63,35 @@ pub fn thread_rng_n(n: u32) -> u32 {
         rng.set(x);
         ((u64::from(x) * u64::from(n)) >> 32) as u32
     })
+}
+
+/// `join!`'s default polling order: each poll starts one future further
+/// on, so every future gets to go first in turn.
+#[derive(Debug, Default)]
+pub struct Rotating {
+    next: u32,
+}
+
+impl Rotating {
+    /// The index of the future to poll first, out of `count`.
+    #[inline]
+    pub fn next_start(&mut self, count: u32) -> u32 {
+        let start = self.next;
+        self.next = if start + 1 >= count { 0 } else { start + 1 };
+        start
+    }
+}
+
+/// `join!`'s polling order with `biased;`: always from the first future.
+#[derive(Debug, Default)]
+pub struct InOrder;
+
+impl InOrder {
+    /// Always 0.
+    #[inline]
+    pub fn next_start(&mut self, _count: u32) -> u32 {
+        0
+    }
 }
 
 /// A future in `join!`/`try_join!`: running, or finished with its output

@@ -49,6 +49,9 @@ pub struct Builder {
     pub(crate) park_hooks: ParkHooks,
     /// Most I/O events the reactor takes per poll.
     pub(crate) max_io_events_per_tick: usize,
+    /// Most I/O events a poll that does not wait takes (None: as many as
+    /// `max_io_events_per_tick`).
+    pub(crate) max_io_events_per_busy_tick: Option<usize>,
 }
 
 /// A callback run on runtime threads (`on_thread_start`/`on_thread_stop`).
@@ -151,6 +154,7 @@ impl Builder {
             on_thread_stop: None,
             park_hooks: ParkHooks::default(),
             max_io_events_per_tick: DEFAULT_MAX_IO_EVENTS_PER_TICK,
+            max_io_events_per_busy_tick: None,
         }
     }
 
@@ -191,6 +195,8 @@ impl Builder {
     /// (default 1024). Events beyond that stay queued in the kernel for
     /// the next poll; a smaller batch lets the runtime get back to its
     /// tasks (and timers) sooner when many sockets are ready at once.
+    /// Polls made while tasks are waiting to run can take a smaller batch:
+    /// see [`max_io_events_per_busy_tick`](Self::max_io_events_per_busy_tick).
     ///
     /// ```
     /// let rt = heddle::runtime::Builder::new_current_thread().enable_io().max_io_events_per_tick(64).build().unwrap();
@@ -203,6 +209,44 @@ impl Builder {
     pub fn max_io_events_per_tick(&mut self, capacity: usize) -> &mut Builder {
         assert!(capacity > 0, "max_io_events_per_tick must be non-zero");
         self.max_io_events_per_tick = capacity;
+        self
+    }
+
+    /// Most I/O events the reactor takes in a poll that does not wait: one
+    /// a thread makes while it still has tasks to run (every
+    /// [`event_interval`](Self::event_interval) tasks, or before running
+    /// again a task that yielded), or while a timer is already due. The
+    /// default is [`max_io_events_per_tick`](Self::max_io_events_per_tick).
+    ///
+    /// Every task such a poll wakes joins the queue of a thread that is
+    /// already busy; under overload a large batch only makes that queue
+    /// longer, and every task in it waits longer. A small busy batch leaves
+    /// the other events in the kernel until the thread catches up. A thread
+    /// with nothing to run, which sleeps in the poll, still takes up to
+    /// `max_io_events_per_tick` events.
+    ///
+    /// ```
+    /// let rt = heddle::runtime::Builder::new_multi_thread()
+    ///     .worker_threads(1)
+    ///     .enable_all()
+    ///     .max_io_events_per_tick(256)
+    ///     .max_io_events_per_busy_tick(16)
+    ///     .build()
+    ///     .unwrap();
+    /// rt.block_on(async {
+    ///     let socket = heddle::net::UdpSocket::bind("127.0.0.1:0").await.unwrap();
+    ///     socket.send_to(b"ping", socket.local_addr().unwrap()).await.unwrap();
+    ///     let mut buf = [0; 4];
+    ///     assert_eq!(socket.recv(&mut buf).await.unwrap(), 4);
+    /// });
+    /// ```
+    ///
+    /// # Panics
+    /// If `capacity` is 0.
+    #[track_caller]
+    pub fn max_io_events_per_busy_tick(&mut self, capacity: usize) -> &mut Builder {
+        assert!(capacity > 0, "max_io_events_per_busy_tick must be non-zero");
+        self.max_io_events_per_busy_tick = Some(capacity);
         self
     }
 
@@ -453,6 +497,7 @@ impl Builder {
             enable_io: self.enable_io,
             enable_time: self.enable_time,
             event_capacity: self.max_io_events_per_tick,
+            busy_event_capacity: self.max_io_events_per_busy_tick,
             reactors: workers,
             timer_shards: workers,
             timer_spin_us: self.timer_spin.as_micros().min(10_000) as u64,

@@ -11,9 +11,19 @@ use super::scheduler::SchedulerHandle;
 pub(crate) struct Context {
     /// The runtime that `Handle::current()` returns.
     pub(crate) handle: RefCell<Option<SchedulerHandle>>,
+    /// How many `set_handle` guards are alive on this thread, so one
+    /// dropped out of order is caught.
+    pub(crate) handle_depth: Cell<usize>,
     /// True while this thread runs a runtime (a worker, or inside
     /// `block_on`): starting another `block_on` here would deadlock.
     pub(crate) in_runtime: Cell<bool>,
+    /// Set while a `LocalSet` runs (its poll, `run_until`, its drop):
+    /// `block_in_place` then panics unless this thread is a worker, as in
+    /// tokio. Reset for the extent of each `enter_runtime`.
+    pub(crate) block_in_place_disallowed: Cell<bool>,
+    /// Set inside `Handle::block_on` of a current-thread runtime (not
+    /// `Runtime::block_on`): its future may `block_in_place`, as in tokio.
+    pub(crate) block_in_place_on_current_thread: Cell<bool>,
     /// Units of work the current task may still do before yielding; None
     /// when unconstrained (outside a task).
     pub(crate) budget: Cell<Option<u8>>,
@@ -28,7 +38,10 @@ thread_local! {
     pub(crate) static CONTEXT: Context = const {
         Context {
             handle: RefCell::new(None),
+            handle_depth: Cell::new(0),
             in_runtime: Cell::new(false),
+            block_in_place_disallowed: Cell::new(false),
+            block_in_place_on_current_thread: Cell::new(false),
             budget: Cell::new(None),
             worker_index: Cell::new(0),
             task_id: Cell::new(None),
@@ -39,25 +52,63 @@ thread_local! {
 /// Restores the previous `Handle::current()` when dropped.
 pub(crate) struct SetHandleGuard {
     previous: Option<SchedulerHandle>,
+    /// How many handles were set on this thread, this one included, when
+    /// it was made; 0 if the thread-local was already gone.
+    depth: usize,
 }
 
 /// Makes `handle` the current runtime for this thread until the guard drops.
+///
+/// During thread teardown, when the thread-local is already gone (a
+/// runtime kept in another thread-local and dropped with it), this does
+/// nothing rather than panic: a panic there would abort the process.
 pub(crate) fn set_handle(handle: SchedulerHandle) -> SetHandleGuard {
-    let previous = CONTEXT.with(|c| c.handle.replace(Some(handle)));
-    SetHandleGuard { previous }
+    let set = CONTEXT.try_with(|c| {
+        let previous = c.handle.replace(Some(handle));
+        let depth = c.handle_depth.get() + 1;
+        c.handle_depth.set(depth);
+        (previous, depth)
+    });
+    match set {
+        Ok((previous, depth)) => SetHandleGuard { previous, depth },
+        Err(_) => SetHandleGuard { previous: None, depth: 0 },
+    }
 }
 
 impl Drop for SetHandleGuard {
+    /// # Panics
+    /// If a guard set after this one is still alive (`EnterGuard`s dropped
+    /// out of order), unless the thread is already panicking; the current
+    /// handle is then left as it is, as in tokio.
     fn drop(&mut self) {
+        if self.depth == 0 {
+            return;
+        }
         let previous = self.previous.take();
-        // During thread teardown the TLS may be gone; nothing to restore then.
-        let _ = CONTEXT.try_with(|c| c.handle.replace(previous));
+        let restored = CONTEXT.try_with(|c| {
+            if c.handle_depth.get() != self.depth {
+                return Err(previous);
+            }
+            c.handle_depth.set(self.depth - 1);
+            Ok(c.handle.replace(previous))
+        });
+        // Whatever is dropped here (perhaps a runtime's last handle) is
+        // dropped outside the thread-local's borrow.
+        if let Ok(Err(_)) = restored {
+            if !std::thread::panicking() {
+                panic!(
+                    "`EnterGuard` values dropped out of order: guards returned by \
+                     `heddle::runtime::Handle::enter()` must be dropped in the reverse order of their creation"
+                );
+            }
+        }
     }
 }
 
 /// Marks this thread as running a runtime until the guard drops.
 pub(crate) struct RuntimeGuard {
     previous: bool,
+    previous_disallowed: bool,
 }
 
 /// Enters "running a runtime" mode.
@@ -72,21 +123,75 @@ pub(crate) fn enter_runtime() -> RuntimeGuard {
         CONTEXT.with(|c| c.in_runtime.set(true));
         panic!(
             "Cannot start a runtime from within a runtime. This happens because a function (like `block_on`) \
-             attempted to block the current thread while the thread is being used to drive asynchronous tasks."
+             attempted to block the current thread while the thread is being used to drive asynchronous tasks. \
+             If you are in an async function, use `.await` on the future instead of blocking on it."
         );
     }
-    RuntimeGuard { previous }
+    let previous_disallowed = CONTEXT.with(|c| c.block_in_place_disallowed.replace(false));
+    RuntimeGuard { previous, previous_disallowed }
 }
 
 impl Drop for RuntimeGuard {
     fn drop(&mut self) {
-        let _ = CONTEXT.try_with(|c| c.in_runtime.set(self.previous));
+        let _ = CONTEXT.try_with(|c| {
+            c.in_runtime.set(self.previous);
+            c.block_in_place_disallowed.set(self.previous_disallowed);
+        });
     }
 }
 
 /// True while this thread runs a runtime (see [`enter_runtime`]).
 pub(crate) fn in_runtime() -> bool {
     CONTEXT.try_with(|c| c.in_runtime.get()).unwrap_or(false)
+}
+
+/// Lets `block_in_place` run again (off a worker) when dropped.
+pub(crate) struct DisallowBlockInPlaceGuard {
+    previous: bool,
+}
+
+/// Forbids `block_in_place` on this thread, unless it is a worker, until
+/// the guard drops. A `LocalSet` holds one while it runs its tasks: they
+/// all share this thread, so blocking it would stall the whole set.
+pub(crate) fn disallow_block_in_place() -> DisallowBlockInPlaceGuard {
+    let previous = CONTEXT.try_with(|c| c.block_in_place_disallowed.replace(true)).unwrap_or(false);
+    DisallowBlockInPlaceGuard { previous }
+}
+
+impl Drop for DisallowBlockInPlaceGuard {
+    fn drop(&mut self) {
+        let _ = CONTEXT.try_with(|c| c.block_in_place_disallowed.set(self.previous));
+    }
+}
+
+/// Restores whether `block_in_place` may run on a current-thread runtime.
+pub(crate) struct CurrentThreadBlockInPlaceGuard {
+    previous: bool,
+}
+
+/// Says, until the guard drops, whether the future about to be driven by
+/// a current-thread runtime's `block_on` may `block_in_place`.
+pub(crate) fn allow_block_in_place_on_current_thread(allowed: bool) -> CurrentThreadBlockInPlaceGuard {
+    let previous = CONTEXT.try_with(|c| c.block_in_place_on_current_thread.replace(allowed)).unwrap_or(false);
+    CurrentThreadBlockInPlaceGuard { previous }
+}
+
+impl Drop for CurrentThreadBlockInPlaceGuard {
+    fn drop(&mut self) {
+        let _ = CONTEXT.try_with(|c| c.block_in_place_on_current_thread.set(self.previous));
+    }
+}
+
+/// True inside `Handle::block_on` of a current-thread runtime (see
+/// [`allow_block_in_place_on_current_thread`]).
+pub(crate) fn block_in_place_on_current_thread() -> bool {
+    CONTEXT.try_with(|c| c.block_in_place_on_current_thread.get()).unwrap_or(false)
+}
+
+/// True inside a [`disallow_block_in_place`] guard of the current runtime
+/// context.
+pub(crate) fn block_in_place_disallowed() -> bool {
+    CONTEXT.try_with(|c| c.block_in_place_disallowed.get()).unwrap_or(false)
 }
 
 /// A clone of the current runtime's handle, if any.

@@ -10,6 +10,12 @@
 //!   sits in that thread's `CORE` slot so wakes from its own tasks are a
 //!   plain `VecDeque` push.
 //!
+//! The loop: poll the `block_on` future if it was woken; run up to
+//! `event_interval` queued tasks; then, if nothing is left to run, park in
+//! the driver; otherwise (a full batch ran, or tasks yielded) poll the
+//! driver without blocking and requeue the yielded tasks behind what it
+//! woke.
+//!
 //! `block_on` may be called again and again, from any thread, one at a
 //! time; a second concurrent caller waits for its own future (driven by the
 //! first caller's thread) or for the core to come free.
@@ -64,14 +70,12 @@ pub(crate) struct Shared {
 /// The part only the running thread touches.
 struct Core {
     tasks: VecDeque<Notified>,
-    /// Tasks that yielded; requeued after each batch, behind what the
-    /// reactor woke.
+    /// Tasks that yielded (woke themselves while running); requeued after
+    /// the batch, once the driver was polled, behind what it woke.
     deferred: Vec<Notified>,
     driver: Option<Driver>,
     /// Tasks run so far (wrapping).
     tick: u32,
-    /// `tick` when the driver was last polled.
-    last_driver_tick: u32,
 }
 
 /// This thread's running core, if it runs one.
@@ -99,7 +103,6 @@ pub(crate) fn build(builder: &Builder) -> std::io::Result<Runtime> {
             deferred: Vec::new(),
             driver: Some(driver),
             tick: 0,
-            last_driver_tick: 0,
         }))),
         core_waiters: Mutex::new(Vec::new()),
         woken: AtomicBool::new(false),
@@ -155,6 +158,7 @@ impl Shared {
     }
 
     /// Runs the scheduler until `future` completes.
+    #[track_caller]
     pub(crate) fn block_on<F: Future>(self: &Arc<Self>, future: F) -> F::Output {
         let _in_runtime = context::enter_runtime();
         let _handle = context::set_handle(SchedulerHandle::CurrentThread(self.clone()));
@@ -231,21 +235,13 @@ impl Shared {
             if idle && !has_deferred {
                 self.park();
             } else {
-                // A full batch ran, or only yielded tasks are left: requeue
-                // the yielders, after looking at I/O and timers without
-                // blocking if a batch's worth of tasks ran since the last look.
-                let poll_driver = CORE.with(|slot| {
-                    let mut core = slot.core.borrow_mut();
-                    let core = core.as_mut().expect("core missing while running");
-                    let due = core.tick.wrapping_sub(core.last_driver_tick) >= self.event_interval;
-                    if due {
-                        core.last_driver_tick = core.tick;
-                    }
-                    due
-                });
-                if poll_driver && !self.woken.load(Acquire) {
-                    self.with_driver(|driver, handle| driver.maintain(handle));
-                }
+                // A full batch ran, or only yielded tasks are left: look at
+                // I/O and timers without blocking, then requeue the yielded
+                // tasks behind what that woke. A task that yields (in a
+                // `yield_now` loop, or out of budget) thus runs again only
+                // after the reactor was polled, as in tokio: it cannot spin
+                // while the I/O it waits for sits unseen in the kernel.
+                self.with_driver(|driver, handle| driver.maintain(handle));
                 CORE.with(|slot| {
                     if let Some(core) = slot.core.borrow_mut().as_mut() {
                         let Core { tasks, deferred, .. } = &mut **core;
@@ -309,7 +305,12 @@ impl Shared {
     /// Cancels every task and wakes every resource waiter. Runs when the
     /// runtime is dropped.
     pub(crate) fn shutdown(self: &Arc<Self>) {
-        let _handle = context::set_handle(SchedulerHandle::CurrentThread(self.clone()));
+        // A runtime kept in a thread-local may be dropped after this
+        // thread's context is gone: shut down without a current handle then.
+        let _handle = context::CONTEXT
+            .try_with(|_| ())
+            .is_ok()
+            .then(|| context::set_handle(SchedulerHandle::CurrentThread(self.clone())));
         self.owned.close_and_shutdown_all();
         let core = self.core.lock().unwrap().take();
         // Dropping queued tasks can wake others; drain until quiet.
@@ -337,21 +338,23 @@ impl Shared {
 
 impl Shared {
     /// Pushes to this thread's core if it runs this scheduler, else gives
-    /// the task back.
+    /// the task back (also during thread teardown, once `CORE` is gone).
     fn push_local(&self, task: Notified, deferred: bool) -> Option<Notified> {
-        CORE.with(|slot| {
+        let mut task = Some(task);
+        let _ = CORE.try_with(|slot| {
             if !std::ptr::eq(slot.shared.get(), self) {
-                return Some(task);
+                return;
             }
-            let Ok(mut core) = slot.core.try_borrow_mut() else { return Some(task) };
-            let Some(core) = core.as_mut() else { return Some(task) };
+            let Ok(mut core) = slot.core.try_borrow_mut() else { return };
+            let Some(core) = core.as_mut() else { return };
+            let Some(task) = task.take() else { return };
             if deferred {
                 core.deferred.push(task);
             } else {
                 core.tasks.push_back(task);
             }
-            None
-        })
+        });
+        task
     }
 }
 

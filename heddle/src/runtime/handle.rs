@@ -96,6 +96,25 @@ impl Handle {
         self.inner.name()
     }
 
+    /// The id of this handle's runtime: the same for every handle of one
+    /// runtime, different from every other runtime's.
+    ///
+    /// ```
+    /// #[heddle::main(flavor = "current_thread")]
+    /// async fn main() {
+    ///     let handle = heddle::runtime::Handle::current();
+    ///     assert_eq!(handle.id(), heddle::runtime::Handle::current().id());
+    ///     println!("running on runtime {}", handle.id());
+    /// }
+    /// ```
+    pub fn id(&self) -> super::Id {
+        let owned = match &self.inner {
+            SchedulerHandle::CurrentThread(shared) => &shared.owned,
+            SchedulerHandle::MultiThread(shared) => &shared.owned,
+        };
+        super::Id::new(owned.id())
+    }
+
     /// The runtime this thread is in, if any.
     pub fn try_current() -> Result<Handle, TryCurrentError> {
         CONTEXT
@@ -129,13 +148,28 @@ impl Handle {
     /// assert_eq!(out, 7);
     /// ```
     ///
+    /// Unlike in [`Runtime::block_on`](super::Runtime::block_on), `future`
+    /// itself may call [`block_in_place`](crate::task::block_in_place) on a
+    /// current-thread runtime, as in tokio (the runtime's tasks may not).
+    ///
     /// # Panics
     /// When called from inside a runtime (an async context), except within
     /// [`block_in_place`](crate::task::block_in_place).
     #[track_caller]
     pub fn block_on<F: Future>(&self, future: F) -> F::Output {
+        self.block_on_as(future, true)
+    }
+
+    /// `block_on`, saying whether the future may `block_in_place` on a
+    /// current-thread runtime: from `Handle::block_on` it may, from
+    /// `Runtime::block_on` it may not (tokio's rule).
+    #[track_caller]
+    pub(crate) fn block_on_as<F: Future>(&self, future: F, may_block_in_place: bool) -> F::Output {
         match &self.inner {
-            SchedulerHandle::CurrentThread(shared) => shared.block_on(future),
+            SchedulerHandle::CurrentThread(shared) => {
+                let _allowed = context::allow_block_in_place_on_current_thread(may_block_in_place);
+                shared.block_on(future)
+            }
             SchedulerHandle::MultiThread(shared) => {
                 let _in_runtime = context::enter_runtime();
                 let _handle = context::set_handle(SchedulerHandle::MultiThread(shared.clone()));

@@ -23,11 +23,13 @@ pub(crate) mod context;
 pub(crate) mod coop;
 mod current_thread;
 mod handle;
+mod id;
 mod metrics;
 mod multi_thread;
 pub(crate) use multi_thread::block_in_place;
 pub(crate) mod park;
 pub(crate) mod scheduler;
+pub(crate) mod shutdown_error;
 pub(crate) mod stats;
 
 use std::future::Future;
@@ -35,8 +37,10 @@ use std::time::Duration;
 
 pub use builder::{Builder, WORKER_THREADS_ENV};
 pub use handle::{EnterGuard, Handle, RuntimeFlavor, TryCurrentError};
+pub use id::Id;
 pub use metrics::RuntimeMetrics;
 use scheduler::SchedulerHandle;
+pub use shutdown_error::is_rt_shutdown_err;
 
 use crate::task::JoinHandle;
 
@@ -45,6 +49,9 @@ use crate::task::JoinHandle;
 pub struct Runtime {
     handle: Handle,
     kind: RuntimeKind,
+    /// Set by the first shutdown, so `Drop` after `shutdown_timeout` or
+    /// `shutdown_background` has nothing left to do (and does not wait).
+    shut_down: bool,
 }
 
 pub(crate) enum RuntimeKind {
@@ -60,7 +67,7 @@ impl Runtime {
     }
 
     pub(crate) fn from_parts(handle: SchedulerHandle, kind: RuntimeKind) -> Runtime {
-        Runtime { handle: Handle { inner: handle }, kind }
+        Runtime { handle: Handle { inner: handle }, kind, shut_down: false }
     }
 
     /// Runs `future` to completion on this thread, driving the runtime's
@@ -72,7 +79,7 @@ impl Runtime {
     /// would stall the tasks that thread is meant to run.
     #[track_caller]
     pub fn block_on<F: Future>(&self, future: F) -> F::Output {
-        self.handle.block_on(future)
+        self.handle.block_on_as(future, false)
     }
 
     /// Spawns a task on this runtime.
@@ -111,6 +118,12 @@ impl Runtime {
 
     /// Shuts down, waiting at most `timeout` for worker threads to finish
     /// the task they are running. Tasks are cancelled either way.
+    ///
+    /// # Panics
+    /// With a non-zero `timeout` inside an async context (a task or
+    /// `block_on`), where the wait would block; the runtime is still shut
+    /// down. `Duration::ZERO` (or [`shutdown_background`](Self::shutdown_background))
+    /// never waits and works there.
     pub fn shutdown_timeout(mut self, timeout: Duration) {
         self.shutdown(Some(timeout));
     }
@@ -120,7 +133,28 @@ impl Runtime {
         self.shutdown(None);
     }
 
+    /// # Panics
+    /// With a non-zero `wait` inside an async context, after shutting down
+    /// without waiting: blocking there would stall that thread's tasks
+    /// (tokio panics the same way). Not while already panicking.
     fn shutdown(&mut self, wait: Option<Duration>) {
+        if std::mem::replace(&mut self.shut_down, true) {
+            return;
+        }
+        // In an async context the wait is skipped; the panic too if the
+        // thread already panics (a drop while unwinding).
+        let in_async_context = wait.is_some_and(|w| !w.is_zero()) && context::in_runtime();
+        let wait = if in_async_context { None } else { wait };
+        self.shutdown_now_or_within(wait);
+        if in_async_context && !std::thread::panicking() {
+            panic!(
+                "Cannot drop a runtime in a context where blocking is not allowed. \
+                 This happens when a runtime is dropped from within an asynchronous context."
+            );
+        }
+    }
+
+    fn shutdown_now_or_within(&mut self, wait: Option<Duration>) {
         let started = std::time::Instant::now();
         match &self.handle.inner {
             SchedulerHandle::CurrentThread(shared) => shared.shutdown(),
@@ -143,6 +177,9 @@ impl Runtime {
 }
 
 impl Drop for Runtime {
+    /// Shuts down as [`shutdown_timeout`](Runtime::shutdown_timeout) does
+    /// with a default deadline, so it panics in an async context: drop the
+    /// runtime elsewhere, or shut it down with `shutdown_background` there.
     fn drop(&mut self) {
         self.shutdown(Some(builder::DEFAULT_SHUTDOWN_WAIT));
     }

@@ -42,8 +42,12 @@
 ///
 /// # Panics
 /// On the current-thread runtime (including in a `LocalSet` it drives),
-/// where blocking would stall every task, with the message "can call
-/// blocking only when running on the multi-threaded runtime".
+/// where blocking would stall every task, and inside a `LocalSet` driven
+/// by `block_on` on the multi-thread runtime (its tasks share that
+/// thread), with the message "can call blocking only when running on the
+/// multi-threaded runtime". As in tokio, the future given to
+/// [`Handle::block_on`](crate::runtime::Handle::block_on) of a
+/// current-thread runtime is the exception: there `f` just runs.
 #[track_caller]
 pub fn block_in_place<F, R>(f: F) -> R
 where

@@ -51,7 +51,8 @@ impl JoinError {
     /// The panic payload.
     ///
     /// # Panics
-    /// If the task did not panic.
+    /// If the task did not panic; the panic points at the caller.
+    #[track_caller]
     pub fn into_panic(self) -> Box<dyn Any + Send + 'static> {
         self.try_into_panic().expect("`JoinError` reason is not a panic.")
     }
@@ -90,7 +91,10 @@ impl fmt::Debug for JoinError {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         match &self.repr {
             Repr::Cancelled => write!(f, "JoinError::Cancelled({:?})", self.id),
-            Repr::Panic(p) => write!(f, "JoinError::Panic({:?}, {:?}, ...)", self.id, panic_message(p.as_ref())),
+            Repr::Panic(p) => match panic_message(p.as_ref()) {
+                Some(msg) => write!(f, "JoinError::Panic({:?}, {:?}, ...)", self.id, msg),
+                None => write!(f, "JoinError::Panic({:?}, ...)", self.id),
+            },
         }
     }
 }

@@ -66,14 +66,19 @@ unsafe fn run<F: Future, S: Schedule>(ptr: NonNull<Header>) {
     let mut cx = Context::from_waker(&waker);
     let _task_id = crate::runtime::context::set_current_task_id(cell.header.id);
     let polled = catch_unwind(AssertUnwindSafe(|| {
+        // If the poll panics, the future is dropped while the panic is still
+        // unwinding (its `Drop` sees `std::thread::panicking()`, as in tokio).
+        let guard = DropFutureOnUnwind(cell);
         // SAFETY: we hold RUNNING, so we alone touch the stage; the future
         // never moves (the cell is heap-allocated and never moved).
-        cell.stage.with_mut(|stage| unsafe {
+        let poll = cell.stage.with_mut(|stage| unsafe {
             match &mut *stage {
                 Stage::Running(future) => std::pin::Pin::new_unchecked(future).poll(&mut cx),
                 _ => unreachable!("polled a task that is not running"),
             }
-        })
+        });
+        std::mem::forget(guard);
+        poll
     }));
 
     match polled {
@@ -89,36 +94,58 @@ unsafe fn run<F: Future, S: Schedule>(ptr: NonNull<Header>) {
             ToIdle::Cancel => cancel_and_complete(cell),
         },
         Ok(Poll::Ready(output)) => {
-            set_stage(cell, Stage::Finished(Ok(output)));
+            store_quietly(cell, Stage::Finished(Ok(output)));
             complete(cell);
         }
         Err(panic) => {
-            drop_future_quietly(cell);
-            set_stage(cell, Stage::Finished(Err(JoinError::panic(cell.header.id, panic))));
+            // The guard already dropped the future.
+            store_quietly(cell, Stage::Finished(Err(JoinError::panic(cell.header.id, panic))));
             complete(cell);
         }
     }
 }
 
+/// Drops the task's future if the poll it guards unwinds; forgotten when
+/// the poll returns normally.
+struct DropFutureOnUnwind<'a, F: Future, S>(&'a Cell<F, S>);
+
+impl<F: Future, S> Drop for DropFutureOnUnwind<'_, F, S> {
+    fn drop(&mut self) {
+        drop_future_quietly(self.0);
+    }
+}
+
 /// Replaces the stage. Dropping the old stage may run user code (a
-/// future's or output's `Drop`); a panic there is contained.
-fn set_stage<F: Future, S>(cell: &Cell<F, S>, new: Stage<F>) {
+/// future's or output's `Drop`); a panic there is caught and returned.
+fn set_stage<F: Future, S>(cell: &Cell<F, S>, new: Stage<F>) -> std::thread::Result<()> {
     // `task::id()` works in the dropped future's or output's `Drop`.
     let _task_id = crate::runtime::context::set_current_task_id(cell.header.id);
     // SAFETY: callers hold RUNNING (or exclusive access after COMPLETE).
     let old = cell.stage.with_mut(|stage| unsafe { std::mem::replace(&mut *stage, new) });
-    let _ = catch_unwind(AssertUnwindSafe(move || drop(old)));
+    catch_unwind(AssertUnwindSafe(move || drop(old)))
 }
 
+/// Drops the future or output; a panic in its `Drop` is ignored.
 fn drop_future_quietly<F: Future, S>(cell: &Cell<F, S>) {
-    set_stage(cell, Stage::Consumed);
+    let _ = set_stage(cell, Stage::Consumed);
 }
 
-/// Drops the future and stores `JoinError::Cancelled`. Caller holds RUNNING.
+/// Drops the future and stores the task's error: `Cancelled`, or `Panic`
+/// if the future's `Drop` panicked (as tokio reports it). Caller holds
+/// RUNNING.
 fn cancel_and_complete<F: Future, S: Schedule>(cell: &Cell<F, S>) {
-    drop_future_quietly(cell);
-    set_stage(cell, Stage::Finished(Err(JoinError::cancelled(cell.header.id))));
+    let id = cell.header.id;
+    let err = match set_stage(cell, Stage::Consumed) {
+        Ok(()) => JoinError::cancelled(id),
+        Err(panic) => JoinError::panic(id, panic),
+    };
+    store_quietly(cell, Stage::Finished(Err(err)));
     complete(cell);
+}
+
+/// Stores `new`, ignoring a panic from dropping what was there.
+fn store_quietly<F: Future, S>(cell: &Cell<F, S>, new: Stage<F>) {
+    let _ = set_stage(cell, new);
 }
 
 /// The output is stored and the caller holds RUNNING plus one reference.

@@ -5,6 +5,7 @@
 //! spawning and completing tasks at once rarely meet on the same lock.
 //! The list holds one reference of each task it contains.
 
+use std::num::NonZeroU64;
 use std::ptr::NonNull;
 
 use super::cell::Header;
@@ -31,14 +32,26 @@ unsafe impl Send for Shard {}
 pub(crate) struct OwnedTasks {
     shards: Box<[Mutex<Shard>]>,
     closed: AtomicBool,
+    /// Unique in the process; a runtime's id is its list's.
+    id: NonZeroU64,
 }
 
 impl OwnedTasks {
     pub(crate) fn new() -> OwnedTasks {
+        // A plain std atomic even under loom: ids only need to differ, the
+        // models have nothing to explore here.
+        static NEXT_ID: std::sync::atomic::AtomicU64 = std::sync::atomic::AtomicU64::new(1);
+        let id = NEXT_ID.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
         OwnedTasks {
             shards: (0..SHARDS).map(|_| Mutex::new(Shard { head: None, len: 0, inserted: 0 })).collect(),
             closed: AtomicBool::new(false),
+            id: NonZeroU64::new(id).expect("owned-task list ids ran out"),
         }
+    }
+
+    /// This list's id, unique in the process (never reused).
+    pub(crate) fn id(&self) -> NonZeroU64 {
+        self.id
     }
 
     fn shard(&self, header: &Header) -> &Mutex<Shard> {

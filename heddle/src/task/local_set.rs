@@ -51,7 +51,7 @@ use super::cell::{Cell, Header};
 use super::list::OwnedTasks;
 use super::{harness, Id, JoinHandle, Notified, Schedule, Task};
 use crate::loom::sync::{Arc, Mutex};
-use crate::runtime::{coop, Runtime};
+use crate::runtime::{context, coop, Runtime};
 use crate::util::atomic_waker::AtomicWaker;
 
 /// Tasks one tick runs before yielding to whatever polls the set.
@@ -288,9 +288,15 @@ impl LocalSet {
     /// Makes this set current; `wake_on_schedule` unless the set is being
     /// polled (then its own loop sees local wakes).
     fn enter_with(&self, wake_on_schedule: bool) -> LocalEnterGuard {
-        let previous = CURRENT.with(|c| c.replace(Some(self.context.clone())));
+        self.try_enter_with(wake_on_schedule).expect("the thread-local of the current `LocalSet` is gone")
+    }
+
+    /// As [`enter_with`](Self::enter_with); None during thread teardown,
+    /// once the thread-local naming the current set is gone.
+    fn try_enter_with(&self, wake_on_schedule: bool) -> Option<LocalEnterGuard> {
+        let previous = CURRENT.try_with(|c| c.replace(Some(self.context.clone()))).ok()?;
         let previous_wake = self.context.wake_on_schedule.replace(wake_on_schedule);
-        LocalEnterGuard { previous, entered: self.context.clone(), previous_wake, _not_send: PhantomData }
+        Some(LocalEnterGuard { previous, entered: self.context.clone(), previous_wake, _not_send: PhantomData })
     }
 
     /// Runs up to a batch of ready tasks; true if more are ready.
@@ -428,6 +434,7 @@ impl Future for LocalSet {
         // Register first: a remote wake after the tick's last look at the
         // remote queue then wakes us.
         self.context.shared.waker.register(cx.waker());
+        let _no_blocking = context::disallow_block_in_place();
         if self.tick() {
             // A full batch ran: yield to the caller's scheduler, come back.
             cx.waker().wake_by_ref();
@@ -443,8 +450,11 @@ impl Future for LocalSet {
 impl Drop for LocalSet {
     fn drop(&mut self) {
         // Inside the set, so futures whose drop calls `spawn_local` find it
-        // (the list is closed, so such tasks are shut down at once).
-        let _enter = self.enter_with(false);
+        // (the list is closed, so such tasks are shut down at once). Not
+        // possible for a set kept in a thread-local and dropped after
+        // `CURRENT` at thread exit: its tasks are dropped all the same.
+        let _enter = self.try_enter_with(false);
+        let _no_blocking = context::disallow_block_in_place();
         // Drops every unfinished future here, on the owner thread.
         self.context.shared.owned.close_and_shutdown_all();
         // Queued references may wake others as they go; drain until quiet.
@@ -485,6 +495,9 @@ impl<F: Future> Future for RunUntil<'_, F> {
         let this = self.project();
         let local_set: &LocalSet = this.local_set;
         local_set.context.shared.waker.register(cx.waker());
+        // The set's tasks and `future` share this thread: off a worker,
+        // `block_in_place` must not block it (tokio panics there too).
+        let _no_blocking = context::disallow_block_in_place();
         {
             let _enter = local_set.enter_with(false);
             if let Poll::Ready(out) = coop::with_budget(|| this.future.poll(cx)) {

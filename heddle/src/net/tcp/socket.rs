@@ -129,6 +129,10 @@ impl TcpSocket {
     /// Sets `SO_LINGER` (carried over to the connected stream). Avoid a
     /// non-zero duration: it makes closing the stream block a runtime
     /// thread; see [`TcpStream::set_linger`].
+    #[deprecated(
+        since = "0.1.0",
+        note = "`SO_LINGER` makes dropping the socket block the thread; use `set_zero_linger`"
+    )]
     pub fn set_linger(&self, linger: Option<Duration>) -> io::Result<()> {
         self.inner.set_linger(linger)
     }

@@ -316,14 +316,20 @@ impl BlockingPool {
         self.inner.owned.close_and_shutdown_all();
         drop(queued);
         if let Some(wait) = wait {
-            let deadline = Instant::now() + wait;
+            // A wait too long to have a deadline (`Duration::MAX`) has none.
+            let deadline = Instant::now().checked_add(wait);
             let mut state = self.inner.state.lock();
             while state.num_threads > 0 {
-                let left = deadline.saturating_duration_since(Instant::now());
-                if left.is_zero() {
-                    break;
-                }
-                state = self.inner.exited.wait_timeout(state, left).0;
+                state = match deadline {
+                    Some(deadline) => {
+                        let left = deadline.saturating_duration_since(Instant::now());
+                        if left.is_zero() {
+                            break;
+                        }
+                        self.inner.exited.wait_timeout(state, left).0
+                    }
+                    None => self.inner.exited.wait_timeout(state, std::time::Duration::from_secs(3600)).0,
+                };
             }
         }
     }

@@ -21,6 +21,7 @@ use crate::runtime::{context, coop};
 /// takes it back and stays the worker (the replacement then exits at
 /// once); otherwise the calling thread finishes the current task poll as
 /// a plain thread and leaves the worker loop.
+#[track_caller]
 pub(crate) fn block_in_place<F, R>(f: F) -> R
 where
     F: FnOnce() -> R,
@@ -30,12 +31,31 @@ where
         // blocking here stalls nobody.
         return f();
     }
-    let Some(SchedulerHandle::MultiThread(shared)) = context::current_handle() else {
-        panic!("can call blocking only when running on the multi-threaded runtime");
+    const NOT_HERE: &str = "can call blocking only when running on the multi-threaded runtime";
+    let handed_off = match context::current_handle() {
+        Some(SchedulerHandle::MultiThread(shared)) => {
+            // Off a worker (in `block_on`), a `LocalSet` being run here
+            // would stall with this thread, so tokio refuses there too.
+            if context::block_in_place_disallowed() && !shared.is_worker_thread() {
+                panic!("{NOT_HERE}");
+            }
+            // None on a thread that is not one of our workers (inside
+            // `block_on`) or that already gave its core away: nothing to
+            // hand off then.
+            shared.hand_off_core().map(|index| (shared, index))
+        }
+        // The future of a current-thread runtime's `Handle::block_on` (not
+        // one of its tasks, not inside a `LocalSet`) may block, as in
+        // tokio; there is no worker to hand off.
+        Some(SchedulerHandle::CurrentThread(_))
+            if context::block_in_place_on_current_thread()
+                && !context::block_in_place_disallowed()
+                && context::current_task_id().is_none() =>
+        {
+            None
+        }
+        _ => panic!("{NOT_HERE}"),
     };
-    // None on a thread that is not one of our workers (inside `block_on`)
-    // or that already gave its core away: nothing to hand off then.
-    let handed_off = shared.hand_off_core().map(|index| (shared, index));
 
     /// Undoes the set-up even if `f` panics.
     struct Reset {
@@ -77,6 +97,12 @@ fn run_replacement_worker(shared: Arc<Shared>, index: usize) {
 }
 
 impl Shared {
+    /// True on a worker thread of this runtime (even one whose core was
+    /// handed off and is finishing its task poll).
+    fn is_worker_thread(self: &Arc<Self>) -> bool {
+        WORKER.with(|slot| std::ptr::eq(slot.shared.get(), Arc::as_ptr(self)))
+    }
+
     /// Moves this thread's core to the hand-off slot and starts a thread to
     /// take it over. Returns the worker index, or None if this thread has
     /// no core of ours (or no thread could be started: then it keeps its

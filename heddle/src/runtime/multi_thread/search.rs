@@ -212,11 +212,14 @@ impl Shared {
 
     /// Index of the worker running on this thread, if it is one of ours.
     pub(super) fn current_worker_index(&self) -> Option<usize> {
-        WORKER.with(|slot| {
-            if !std::ptr::eq(slot.shared.get(), self) {
-                return None;
-            }
-            slot.core.try_borrow().ok()?.as_ref().map(|core| core.index)
-        })
+        WORKER
+            .try_with(|slot| {
+                if !std::ptr::eq(slot.shared.get(), self) {
+                    return None;
+                }
+                slot.core.try_borrow().ok()?.as_ref().map(|core| core.index)
+            })
+            .ok()
+            .flatten()
     }
 }

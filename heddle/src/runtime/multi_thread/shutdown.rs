@@ -47,17 +47,24 @@ impl Shared {
         }
         self.driver.unpark();
         if let Some(wait) = wait {
-            let deadline = Instant::now() + wait;
+            // None: too far to represent (`Duration::MAX`), wait for good.
+            let deadline = Instant::now().checked_add(wait);
             let mut cores = self.cores.lock().unwrap();
             while self.workers_running.load(SeqCst) > 0 {
-                let left = deadline.saturating_duration_since(Instant::now());
+                let left =
+                    deadline.map_or(Duration::MAX, |deadline| deadline.saturating_duration_since(Instant::now()));
                 if left.is_zero() {
                     break;
                 }
                 cores = self.workers_exited.wait_timeout(cores, left).unwrap().0;
             }
         }
-        let _handle = context::set_handle(SchedulerHandle::MultiThread(self.clone()));
+        // A runtime kept in a thread-local may be dropped after this
+        // thread's context is gone: shut down without a current handle then.
+        let _handle = context::CONTEXT
+            .try_with(|_| ())
+            .is_ok()
+            .then(|| context::set_handle(SchedulerHandle::MultiThread(self.clone())));
         self.owned.close_and_shutdown_all();
         let cores: Vec<Box<Core>> = {
             let mut cores = self.cores.lock().unwrap();
@@ -92,5 +99,24 @@ fn drain_core(core: &mut Core) {
     core.deferred.clear();
     while let Some(task) = core.run_queue.pop() {
         drop(task);
+    }
+}
+
+#[cfg(all(test, not(loom)))]
+mod tests {
+    use std::time::Duration;
+
+    use crate::loom::sync::atomic::Ordering::SeqCst;
+    use crate::runtime::scheduler::SchedulerHandle;
+    use crate::runtime::Builder;
+
+    /// `Duration::MAX` (tokio's way to say "wait for good") is too far for
+    /// an `Instant`: the wait must not overflow computing its deadline.
+    #[test]
+    fn the_longest_wait_waits_for_the_workers() {
+        let rt = Builder::new_multi_thread().worker_threads(2).build().unwrap();
+        let SchedulerHandle::MultiThread(shared) = &rt.handle().inner else { unreachable!("a multi-thread runtime") };
+        shared.shutdown(Some(Duration::MAX));
+        assert_eq!(shared.workers_running.load(SeqCst), 0, "shutdown returned before the workers exited");
     }
 }

@@ -84,7 +84,8 @@ pub(super) struct Core {
     pub(super) lifo_slot: Option<Notified>,
     pub(super) run_queue: Local<Notified>,
     /// Tasks that yielded (`yield_now`, budget exhausted, woken during their
-    /// own poll); requeued at maintenance or when nothing else is left.
+    /// own poll); requeued at maintenance, which polls the driver first
+    /// (also run when nothing else is left).
     pub(super) deferred: Vec<Notified>,
     tick: u32,
     pub(super) is_searching: bool,
@@ -271,9 +272,10 @@ impl Shared {
             }
             if with_core(|core| !core.deferred.is_empty()) {
                 // Only yielded tasks are left: run them again instead of
-                // sleeping (I/O and timers still get their turn at the
-                // next maintenance tick).
-                self.requeue_deferred();
+                // sleeping, but look at I/O and timers first (without
+                // blocking), as tokio does, so that a task spinning on
+                // `yield_now` sees the readiness it waits for.
+                self.maintenance();
                 continue;
             }
             self.park();
@@ -379,17 +381,21 @@ impl Shared {
             /// Not on one of our workers.
             Remote(Notified),
         }
-        let placed = WORKER.with(|slot| {
+        // The task stays here unless it goes to this thread's worker (not
+        // during thread teardown either, once `WORKER` is gone).
+        let mut task = Some(task);
+        let placed = WORKER.try_with(|slot| {
             if !std::ptr::eq(slot.shared.get(), self) {
-                return Placed::Remote(task);
+                return None;
             }
-            let Ok(mut core) = slot.core.try_borrow_mut() else { return Placed::Remote(task) };
-            let Some(core) = core.as_mut() else { return Placed::Remote(task) };
+            let Ok(mut core) = slot.core.try_borrow_mut() else { return None };
+            let core = core.as_mut()?;
+            let task = task.take()?;
             if is_yield {
                 core.deferred.push(task);
-                return Placed::Lifo;
+                return Some(Placed::Lifo);
             }
-            match core.lifo_slot.replace(task) {
+            Some(match core.lifo_slot.replace(task) {
                 Some(previous) => {
                     core.run_queue.push_back_or_overflow(previous, &self.inject);
                     if core.dispatching {
@@ -399,8 +405,13 @@ impl Shared {
                     }
                 }
                 None => Placed::Lifo,
-            }
+            })
         });
+        let placed = match (placed, task) {
+            (Ok(Some(placed)), _) => placed,
+            (_, Some(task)) => Placed::Remote(task),
+            (_, None) => unreachable!("a task placed nowhere"),
+        };
         match placed {
             Placed::Lifo => {}
             Placed::Ring => self.notify_parked(),
