@@ -4,6 +4,10 @@
 //! reader on separate tasks move a megabyte through guards, dropping or
 //! unwrapping an `AsyncFd` deregisters its descriptor, and registration
 //! errors hand the object back. Each test is bounded by a timeout.
+//!
+//! These tests exercise the deprecated safe constructors (`AsyncFd::new`
+//! and friends) on purpose, beside `register`.
+#![allow(deprecated)]
 
 use std::future::Future;
 use std::io::{ErrorKind, Read, Write};

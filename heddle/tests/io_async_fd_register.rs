@@ -4,6 +4,9 @@
 //! a file with no readiness) returns an `AsyncFdRegisterError` that hands
 //! the object back and reports the OS error. Each test is bounded by a
 //! timeout.
+//!
+//! The deprecated `try_new` and `try_with_interest` are checked too.
+#![allow(deprecated)]
 
 use std::error::Error as _;
 use std::future::Future;

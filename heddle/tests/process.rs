@@ -233,3 +233,25 @@ fn arg0_pre_exec_and_kill_on_drop_flag() {
         assert_eq!(cmd.spawn().unwrap_err().raw_os_error(), Some(13));
     });
 }
+
+#[test]
+fn status_and_output_start_the_child_at_once_and_outlive_the_command() {
+    run(async {
+        // The child writes into a pipe we hold before its future is polled:
+        // it was started by the call, not by the first poll.
+        let (reader, writer) = std::io::pipe().unwrap();
+        let status = Command::new("sh").arg("-c").arg("echo started").stdout(writer).status();
+        let mut line = String::new();
+        std::io::BufRead::read_line(&mut std::io::BufReader::new(reader), &mut line).unwrap();
+        assert_eq!(line, "started\n");
+        assert!(status.await.unwrap().success());
+
+        // The futures borrow nothing: the temporary `Command` is gone.
+        let output = Command::new("echo").arg("-n").arg("kept").output();
+        let output = output.await.unwrap();
+        assert_eq!(output.stdout, b"kept");
+        // A program that cannot start fails when awaited.
+        let missing = Command::new("/nonexistent/heddle-no-such-program").status();
+        assert_eq!(missing.await.unwrap_err().kind(), std::io::ErrorKind::NotFound);
+    });
+}

@@ -35,9 +35,18 @@ impl<E: mio::event::Source> PollEvented<E> {
     /// # Panics
     /// When called outside a heddle runtime, or on a runtime built without
     /// `enable_io`/`enable_all`.
+    #[track_caller]
     pub(crate) fn new(mut io: E) -> io::Result<Self> {
         let registration = Registration::new(&mut io)?;
         Ok(PollEvented { io: Some(io), registration, fd_kind: raw::FdKind::default() })
+    }
+
+    /// Treats the source as readable and/or writable until an operation
+    /// says otherwise, without waiting for the reactor's first event: an
+    /// accepted connection's request has often arrived already, and a new
+    /// socket pair's buffers are empty.
+    pub(crate) fn assume_ready(&self, readable: bool, writable: bool) {
+        self.registration.assume_ready(readable, writable);
     }
 
     /// The wrapped source.
@@ -76,13 +85,31 @@ impl<E: mio::event::Source> PollEvented<E> {
         self.registration.try_io(direction, || op(io))
     }
 
-    /// Awaits readiness in `direction` and runs `op`, retrying on `WouldBlock`.
+    /// Awaits readiness in `direction` and runs `op`, retrying on
+    /// `WouldBlock`. Any number of tasks may wait at once, and each is
+    /// woken (the `&self` async methods: `recv`, `accept`, `async_io`...).
     pub(crate) async fn async_io<R>(
         &self,
         direction: Direction,
         mut op: impl FnMut(&E) -> io::Result<R>,
     ) -> io::Result<R> {
-        std::future::poll_fn(|cx| self.poll_io(cx, direction, &mut op)).await
+        let io = self.get_ref();
+        self.registration.async_io(direction, || op(io)).await
+    }
+
+    /// Waits until `direction` may be ready (`readable()`, `writable()`),
+    /// as one of any number of waiting tasks.
+    pub(crate) async fn ready_in(&self, direction: Direction) -> io::Result<()> {
+        self.registration.readiness([direction]).await.map(|_| ())
+    }
+
+    /// Waits until some of `directions` may be ready, as one of any number
+    /// of waiting tasks; says which.
+    pub(crate) async fn readiness(
+        &self,
+        directions: impl IntoIterator<Item = Direction>,
+    ) -> io::Result<crate::driver::io::ReadyEvents> {
+        self.registration.readiness(directions).await
     }
 }
 

@@ -285,24 +285,8 @@ pub(crate) async fn ready<E: mio::event::Source>(
     source: &crate::io::poll_evented::PollEvented<E>,
     interest: Interest,
 ) -> std::io::Result<Ready> {
-    std::future::poll_fn(|cx| {
-        let mut found = Ready::EMPTY;
-        for direction in interest.directions() {
-            if let std::task::Poll::Ready(res) = source.poll_ready(cx, direction) {
-                res?;
-                // Sockets are not registered for `EPOLLPRI`, so what ends
-                // their priority wait is the read side closing.
-                found |= match direction {
-                    Direction::Priority => Ready::READ_CLOSED,
-                    _ => direction.flag(),
-                };
-            }
-        }
-        if found.is_empty() {
-            std::task::Poll::Pending
-        } else {
-            std::task::Poll::Ready(Ok(found))
-        }
-    })
-    .await
+    let events = source.readiness(interest.directions()).await?;
+    // Sockets are not registered for `EPOLLPRI`, so what ends their
+    // priority wait is the read side closing (`READ_CLOSED`).
+    Ok(events.iter().flatten().fold(Ready::EMPTY, |found, event| found | event.readiness()))
 }

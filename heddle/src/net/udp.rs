@@ -103,12 +103,12 @@ impl UdpSocket {
 
     /// Waits until the socket may be readable. Can be a false positive.
     pub async fn readable(&self) -> io::Result<()> {
-        std::future::poll_fn(|cx| self.poll_recv_ready(cx)).await
+        self.io.ready_in(Direction::Read).await
     }
 
     /// Waits until the socket may be writable. Can be a false positive.
     pub async fn writable(&self) -> io::Result<()> {
-        std::future::poll_fn(|cx| self.poll_send_ready(cx)).await
+        self.io.ready_in(Direction::Write).await
     }
 
     /// Waits until the socket is ready for any of `interest`, and says

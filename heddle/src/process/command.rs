@@ -2,6 +2,7 @@
 //! `spawn`/`status`/`output`.
 
 use std::ffi::OsStr;
+use std::future::Future;
 use std::io;
 use std::path::Path;
 use std::process::{ExitStatus, Output, Stdio};
@@ -199,22 +200,39 @@ impl Command {
 
     /// Runs the child to completion and returns its exit status. Standard
     /// streams are inherited unless configured otherwise.
-    pub async fn status(&mut self) -> io::Result<ExitStatus> {
-        let mut child = self.spawn()?;
-        // Nobody could use these: close them so the child sees EOF or EPIPE
-        // rather than a stuck pipe.
-        drop(child.stdin.take());
-        drop(child.stdout.take());
-        drop(child.stderr.take());
-        child.wait().await
+    ///
+    /// The child starts when this is called, not when the future is first
+    /// polled, and the future does not borrow the `Command` (as tokio's):
+    /// `Command::new("echo").status()` can be kept and awaited later.
+    ///
+    /// ```
+    /// # heddle::runtime::Builder::new_current_thread().enable_all().build().unwrap().block_on(async {
+    /// let status = heddle::process::Command::new("true").status();
+    /// assert!(status.await.unwrap().success());
+    /// # });
+    /// ```
+    pub fn status(&mut self) -> impl Future<Output = io::Result<ExitStatus>> + Send + 'static {
+        let child = self.spawn();
+        async {
+            let mut child = child?;
+            // Nobody could use these: close them so the child sees EOF or
+            // EPIPE rather than a stuck pipe.
+            drop(child.stdin.take());
+            drop(child.stdout.take());
+            drop(child.stderr.take());
+            child.wait().await
+        }
     }
 
     /// Runs the child to completion, collecting its standard output and
-    /// error (both piped, whatever was configured).
-    pub async fn output(&mut self) -> io::Result<Output> {
+    /// error (both piped, whatever was configured). Like
+    /// [`status`](Self::status), the child starts at once and the future
+    /// does not borrow the `Command`.
+    pub fn output(&mut self) -> impl Future<Output = io::Result<Output>> + Send + 'static {
         self.std.stdout(Stdio::piped());
         self.std.stderr(Stdio::piped());
-        self.spawn()?.wait_with_output().await
+        let child = self.spawn();
+        async { child?.wait_with_output().await }
     }
 }
 

@@ -26,6 +26,7 @@
 
 mod registration;
 mod scheduled_io;
+mod waiters;
 
 use std::io;
 use std::os::fd::AsRawFd;
@@ -36,7 +37,7 @@ use mio::event::Source;
 use mio::{Events, Interest, Poll, Registry, Token};
 use slab::Slab;
 
-pub(crate) use registration::Registration;
+pub(crate) use registration::{ReadyEvents, Registration};
 pub(crate) use scheduled_io::{Direction, ReadyEvent};
 use scheduled_io::{ScheduledIo, ERROR, PRIORITY, READABLE, READ_CLOSED, WRITABLE, WRITE_CLOSED};
 
@@ -54,6 +55,9 @@ pub(crate) struct IoDriver {
     index: usize,
     poll: Poll,
     events: Events,
+    /// The smaller buffer of a turn that does not wait, if the builder
+    /// set one (`max_io_events_per_busy_tick`).
+    events_busy: Option<Events>,
     tick: u16,
 }
 
@@ -90,9 +94,14 @@ pub(crate) struct TurnOutcome {
 }
 
 impl IoDriver {
-    /// `count` reactors with `capacity` events per turn each, and their
+    /// `count` reactors with `capacity` events per turn each
+    /// (`busy_capacity` per turn that does not wait, if given), and their
     /// shared handle.
-    pub(crate) fn new(count: usize, capacity: usize) -> io::Result<(Vec<IoDriver>, IoHandle)> {
+    pub(crate) fn new(
+        count: usize,
+        capacity: usize,
+        busy_capacity: Option<usize>,
+    ) -> io::Result<(Vec<IoDriver>, IoHandle)> {
         let mut drivers = Vec::with_capacity(count);
         let mut reactors = Vec::with_capacity(count);
         for index in 0..count.max(1) {
@@ -110,7 +119,13 @@ impl IoDriver {
                 live_count: AtomicUsize::new(0),
                 has_pending_release: AtomicBool::new(false),
             });
-            drivers.push(IoDriver { index, poll, events: Events::with_capacity(capacity), tick: 0 });
+            drivers.push(IoDriver {
+                index,
+                poll,
+                events: Events::with_capacity(capacity),
+                events_busy: busy_capacity.map(Events::with_capacity),
+                tick: 0,
+            });
         }
         Ok((drivers, IoHandle { reactors: reactors.into_boxed_slice() }))
     }
@@ -121,13 +136,18 @@ impl IoDriver {
     }
 
     /// Waits for events (at most `timeout`; `Some(ZERO)` only polls) and
-    /// wakes the tasks they concern.
+    /// wakes the tasks they concern. A turn that does not wait takes the
+    /// busy batch, if there is one: its caller has tasks to run already.
     pub(crate) fn turn(&mut self, handle: &IoHandle, timeout: Option<Duration>) -> TurnOutcome {
         let reactor = &handle.reactors[self.index];
         if reactor.has_pending_release.load(Acquire) {
             reactor.release_pending();
         }
-        if let Err(e) = self.poll.poll(&mut self.events, timeout) {
+        let events = match (&mut self.events_busy, timeout) {
+            (Some(busy), Some(wait)) if wait.is_zero() => busy,
+            _ => &mut self.events,
+        };
+        if let Err(e) = self.poll.poll(events, timeout) {
             // EINTR is a normal early return; anything else is a broken
             // epoll fd, which we cannot recover from.
             if e.kind() != io::ErrorKind::Interrupted {
@@ -136,7 +156,7 @@ impl IoDriver {
         }
         self.tick = self.tick.wrapping_add(1);
         let mut outcome = TurnOutcome { timer_fired: false, io_events: 0, unparked: false };
-        for event in self.events.iter() {
+        for event in events.iter() {
             match event.token() {
                 WAKE_TOKEN => outcome.unparked = true,
                 TIMER_TOKEN => outcome.timer_fired = true,
@@ -248,7 +268,7 @@ impl IoHandle {
         let io = {
             let mut regs = reactor.registrations.lock().unwrap();
             if regs.is_shutdown {
-                return Err(io::Error::other("heddle: the runtime's reactor has shut down"));
+                return Err(io::Error::other(crate::runtime::shutdown_error::SHUTDOWN_MESSAGE));
             }
             let entry = regs.live.vacant_entry();
             let io = Arc::new(ScheduledIo::new(index, entry.key()));

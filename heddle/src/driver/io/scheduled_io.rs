@@ -1,9 +1,11 @@
 //! `ScheduledIo`: the reactor's per-socket record: readiness bits, the
-//! driver tick they were set on, and one waker slot per direction.
+//! driver tick they were set on, one waker slot per direction (for the
+//! `poll_*` methods), and a list of any number of waiting futures (for the
+//! `&self` async methods: [`IoWaiters`]).
 //!
 //! ```text
-//!  readiness word:  [ tick: 16 bits ][ SHUTDOWN WRITE_ERROR READ_ERROR ERRORED PRIORITY
-//!                                      WRITE_CLOSED READ_CLOSED WRITABLE READABLE ]
+//!  readiness word:  [ tick: 16 bits ][ HAS_WAITERS SHUTDOWN WRITE_ERROR READ_ERROR ERRORED
+//!                                      PRIORITY WRITE_CLOSED READ_CLOSED WRITABLE READABLE ]
 //! ```
 //!
 //! The driver ORs bits in and stamps its tick; a task that got `WouldBlock`
@@ -15,11 +17,20 @@
 //! `Interest::ERROR`. Each direction clears only its own copy, so a reader
 //! that sees `WouldBlock` neither hides the error from an `ERROR` waiter
 //! nor keeps finding it set and spinning.
+//!
+//! `HAS_WAITERS` says the waiter list is not empty, so the driver takes the
+//! list's lock only then. A waiter sets it with a read-modify-write on the
+//! readiness word after queueing itself, and the driver's own update is a
+//! read-modify-write of the same word: whichever comes second sees the
+//! other's bits, so either the waiter finds the readiness or the driver
+//! finds the waiter.
 
 use std::task::{Context, Poll, Waker};
 
+use super::waiters::{IoWaiters, WAKE_BATCH};
 use crate::io::Ready;
 use crate::loom::sync::atomic::{AtomicUsize, Ordering::*};
+use crate::loom::HotMutex;
 use crate::util::atomic_waker::AtomicWaker;
 
 /// One kind of readiness a task waits on, with its own waker slot: the
@@ -50,6 +61,8 @@ const WRITE_ERROR: usize = 1 << 7;
 pub(crate) const ERROR: usize = ERRORED | READ_ERROR | WRITE_ERROR;
 /// The reactor is gone: every waiter must give up.
 pub(crate) const SHUTDOWN: usize = 1 << 8;
+/// The waiter list holds a task to wake.
+const HAS_WAITERS: usize = 1 << 9;
 const READY_MASK: usize = (1 << 16) - 1;
 const TICK_SHIFT: usize = 16;
 const TICK_MASK: usize = 0xffff << TICK_SHIFT;
@@ -58,13 +71,13 @@ impl Direction {
     /// How many directions there are.
     pub(crate) const COUNT: usize = 4;
     /// Every direction, in waker-slot order.
-    const ALL: [Direction; Direction::COUNT] =
+    pub(crate) const ALL: [Direction; Direction::COUNT] =
         [Direction::Read, Direction::Write, Direction::Priority, Direction::Error];
 
     /// Readiness bits that let an operation in this direction proceed.
     /// A priority wait also ends when the read side closes (no urgent data
     /// can come any more), as tokio's does.
-    fn mask(self) -> usize {
+    pub(crate) fn mask(self) -> usize {
         match self {
             Direction::Read => READABLE | READ_CLOSED | READ_ERROR | SHUTDOWN,
             Direction::Write => WRITABLE | WRITE_CLOSED | WRITE_ERROR | SHUTDOWN,
@@ -119,22 +132,19 @@ impl ReadyEvent {
     }
 
     /// What this event tells a caller, as the public `Ready`: readable or
-    /// writable for those directions (heddle does not report their closed
-    /// states apart), `PRIORITY` and/or `READ_CLOSED` for a priority wait
-    /// (so a wait ended by the read side closing is not taken for urgent
-    /// data), `ERROR` for an error wait.
+    /// writable for those directions, with `READ_CLOSED` / `WRITE_CLOSED`
+    /// when the kernel said that side is shut (a peer that closed: the
+    /// caller can stop waiting for more); `PRIORITY` and/or `READ_CLOSED`
+    /// for a priority wait (so a wait ended by the read side closing is not
+    /// taken for urgent data); `ERROR` for an error wait.
     pub(crate) fn readiness(&self) -> Ready {
-        if self.direction != Direction::Priority {
-            return self.direction.flag();
+        let closed = |bit: usize, flag: Ready| if self.ready & bit != 0 { flag } else { Ready::EMPTY };
+        match self.direction {
+            Direction::Read => Ready::READABLE | closed(READ_CLOSED, Ready::READ_CLOSED),
+            Direction::Write => Ready::WRITABLE | closed(WRITE_CLOSED, Ready::WRITE_CLOSED),
+            Direction::Priority => closed(PRIORITY, Ready::PRIORITY) | closed(READ_CLOSED, Ready::READ_CLOSED),
+            Direction::Error => Ready::ERROR,
         }
-        let mut ready = Ready::EMPTY;
-        if self.ready & PRIORITY != 0 {
-            ready |= Ready::PRIORITY;
-        }
-        if self.ready & READ_CLOSED != 0 {
-            ready |= Ready::READ_CLOSED;
-        }
-        ready
     }
 }
 
@@ -148,6 +158,8 @@ pub(crate) struct ScheduledIo {
     /// One slot per [`Direction`], in [`Direction::ALL`] order: the task
     /// waiting to read, to write, for urgent data, for an error.
     wakers: [AtomicWaker; Direction::COUNT],
+    /// The futures of the `&self` async methods: any number of tasks.
+    waiters: HotMutex<IoWaiters>,
 }
 
 impl ScheduledIo {
@@ -157,6 +169,7 @@ impl ScheduledIo {
             reactor,
             readiness: AtomicUsize::new(0),
             wakers: [AtomicWaker::new(), AtomicWaker::new(), AtomicWaker::new(), AtomicWaker::new()],
+            waiters: HotMutex::new(IoWaiters::default()),
         }
     }
 
@@ -180,6 +193,9 @@ impl ScheduledIo {
                 Err(actual) => current = actual,
             }
         }
+        if current & HAS_WAITERS != 0 {
+            self.wake_waiters(ready);
+        }
         Direction::ALL.map(|direction| {
             let concerned = ready & direction.mask() != 0;
             concerned.then(|| self.wakers[direction.index()].take()).flatten()
@@ -193,6 +209,16 @@ impl ScheduledIo {
         (ready != 0).then_some(ReadyEvent { tick: current & TICK_MASK, ready, direction })
     }
 
+    /// Marks `ready` (`READABLE`, `WRITABLE`) as set without an event from
+    /// the kernel, for a socket known to be in that state when it is
+    /// registered; keeps the tick, and does nothing after shutdown. A false
+    /// guess costs one `WouldBlock`, which clears it as usual.
+    pub(crate) fn assume_ready(&self, ready: usize) {
+        let _ = self
+            .readiness
+            .fetch_update(AcqRel, Acquire, |current| (current & SHUTDOWN == 0).then_some(current | ready));
+    }
+
     /// Task side: Ready with the observed readiness, or registers the waker.
     pub(crate) fn poll_readiness(&self, cx: &mut Context<'_>, direction: Direction) -> Poll<ReadyEvent> {
         if let Some(event) = self.ready_now(direction) {
@@ -204,6 +230,62 @@ impl ScheduledIo {
         match self.ready_now(direction) {
             Some(event) => Poll::Ready(event),
             None => Poll::Pending,
+        }
+    }
+
+    /// Task side, for any number of tasks at once: Ready when readiness
+    /// in `mask` is set, else queues the task as waiter `*key` (a new one
+    /// gets its key written there) and returns Pending. The key must go to
+    /// [`cancel_wait`](Self::cancel_wait) when the caller stops waiting.
+    pub(crate) fn poll_wait(&self, cx: &mut Context<'_>, mask: usize, key: &mut Option<usize>) -> Poll<()> {
+        if self.readiness.load(Acquire) & mask != 0 {
+            self.cancel_wait(key);
+            return Poll::Ready(());
+        }
+        let mut waiters = self.waiters.lock();
+        waiters.register(key, mask, cx.waker());
+        // Read-modify-write, so it is ordered with the driver's (module doc).
+        let seen = self.readiness.fetch_or(HAS_WAITERS, AcqRel);
+        if seen & mask == 0 {
+            return Poll::Pending;
+        }
+        if let Some(k) = key.take() {
+            waiters.remove(k);
+        }
+        if waiters.is_empty() {
+            self.readiness.fetch_and(!HAS_WAITERS, AcqRel);
+        }
+        Poll::Ready(())
+    }
+
+    /// Forgets waiter `*key` (woken or not), if there is one.
+    pub(crate) fn cancel_wait(&self, key: &mut Option<usize>) {
+        let Some(k) = key.take() else { return };
+        let mut waiters = self.waiters.lock();
+        waiters.remove(k);
+        if waiters.is_empty() {
+            self.readiness.fetch_and(!HAS_WAITERS, AcqRel);
+        }
+    }
+
+    /// Wakes every queued waiter whose mask meets `ready`, outside the lock.
+    fn wake_waiters(&self, ready: usize) {
+        loop {
+            let mut batch = [const { None }; WAKE_BATCH];
+            let more = {
+                let mut waiters = self.waiters.lock();
+                let more = waiters.take_ready(ready, &mut batch);
+                if waiters.is_empty() {
+                    self.readiness.fetch_and(!HAS_WAITERS, AcqRel);
+                }
+                more
+            };
+            for waker in batch.into_iter().flatten() {
+                waker.wake();
+            }
+            if !more {
+                return;
+            }
         }
     }
 
@@ -226,11 +308,65 @@ impl ScheduledIo {
         for slot in &self.wakers {
             slot.wake();
         }
+        self.wake_waiters(usize::MAX);
     }
 }
 
 impl std::fmt::Debug for ScheduledIo {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         write!(f, "ScheduledIo({:#x})", self.readiness.load(Relaxed))
+    }
+}
+
+#[cfg(all(test, loom))]
+mod loom_tests {
+    use super::{Direction, ScheduledIo, READABLE};
+    use crate::loom::sync::Arc;
+    use crate::loom::thread;
+    use std::future::poll_fn;
+
+    /// Waits on `io` as a waiter-list future would, until read readiness.
+    fn wait_readable(io: &ScheduledIo) {
+        let mut key = None;
+        loom::future::block_on(poll_fn(|cx| io.poll_wait(cx, Direction::Read.mask(), &mut key)));
+        io.cancel_wait(&mut key);
+    }
+
+    /// A waiter that queues itself while the driver sets readiness is
+    /// either told at once or woken: the two read-modify-writes on the
+    /// readiness word order them (module doc).
+    #[test]
+    fn waiter_is_never_missed_by_the_driver() {
+        loom::model(|| {
+            let io = Arc::new(ScheduledIo::new(0, 0));
+            let driver_io = io.clone();
+            let driver = thread::spawn(move || {
+                for waker in driver_io.set_readiness(1, READABLE).into_iter().flatten() {
+                    waker.wake();
+                }
+            });
+            wait_readable(&io);
+            driver.join().unwrap();
+        });
+    }
+
+    /// Two tasks waiting on one socket both wake from one event (the
+    /// per-direction slot would wake only the last).
+    #[test]
+    fn every_waiter_wakes_from_one_event() {
+        loom::model(|| {
+            let io = Arc::new(ScheduledIo::new(0, 0));
+            let other_io = io.clone();
+            let other = thread::spawn(move || wait_readable(&other_io));
+            let driver_io = io.clone();
+            let driver = thread::spawn(move || {
+                for waker in driver_io.set_readiness(1, READABLE).into_iter().flatten() {
+                    waker.wake();
+                }
+            });
+            wait_readable(&io);
+            other.join().unwrap();
+            driver.join().unwrap();
+        });
     }
 }

@@ -27,11 +27,6 @@ impl Observed {
         self.events[event.direction().index()] = Some(event);
     }
 
-    /// True if no direction was observed.
-    pub(super) fn is_empty(&self) -> bool {
-        self.events.iter().all(Option::is_none)
-    }
-
     /// The readiness observed and not cleared yet.
     fn ready(&self) -> Ready {
         self.events.iter().flatten().fold(Ready::EMPTY, |ready, event| ready | event.readiness())
@@ -67,7 +62,8 @@ impl Observed {
 /// # heddle::runtime::Builder::new_current_thread().enable_all().build().unwrap().block_on(async {
 /// let (a, b) = std::os::unix::net::UnixStream::pair().unwrap();
 /// a.set_nonblocking(true).unwrap();
-/// let fd = AsyncFd::new(a).unwrap();
+/// // SAFETY: `a` owns its descriptor and keeps it open.
+/// let fd = unsafe { AsyncFd::register(a) }.unwrap();
 /// // A fresh socket is writable: the first wait returns at once.
 /// let guard = fd.writable().await.unwrap();
 /// assert!(guard.ready().is_writable());
@@ -169,7 +165,8 @@ impl<T: AsRawFd + fmt::Debug> fmt::Debug for AsyncFdReadyGuard<'_, T> {
 /// # heddle::runtime::Builder::new_current_thread().enable_all().build().unwrap().block_on(async {
 /// let (a, _b) = std::os::unix::net::UnixStream::pair().unwrap();
 /// a.set_nonblocking(true).unwrap();
-/// let mut fd = AsyncFd::new(a).unwrap();
+/// // SAFETY: `a` owns its descriptor and keeps it open.
+/// let mut fd = unsafe { AsyncFd::register(a) }.unwrap();
 /// let mut guard = fd.writable_mut().await.unwrap();
 /// let n = guard.try_io(|fd| fd.get_mut().write(b"data")).unwrap().unwrap();
 /// assert_eq!(n, 4);

@@ -10,7 +10,6 @@
 mod error;
 mod guard;
 
-use std::future::poll_fn;
 use std::io;
 use std::os::fd::{AsFd, AsRawFd, BorrowedFd, RawFd};
 use std::task::{ready, Context, Poll};
@@ -170,7 +169,7 @@ impl<T: AsRawFd> AsyncFd<T> {
     ///
     /// Prefer [`register`](Self::register): this constructor is safe to
     /// call, but the `AsyncFd` relies on the same contract (tokio 1.54
-    /// deprecates it for that reason).
+    /// deprecates it for that reason, and so does heddle).
     ///
     /// # Errors
     /// As [`register`](Self::register). `inner` is dropped; use
@@ -178,9 +177,12 @@ impl<T: AsRawFd> AsyncFd<T> {
     ///
     /// # Panics
     /// Outside a heddle runtime, or on one built without I/O enabled.
+    #[deprecated(
+        note = "not sound without I/O safety (the descriptor must stay open while registered); use `AsyncFd::register` instead"
+    )]
     #[track_caller]
     pub fn new(inner: T) -> io::Result<Self> {
-        Self::with_interest(inner, Interest::READABLE | Interest::WRITABLE)
+        Self::register_unchecked(inner, Interest::READABLE | Interest::WRITABLE).map_err(io::Error::from)
     }
 
     /// Registers `inner`'s descriptor, for a caller that means to wait only
@@ -193,9 +195,12 @@ impl<T: AsRawFd> AsyncFd<T> {
     ///
     /// # Panics
     /// As [`new`](Self::new).
+    #[deprecated(
+        note = "not sound without I/O safety (the descriptor must stay open while registered); use `AsyncFd::register_with_interest` instead"
+    )]
     #[track_caller]
     pub fn with_interest(inner: T, interest: Interest) -> io::Result<Self> {
-        Self::try_with_interest(inner, interest).map_err(io::Error::from)
+        Self::register_unchecked(inner, interest).map_err(io::Error::from)
     }
 
     /// Like [`new`](Self::new), but gives `inner` back with the error.
@@ -207,9 +212,12 @@ impl<T: AsRawFd> AsyncFd<T> {
     ///
     /// # Panics
     /// As [`new`](Self::new).
+    #[deprecated(
+        note = "not sound without I/O safety (the descriptor must stay open while registered); use `AsyncFd::register` instead"
+    )]
     #[track_caller]
     pub fn try_new(inner: T) -> Result<Self, AsyncFdRegisterError<T>> {
-        Self::try_with_interest(inner, Interest::READABLE | Interest::WRITABLE)
+        Self::register_unchecked(inner, Interest::READABLE | Interest::WRITABLE)
     }
 
     /// Like [`with_interest`](Self::with_interest), but gives `inner` back
@@ -223,6 +231,9 @@ impl<T: AsRawFd> AsyncFd<T> {
     ///
     /// # Panics
     /// As [`new`](Self::new).
+    #[deprecated(
+        note = "not sound without I/O safety (the descriptor must stay open while registered); use `AsyncFd::register_with_interest` instead"
+    )]
     #[track_caller]
     pub fn try_with_interest(inner: T, interest: Interest) -> Result<Self, AsyncFdRegisterError<T>> {
         Self::register_unchecked(inner, interest)
@@ -358,7 +369,7 @@ impl<T: AsRawFd> AsyncFd<T> {
     /// # Errors
     /// When the runtime's reactor has shut down.
     pub async fn ready(&self, interest: Interest) -> io::Result<AsyncFdReadyGuard<'_, T>> {
-        let observed = poll_fn(|cx| self.poll_observe_interest(cx, interest)).await?;
+        let observed = self.wait_interest(interest).await?;
         Ok(AsyncFdReadyGuard::new(self, observed))
     }
 
@@ -368,7 +379,7 @@ impl<T: AsRawFd> AsyncFd<T> {
     /// # Errors
     /// When the runtime's reactor has shut down.
     pub async fn ready_mut(&mut self, interest: Interest) -> io::Result<AsyncFdReadyMutGuard<'_, T>> {
-        let observed = poll_fn(|cx| self.poll_observe_interest(cx, interest)).await?;
+        let observed = self.wait_interest(interest).await?;
         Ok(AsyncFdReadyMutGuard::new(self, observed))
     }
 
@@ -419,7 +430,8 @@ impl<T: AsRawFd> AsyncFd<T> {
     /// # heddle::runtime::Builder::new_current_thread().enable_all().build().unwrap().block_on(async {
     /// let (a, b) = std::os::unix::net::UnixStream::pair().unwrap();
     /// a.set_nonblocking(true).unwrap();
-    /// let fd = AsyncFd::new(a).unwrap();
+    /// // SAFETY: `a` owns its descriptor and keeps it open.
+    /// let fd = unsafe { AsyncFd::register(a) }.unwrap();
     /// heddle::spawn(async move { (&b).write_all(b"hi").unwrap() });
     /// let mut buf = [0u8; 2];
     /// let n = fd.async_io(Interest::READABLE, |s| (&*s).read(&mut buf)).await.unwrap();
@@ -432,7 +444,7 @@ impl<T: AsRawFd> AsyncFd<T> {
     /// shutdown.
     pub async fn async_io<R>(&self, interest: Interest, mut f: impl FnMut(&T) -> io::Result<R>) -> io::Result<R> {
         let inner = self.get_ref();
-        poll_fn(|cx| self.registration.poll_io(cx, interest.direction(), || f(inner))).await
+        self.registration.async_io(interest.direction(), || f(inner)).await
     }
 
     /// [`async_io`](Self::async_io) with mutable access to the inner object.
@@ -446,7 +458,7 @@ impl<T: AsRawFd> AsyncFd<T> {
     ) -> io::Result<R> {
         let AsyncFd { registration, inner, .. } = self;
         let inner = inner.as_mut().expect("AsyncFd used after into_inner");
-        poll_fn(|cx| registration.poll_io(cx, interest.direction(), || f(inner))).await
+        registration.async_io(interest.direction(), || f(inner)).await
     }
 
     /// Runs `f` once if the descriptor looks ready for `interest`, without
@@ -483,18 +495,15 @@ impl<T: AsRawFd> AsyncFd<T> {
         Poll::Ready(Ok(observed))
     }
 
-    /// Readiness in any direction of `interest`.
-    fn poll_observe_interest(&self, cx: &mut Context<'_>, interest: Interest) -> Poll<io::Result<Observed>> {
+    /// Waits for readiness in any direction of `interest`, as one of any
+    /// number of waiting tasks (each is woken).
+    async fn wait_interest(&self, interest: Interest) -> io::Result<Observed> {
+        let events = self.registration.readiness(interest.directions()).await?;
         let mut observed = Observed::default();
-        for direction in interest.directions() {
-            if let Poll::Ready(event) = self.registration.poll_ready(cx, direction) {
-                observed.insert(event?);
-            }
+        for event in events.into_iter().flatten() {
+            observed.insert(event);
         }
-        if observed.is_empty() {
-            return Poll::Pending;
-        }
-        Poll::Ready(Ok(observed))
+        Ok(observed)
     }
 }
 

@@ -152,9 +152,39 @@ impl TcpListener {
     ///
     /// Other errors are returned; they concern the listener itself.
     ///
+    /// Any number of tasks may wait in `accept` on one listener (an
+    /// `Arc<TcpListener>` shared by several acceptors); each connection goes
+    /// to one of them, and none is left asleep while connections wait.
+    ///
     /// Cancel safe: dropping the future loses no connection.
     pub async fn accept(&self) -> io::Result<(TcpStream, SocketAddr)> {
-        std::future::poll_fn(|cx| self.poll_accept(cx)).await
+        loop {
+            let error = match self.io.async_io(Direction::Read, |listener| listener.accept()).await {
+                Ok((sys, peer)) => match TcpStream::new_accepted(sys) {
+                    Ok(stream) => return Ok((stream, peer)),
+                    // As in `poll_accept`: this connection is lost, the
+                    // listener carries on if the error allows.
+                    Err(e) => e,
+                },
+                Err(e) => e,
+            };
+            match classify(&error) {
+                AcceptError::Retry => continue,
+                AcceptError::Fatal => return Err(error),
+                AcceptError::Exhausted => {
+                    log_exhausted(self.io.get_ref(), &error);
+                    // Each waiting task pauses on its own timer, so none of
+                    // them depends on another's wake-up.
+                    let time_enabled =
+                        crate::runtime::Handle::try_current().is_ok_and(|handle| handle.driver().time_enabled);
+                    if time_enabled {
+                        crate::time::sleep(BACKOFF).await;
+                    } else {
+                        crate::task::yield_now().await;
+                    }
+                }
+            }
+        }
     }
 
     /// Polls for a connection, with the error handling described on
@@ -169,7 +199,7 @@ impl TcpListener {
                 }
             }
             let error = match ready!(self.io.poll_io(cx, Direction::Read, |listener| listener.accept())) {
-                Ok((sys, peer)) => match TcpStream::new(sys) {
+                Ok((sys, peer)) => match TcpStream::new_accepted(sys) {
                     Ok(stream) => return Poll::Ready(Ok((stream, peer))),
                     // The connection is lost (dropped with `sys`), but the
                     // listener carries on if the error allows.

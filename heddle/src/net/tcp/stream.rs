@@ -96,6 +96,16 @@ impl TcpStream {
         Ok(TcpStream { io: PollEvented::new(sys)? })
     }
 
+    /// A stream from `accept`: assumed readable and writable, so its first
+    /// read and write try the socket at once instead of waiting for the
+    /// reactor's first event (the request has often arrived already).
+    #[track_caller]
+    pub(crate) fn new_accepted(sys: mio::net::TcpStream) -> io::Result<TcpStream> {
+        let stream = TcpStream::new(sys)?;
+        stream.io.assume_ready(true, true);
+        Ok(stream)
+    }
+
     /// Wraps a connected std stream, switching it to non-blocking mode.
     ///
     /// ```
@@ -176,6 +186,21 @@ impl TcpStream {
     /// reason.) To make sure the peer got everything, shut the write side
     /// down and read until end-of-stream instead; to abort the connection,
     /// use [`set_zero_linger`](Self::set_zero_linger), which never blocks.
+    ///
+    /// ```
+    /// # #![allow(deprecated)]
+    /// # heddle::runtime::Builder::new_current_thread().enable_all().build().unwrap().block_on(async {
+    /// let listener = heddle::net::TcpListener::bind("127.0.0.1:0").await?;
+    /// let stream = heddle::net::TcpStream::connect(listener.local_addr()?).await?;
+    /// stream.set_linger(None)?;
+    /// assert_eq!(stream.linger()?, None);
+    /// # std::io::Result::Ok(())
+    /// # }).unwrap();
+    /// ```
+    #[deprecated(
+        since = "0.1.0",
+        note = "`SO_LINGER` makes dropping the socket block the thread; use `set_zero_linger`"
+    )]
     pub fn set_linger(&self, linger: Option<Duration>) -> io::Result<()> {
         socket2::SockRef::from(self.io.get_ref()).set_linger(linger)
     }
@@ -201,7 +226,7 @@ impl TcpStream {
     /// # }).unwrap();
     /// ```
     pub fn set_zero_linger(&self) -> io::Result<()> {
-        self.set_linger(Some(Duration::ZERO))
+        socket2::SockRef::from(self.io.get_ref()).set_linger(Some(Duration::ZERO))
     }
 
     /// The IP time-to-live of outgoing packets.
@@ -218,13 +243,13 @@ impl TcpStream {
     /// It can be a false positive: a following [`try_read`](Self::try_read)
     /// may still give `WouldBlock`.
     pub async fn readable(&self) -> io::Result<()> {
-        std::future::poll_fn(|cx| self.poll_read_ready(cx)).await
+        self.io.ready_in(Direction::Read).await
     }
 
     /// Waits until the stream may be writable. Like
     /// [`readable`](Self::readable), it can be a false positive.
     pub async fn writable(&self) -> io::Result<()> {
-        std::future::poll_fn(|cx| self.poll_write_ready(cx)).await
+        self.io.ready_in(Direction::Write).await
     }
 
     /// Waits until the socket is ready for any of `interest`, and says

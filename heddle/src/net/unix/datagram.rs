@@ -66,7 +66,11 @@ impl UnixDatagram {
     /// Outside a heddle runtime with I/O enabled.
     pub fn pair() -> io::Result<(UnixDatagram, UnixDatagram)> {
         let (a, b) = mio::net::UnixDatagram::pair()?;
-        Ok((UnixDatagram::new(a)?, UnixDatagram::new(b)?))
+        let (a, b) = (UnixDatagram::new(a)?, UnixDatagram::new(b)?);
+        // Empty buffers: both ends can send before any event comes.
+        a.io.assume_ready(false, true);
+        b.io.assume_ready(false, true);
+        Ok((a, b))
     }
 
     /// Wraps a std socket, switching it to non-blocking mode.
@@ -112,12 +116,12 @@ impl UnixDatagram {
 
     /// Waits until the socket may be readable. Can be a false positive.
     pub async fn readable(&self) -> io::Result<()> {
-        std::future::poll_fn(|cx| self.io.poll_ready(cx, Direction::Read)).await
+        self.io.ready_in(Direction::Read).await
     }
 
     /// Waits until the socket may be writable. Can be a false positive.
     pub async fn writable(&self) -> io::Result<()> {
-        std::future::poll_fn(|cx| self.io.poll_ready(cx, Direction::Write)).await
+        self.io.ready_in(Direction::Write).await
     }
 
     /// Waits until the socket is ready for any of `interest`, and says

@@ -84,14 +84,18 @@ impl UnixListener {
 
     /// Waits for a connection and returns it with the peer's address
     /// (usually unnamed).
+    ///
+    /// Any number of tasks may wait in `accept` on one listener; each
+    /// connection goes to one of them.
     pub async fn accept(&self) -> io::Result<(UnixStream, SocketAddr)> {
-        std::future::poll_fn(|cx| self.poll_accept(cx)).await
+        let (sys, addr) = self.io.async_io(Direction::Read, |l| l.accept()).await?;
+        UnixStream::new_accepted(sys).map(|stream| (stream, addr))
     }
 
     /// Polls for a connection. Only the last task to poll is woken.
     pub fn poll_accept(&self, cx: &mut Context<'_>) -> Poll<io::Result<(UnixStream, SocketAddr)>> {
         let (sys, addr) = ready!(self.io.poll_io(cx, Direction::Read, |l| l.accept()))?;
-        Poll::Ready(UnixStream::new(sys).map(|stream| (stream, addr)))
+        Poll::Ready(UnixStream::new_accepted(sys).map(|stream| (stream, addr)))
     }
 
     /// The address (path) this listener is bound to.

@@ -278,7 +278,7 @@ impl Sender {
     /// # Errors
     /// When the runtime's reactor has shut down.
     pub async fn writable(&self) -> io::Result<()> {
-        std::future::poll_fn(|cx| self.poll_write_ready(cx)).await
+        self.io.ready_in(Direction::Write).await
     }
 
     /// Polls for write readiness. Only the last task to poll is woken.
@@ -451,7 +451,7 @@ impl Receiver {
     /// # Errors
     /// When the runtime's reactor has shut down.
     pub async fn readable(&self) -> io::Result<()> {
-        std::future::poll_fn(|cx| self.poll_read_ready(cx)).await
+        self.io.ready_in(Direction::Read).await
     }
 
     /// Polls for read readiness. Only the last task to poll is woken.

@@ -102,12 +102,25 @@ impl UnixStream {
     /// Outside a heddle runtime with I/O enabled.
     pub fn pair() -> io::Result<(UnixStream, UnixStream)> {
         let (a, b) = mio::net::UnixStream::pair()?;
-        Ok((UnixStream::new(a)?, UnixStream::new(b)?))
+        let (a, b) = (UnixStream::new(a)?, UnixStream::new(b)?);
+        // Empty buffers: both ends can write before any event comes.
+        a.io.assume_ready(false, true);
+        b.io.assume_ready(false, true);
+        Ok((a, b))
     }
 
     #[track_caller]
     pub(crate) fn new(sys: mio::net::UnixStream) -> io::Result<UnixStream> {
         Ok(UnixStream { io: PollEvented::new(sys)? })
+    }
+
+    /// A stream from `accept`: assumed readable and writable, as
+    /// `TcpStream`'s accepted streams are.
+    #[track_caller]
+    pub(crate) fn new_accepted(sys: mio::net::UnixStream) -> io::Result<UnixStream> {
+        let stream = UnixStream::new(sys)?;
+        stream.io.assume_ready(true, true);
+        Ok(stream)
     }
 
     /// Wraps a connected std stream, switching it to non-blocking mode.
@@ -148,12 +161,12 @@ impl UnixStream {
 
     /// Waits until the stream may be readable. Can be a false positive.
     pub async fn readable(&self) -> io::Result<()> {
-        std::future::poll_fn(|cx| self.poll_read_ready(cx)).await
+        self.io.ready_in(Direction::Read).await
     }
 
     /// Waits until the stream may be writable. Can be a false positive.
     pub async fn writable(&self) -> io::Result<()> {
-        std::future::poll_fn(|cx| self.poll_write_ready(cx)).await
+        self.io.ready_in(Direction::Write).await
     }
 
     /// Waits until the socket is ready for any of `interest`, and says
