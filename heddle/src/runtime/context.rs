@@ -1,5 +1,5 @@
-//! The per-thread runtime context: which runtime this thread is in, and the
-//! current task's cooperative budget.
+//! The per-thread runtime context: which runtime this thread is in, and
+//! which worker and task it runs (the budget has its own slot, in `coop`).
 //!
 //! One `thread_local!` holds it all so the hot paths (spawn, I/O readiness
 //! checks) pay for a single TLS lookup.
@@ -24,9 +24,6 @@ pub(crate) struct Context {
     /// Set inside `Handle::block_on` of a current-thread runtime (not
     /// `Runtime::block_on`): its future may `block_in_place`, as in tokio.
     pub(crate) block_in_place_on_current_thread: Cell<bool>,
-    /// Units of work the current task may still do before yielding; None
-    /// when unconstrained (outside a task).
-    pub(crate) budget: Cell<Option<u8>>,
     /// The worker this thread is (0 elsewhere): its timers go to that
     /// timer wheel, its new sockets preferably to that reactor.
     pub(crate) worker_index: Cell<usize>,
@@ -42,7 +39,6 @@ thread_local! {
             in_runtime: Cell::new(false),
             block_in_place_disallowed: Cell::new(false),
             block_in_place_on_current_thread: Cell::new(false),
-            budget: Cell::new(None),
             worker_index: Cell::new(0),
             task_id: Cell::new(None),
         }

@@ -13,6 +13,16 @@ use std::task::{Context, Poll};
 
 use super::context::CONTEXT;
 
+thread_local! {
+    /// Units of work the current task may still do before yielding; None
+    /// when unconstrained (outside a task). Its own slot rather than a
+    /// field of `CONTEXT`: a `Cell<Option<u8>>` has no destructor, so
+    /// reading it is a plain thread-local load without the "alive or torn
+    /// down" check that `CONTEXT` (which holds a runtime handle) needs,
+    /// and every I/O operation and channel call reads it.
+    static BUDGET_LEFT: Cell<Option<u8>> = const { Cell::new(None) };
+}
+
 /// Units per task poll.
 pub(crate) const BUDGET: u8 = 128;
 
@@ -22,17 +32,17 @@ pub(crate) fn with_budget<R>(f: impl FnOnce() -> R) -> R {
     struct Restore(Option<u8>);
     impl Drop for Restore {
         fn drop(&mut self) {
-            let _ = CONTEXT.try_with(|c| c.budget.set(self.0));
+            BUDGET_LEFT.set(self.0);
         }
     }
-    let _restore = Restore(CONTEXT.with(|c| c.budget.replace(Some(BUDGET))));
+    let _restore = Restore(BUDGET_LEFT.replace(Some(BUDGET)));
     f()
 }
 
 /// Replaces the current task's budget (None: unconstrained), returning
 /// the previous one.
 pub(crate) fn set_budget(budget: Option<u8>) -> Option<u8> {
-    CONTEXT.try_with(|c| c.budget.replace(budget)).unwrap_or(None)
+    BUDGET_LEFT.replace(budget)
 }
 
 /// One unit of the current task's budget, taken by [`poll_proceed`]. If
@@ -55,7 +65,7 @@ impl RestoreOnPending {
 impl Drop for RestoreOnPending {
     fn drop(&mut self) {
         if let Some(units) = self.0.get() {
-            let _ = CONTEXT.try_with(|c| c.budget.set(Some(units)));
+            BUDGET_LEFT.set(Some(units));
         }
     }
 }
@@ -106,26 +116,26 @@ impl Drop for RestoreOnPending {
 /// ```
 #[inline]
 pub fn poll_proceed(cx: &mut Context<'_>) -> Poll<RestoreOnPending> {
-    let unlimited = || RestoreOnPending(Cell::new(None), PhantomData);
-    // During thread teardown there is no budget to spend.
-    let polled = CONTEXT.try_with(|c| match c.budget.get() {
-        None => Poll::Ready(unlimited()),
+    match BUDGET_LEFT.get() {
+        None => Poll::Ready(RestoreOnPending(Cell::new(None), PhantomData)),
         Some(0) => {
-            if let Some(handle) = c.handle.borrow().as_ref() {
-                super::stats::RuntimeStats::add(&handle.driver().stats.budget_forced_yields, 1);
-            }
+            // During thread teardown there is no handle to count it in.
+            let _ = CONTEXT.try_with(|c| {
+                if let Some(handle) = c.handle.borrow().as_ref() {
+                    super::stats::RuntimeStats::add(&handle.driver().stats.budget_forced_yields, 1);
+                }
+            });
             cx.waker().wake_by_ref();
             Poll::Pending
         }
         Some(units) => {
-            c.budget.set(Some(units - 1));
+            BUDGET_LEFT.set(Some(units - 1));
             Poll::Ready(RestoreOnPending(Cell::new(Some(units)), PhantomData))
         }
-    });
-    polled.unwrap_or_else(|_| Poll::Ready(unlimited()))
+    }
 }
 
 /// True if the current task has spent its whole budget.
 pub(crate) fn has_budget_remaining() -> bool {
-    CONTEXT.with(|c| c.budget.get() != Some(0))
+    BUDGET_LEFT.get() != Some(0)
 }
