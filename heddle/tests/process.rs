@@ -117,8 +117,10 @@ fn child_exits_before_its_output_is_read() {
         let mut err = String::new();
         child.stderr.take().unwrap().read_to_string(&mut err).await.unwrap();
         assert_eq!(err, "err\n");
-        // Already reaped: nothing to kill.
-        assert_eq!(child.start_kill().unwrap_err().kind(), std::io::ErrorKind::InvalidInput);
+        // Already reaped: nothing to kill, and that is fine (as in tokio).
+        child.start_kill().unwrap();
+        child.kill().await.unwrap();
+        assert_eq!(child.wait().await.unwrap().code(), Some(7));
     });
 }
 
@@ -254,4 +256,12 @@ fn status_and_output_start_the_child_at_once_and_outlive_the_command() {
         let missing = Command::new("/nonexistent/heddle-no-such-program").status();
         assert_eq!(missing.await.unwrap_err().kind(), std::io::ErrorKind::NotFound);
     });
+}
+
+#[test]
+fn a_child_spawned_on_one_runtime_is_waited_on_another() {
+    let mut child = rt().block_on(async { Command::new("sh").arg("-c").arg("sleep 0.1; exit 3").spawn().unwrap() });
+    // The first runtime, and the reactor that watched the child, are gone.
+    let status = run(async move { child.wait().await.unwrap() });
+    assert_eq!(status.code(), Some(3));
 }

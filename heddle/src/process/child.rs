@@ -55,6 +55,16 @@ struct Running {
     pidfd: Option<PollEvented<PidFd>>,
 }
 
+impl Running {
+    /// Waits on the pidfd (which must be there) until the child exits,
+    /// and reaps it.
+    async fn wait_pidfd(&mut self) -> io::Result<ExitStatus> {
+        let Running { std, pidfd } = self;
+        let pidfd = pidfd.as_ref().expect("wait_pidfd without a pidfd");
+        pidfd.async_io(Direction::Read, |_| std.try_wait()?.ok_or_else(|| io::ErrorKind::WouldBlock.into())).await
+    }
+}
+
 /// An owned pidfd as a mio event source.
 #[derive(Debug)]
 pub(crate) struct PidFd(pub(crate) OwnedFd);
@@ -131,12 +141,17 @@ impl Child {
             return Ok(status);
         }
         let running = self.running.as_mut().expect("heddle: Child has neither a status nor a process");
-        let status = match &running.pidfd {
-            Some(pidfd) => {
-                let std = &mut running.std;
-                pidfd
-                    .async_io(Direction::Read, |_| std.try_wait()?.ok_or_else(|| io::ErrorKind::WouldBlock.into()))
-                    .await?
+        let status = match running.pidfd {
+            Some(_) => {
+                let mut status = running.wait_pidfd().await;
+                if status.as_ref().is_err_and(crate::runtime::is_rt_shutdown_err) {
+                    // The runtime that spawned the child is gone, and its
+                    // reactor with it: watch the child from this one. Not
+                    // yet reaped, so its pid still names it.
+                    running.pidfd = Some(PollEvented::new(PidFd(pidfd_open(running.std.id())?))?);
+                    status = running.wait_pidfd().await;
+                }
+                status?
             }
             None => {
                 // Listen before checking, so an exit between the check and
@@ -168,15 +183,15 @@ impl Child {
         status
     }
 
-    /// Sends `SIGKILL` without waiting for the child to die.
+    /// Sends `SIGKILL` without waiting for the child to die. A child
+    /// already reaped needs no signal: that is `Ok`, as in tokio.
     ///
     /// # Errors
-    /// [`InvalidInput`](io::ErrorKind::InvalidInput) if the child has
-    /// already been reaped.
+    /// When the signal cannot be sent.
     pub fn start_kill(&mut self) -> io::Result<()> {
         match &mut self.running {
             Some(running) => running.std.kill(),
-            None => Err(io::Error::new(io::ErrorKind::InvalidInput, "the child process has already exited")),
+            None => Ok(()),
         }
     }
 
