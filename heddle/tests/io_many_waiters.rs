@@ -42,6 +42,19 @@ async fn let_tasks_park() {
     }
 }
 
+/// A connected pair with nothing in flight: a blocking client and the
+/// accepted server end, shared, whose assumed readiness has been cleared
+/// (an accepted stream starts out assumed readable; finding nothing clears
+/// that), so waits on it depend on the reactor.
+async fn idle_connection() -> (std::net::TcpStream, Arc<TcpStream>) {
+    let listener = TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let client = std::net::TcpStream::connect(listener.local_addr().unwrap()).unwrap();
+    let (server, _) = listener.accept().await.unwrap();
+    let mut empty = [0u8; 1];
+    assert_eq!(server.try_read(&mut empty).unwrap_err().kind(), std::io::ErrorKind::WouldBlock);
+    (client, Arc::new(server))
+}
+
 #[test]
 fn every_acceptor_on_a_shared_tcp_listener_gets_a_connection() {
     runtime().block_on(async {
@@ -92,14 +105,7 @@ fn every_acceptor_on_a_shared_unix_listener_gets_a_connection() {
 #[test]
 fn every_task_in_readable_on_a_shared_stream_wakes() {
     runtime().block_on(async {
-        let listener = TcpListener::bind("127.0.0.1:0").await.unwrap();
-        let mut client = std::net::TcpStream::connect(listener.local_addr().unwrap()).unwrap();
-        let (server, _) = listener.accept().await.unwrap();
-        // An accepted stream starts out assumed readable; finding nothing
-        // clears that, so the waits below depend on the reactor.
-        let mut empty = [0u8; 1];
-        assert_eq!(server.try_read(&mut empty).unwrap_err().kind(), std::io::ErrorKind::WouldBlock);
-        let server = Arc::new(server);
+        let (mut client, server) = idle_connection().await;
         let readers: Vec<_> = (0..WAITERS)
             .map(|_| {
                 let server = server.clone();
@@ -176,14 +182,7 @@ fn every_task_in_async_fd_readable_wakes() {
 #[test]
 fn a_cancelled_waiter_does_not_take_the_wake_up_of_the_others() {
     runtime().block_on(async {
-        let listener = TcpListener::bind("127.0.0.1:0").await.unwrap();
-        let mut client = std::net::TcpStream::connect(listener.local_addr().unwrap()).unwrap();
-        let (server, _) = listener.accept().await.unwrap();
-        // An accepted stream starts out assumed readable; finding nothing
-        // clears that, so the waits below depend on the reactor.
-        let mut empty = [0u8; 1];
-        assert_eq!(server.try_read(&mut empty).unwrap_err().kind(), std::io::ErrorKind::WouldBlock);
-        let server = Arc::new(server);
+        let (mut client, server) = idle_connection().await;
         // This one gives up before the data comes.
         let quitter = {
             let server = server.clone();
