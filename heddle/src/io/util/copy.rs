@@ -1,20 +1,22 @@
 //! [`copy`], [`copy_buf`], [`copy_bidirectional`] and
-//! [`copy_bidirectional_with_sizes`]: tokio's io-util copy loops, with
-//! every read first spending the task's cooperative budget.
+//! [`copy_bidirectional_with_sizes`], with every read first spending the
+//! task's cooperative budget.
 //!
-//! tokio's loops spend budget themselves only when tokio's runtime is
-//! compiled in. Taken without it, a copy between two plain values that are
-//! always ready (a byte slice into a `Vec`, a file already in the page
-//! cache into a buffer) never returned `Pending`, and held its worker until
-//! the whole copy was done. Here the reading side is wrapped so that each
-//! read asks the budget first, as heddle's sockets and in-memory streams
-//! do; writes are passed through untouched.
+//! A copy between two plain values that are always ready (a byte slice
+//! into a `Vec`, a file already in the page cache into a buffer) never
+//! returns `Pending` by itself, and would hold its worker until the whole
+//! copy was done; the budget makes it yield. `copy` and the bidirectional
+//! copies run heddle's own loop ([`CopyBuffer`]); `copy_buf` runs tokio's
+//! io-util one with the reader wrapped so that each read asks the budget
+//! first, as heddle's sockets and in-memory streams do.
 
 use std::io;
 use std::pin::Pin;
-use std::task::{Context, Poll};
+use std::task::{ready, Context, Poll};
 
 use tokio::io::{AsyncBufRead, AsyncRead, AsyncWrite, ReadBuf};
+
+use super::copy_buffer::{CopyBuffer, DEFAULT_SIZE};
 
 /// Copies everything `reader` yields into `writer`, until end of file, and
 /// returns the number of bytes copied. Yields to other tasks once the
@@ -33,7 +35,8 @@ where
     R: AsyncRead + Unpin + ?Sized,
     W: AsyncWrite + Unpin + ?Sized,
 {
-    tokio::io::copy(&mut Budgeted(reader), writer).await
+    let mut buffer = CopyBuffer::new(DEFAULT_SIZE);
+    std::future::poll_fn(|cx| buffer.poll_copy(cx, Pin::new(&mut *reader), Pin::new(&mut *writer))).await
 }
 
 /// Like [`copy`], from a buffered reader's own buffer (no extra copy
@@ -79,12 +82,15 @@ where
     A: AsyncRead + AsyncWrite + Unpin + ?Sized,
     B: AsyncRead + AsyncWrite + Unpin + ?Sized,
 {
-    tokio::io::copy_bidirectional(&mut Budgeted(a), &mut Budgeted(b)).await
+    copy_bidirectional_with_sizes(a, b, DEFAULT_SIZE, DEFAULT_SIZE).await
 }
 
 /// Like [`copy_bidirectional`], with the size of the buffer of each
 /// direction: `a_to_b_buf_size` for `a` → `b`, `b_to_a_buf_size` for
 /// `b` → `a`.
+///
+/// # Panics
+/// When polled, if either size is 0.
 pub async fn copy_bidirectional_with_sizes<A, B>(
     a: &mut A,
     b: &mut B,
@@ -95,10 +101,55 @@ where
     A: AsyncRead + AsyncWrite + Unpin + ?Sized,
     B: AsyncRead + AsyncWrite + Unpin + ?Sized,
 {
-    tokio::io::copy_bidirectional_with_sizes(&mut Budgeted(a), &mut Budgeted(b), a_to_b_buf_size, b_to_a_buf_size).await
+    assert!(a_to_b_buf_size > 0, "`a_to_b_buf_size` must be greater than 0");
+    assert!(b_to_a_buf_size > 0, "`b_to_a_buf_size` must be greater than 0");
+    let mut a_to_b = OneWay::Copying(CopyBuffer::new(a_to_b_buf_size));
+    let mut b_to_a = OneWay::Copying(CopyBuffer::new(b_to_a_buf_size));
+    std::future::poll_fn(|cx| {
+        // Both directions are polled every time, so each makes progress
+        // whenever it can; the first error ends the whole copy.
+        let forth = a_to_b.poll(cx, &mut *a, &mut *b)?;
+        let back = b_to_a.poll(cx, &mut *b, &mut *a)?;
+        match (forth, back) {
+            (Poll::Ready(forth), Poll::Ready(back)) => Poll::Ready(Ok((forth, back))),
+            _ => Poll::Pending,
+        }
+    })
+    .await
 }
 
-/// A reader (or stream) whose reads spend budget; writes pass through.
+/// One direction of a bidirectional copy: copy until end of file, then
+/// shut the writer down (the peer sees end of file in turn).
+enum OneWay {
+    Copying(CopyBuffer),
+    ShuttingDown(u64),
+    Done(u64),
+}
+
+impl OneWay {
+    fn poll<R, W>(&mut self, cx: &mut Context<'_>, reader: &mut R, writer: &mut W) -> Poll<io::Result<u64>>
+    where
+        R: AsyncRead + Unpin + ?Sized,
+        W: AsyncWrite + Unpin + ?Sized,
+    {
+        loop {
+            match self {
+                OneWay::Copying(buffer) => {
+                    let copied = ready!(buffer.poll_copy(cx, Pin::new(&mut *reader), Pin::new(&mut *writer)))?;
+                    *self = OneWay::ShuttingDown(copied);
+                }
+                OneWay::ShuttingDown(copied) => {
+                    let copied = *copied;
+                    ready!(Pin::new(&mut *writer).poll_shutdown(cx))?;
+                    *self = OneWay::Done(copied);
+                }
+                OneWay::Done(copied) => return Poll::Ready(Ok(*copied)),
+            }
+        }
+    }
+}
+
+/// A buffered reader whose reads spend budget (`copy_buf`'s reader).
 struct Budgeted<'a, T: ?Sized>(&'a mut T);
 
 impl<T: AsyncRead + Unpin + ?Sized> AsyncRead for Budgeted<'_, T> {
@@ -116,31 +167,5 @@ impl<T: AsyncBufRead + Unpin + ?Sized> AsyncBufRead for Budgeted<'_, T> {
 
     fn consume(self: Pin<&mut Self>, amt: usize) {
         Pin::new(&mut *self.get_mut().0).consume(amt)
-    }
-}
-
-impl<T: AsyncWrite + Unpin + ?Sized> AsyncWrite for Budgeted<'_, T> {
-    fn poll_write(self: Pin<&mut Self>, cx: &mut Context<'_>, buf: &[u8]) -> Poll<io::Result<usize>> {
-        Pin::new(&mut *self.get_mut().0).poll_write(cx, buf)
-    }
-
-    fn poll_write_vectored(
-        self: Pin<&mut Self>,
-        cx: &mut Context<'_>,
-        bufs: &[io::IoSlice<'_>],
-    ) -> Poll<io::Result<usize>> {
-        Pin::new(&mut *self.get_mut().0).poll_write_vectored(cx, bufs)
-    }
-
-    fn is_write_vectored(&self) -> bool {
-        self.0.is_write_vectored()
-    }
-
-    fn poll_flush(self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<io::Result<()>> {
-        Pin::new(&mut *self.get_mut().0).poll_flush(cx)
-    }
-
-    fn poll_shutdown(self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<io::Result<()>> {
-        Pin::new(&mut *self.get_mut().0).poll_shutdown(cx)
     }
 }

@@ -34,6 +34,7 @@
 use std::task::{ready, Context, Poll};
 
 mod copy;
+mod copy_buffer;
 mod duplex;
 mod empty;
 mod repeat;
