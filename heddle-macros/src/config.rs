@@ -4,9 +4,8 @@
 //!
 //! The accepted arguments are those of tokio's `#[tokio::main]` and
 //! `#[tokio::test]`, with the same meaning, so a tokio program ports by
-//! renaming the crate. tokio's unstable options (`unhandled_panic`,
-//! `flavor = "local"`) and its long-renamed spellings get an error saying
-//! what to write instead.
+//! renaming the crate. tokio's unstable `unhandled_panic` and its
+//! long-renamed spellings get an error saying what to write instead.
 
 use std::fmt;
 use std::num::NonZeroUsize;
@@ -46,6 +45,8 @@ impl Kind {
 pub(crate) enum Flavor {
     CurrentThread,
     MultiThread,
+    /// A `LocalRuntime`: current-thread, with `spawn_local` available.
+    Local,
 }
 
 impl Flavor {
@@ -53,12 +54,13 @@ impl Flavor {
         match s {
             "current_thread" => Some(Flavor::CurrentThread),
             "multi_thread" => Some(Flavor::MultiThread),
+            "local" => Some(Flavor::Local),
             _ => None,
         }
     }
 
-    /// Why `s` is not a flavor: a hint for old tokio spellings and for
-    /// tokio's unstable `local` flavor, a list of the flavors otherwise.
+    /// Why `s` is not a flavor: a hint for old tokio spellings, a list of
+    /// the flavors otherwise.
     fn unknown(s: &str) -> String {
         match s {
             "single_thread" | "single_threaded" | "basic_scheduler" => {
@@ -67,10 +69,7 @@ impl Flavor {
             "threaded_scheduler" | "multi-thread" | "multi_threaded" => {
                 format!("unknown runtime flavor `{s}`; the work-stealing flavor is called \"multi_thread\"")
             }
-            "local" => "the `local` flavor (tokio's unstable `LocalRuntime`) is not supported; \
-                        use \"current_thread\" together with a `heddle::task::LocalSet`"
-                .to_string(),
-            _ => format!("unknown runtime flavor `{s}`; expected \"current_thread\" or \"multi_thread\""),
+            _ => format!("unknown runtime flavor `{s}`; expected \"current_thread\", \"local\" or \"multi_thread\""),
         }
     }
 }
@@ -254,6 +253,11 @@ pub(crate) fn parse_config(args: Punctuated<Meta, Token![,]>, kind: Kind) -> syn
     }
 
     let flavor_value = flavor.unwrap_or(kind.default_flavor());
+    if let (Some((_, span)), Flavor::Local) = (worker_threads, flavor_value) {
+        let msg = "`worker_threads` cannot be used with `flavor = \"local\"`, \
+                   which runs everything on the calling thread; use `flavor = \"multi_thread\"`";
+        push_error(&mut errors, syn::Error::new(span, msg));
+    }
     if let (Some((_, span)), Flavor::CurrentThread) = (worker_threads, flavor_value) {
         let msg = if flavor.is_some() {
             "`worker_threads` cannot be used with `flavor = \"current_thread\"`, \

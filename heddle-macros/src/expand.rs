@@ -207,8 +207,14 @@ fn generate(kind: Kind, config: &Config, krate: &syn::Path, mut func: ItemFn) ->
     // runtime calls show up there (or at the argument that caused them).
     let span = Span::call_site();
     let builder = match config.flavor {
-        Flavor::CurrentThread => quote_spanned!(span=> new_current_thread()),
+        Flavor::CurrentThread | Flavor::Local => quote_spanned!(span=> new_current_thread()),
         Flavor::MultiThread => quote_spanned!(span=> new_multi_thread()),
+    };
+    // `LocalOptions::default()` through `Default`, so the expansion needs
+    // no path to the options type.
+    let build = match config.flavor {
+        Flavor::Local => quote_spanned!(span=> build_local(::core::default::Default::default())),
+        Flavor::CurrentThread | Flavor::MultiThread => quote_spanned!(span=> build()),
     };
     let worker_threads = config.worker_threads.map(|n| {
         let n = syn::LitInt::new(&n.get().to_string(), span);
@@ -256,7 +262,7 @@ fn generate(kind: Kind, config: &Config, krate: &syn::Path, mut func: ItemFn) ->
                     .enable_all()
                     #start_paused
                     #name
-                    .build()
+                    .#build
                     .expect("Failed building the heddle runtime")
                     .block_on(__heddle_body);
                 __heddle_output

@@ -81,7 +81,9 @@
 //!
 //! With `flavor = "current_thread"` the builder line is
 //! `::heddle::runtime::Builder::new_current_thread()` and there is no
-//! `.worker_threads(..)` call; without `worker_threads` under the
+//! `.worker_threads(..)` call; `flavor = "local"` is the same but ends in
+//! `.build_local(Default::default())`, making a `LocalRuntime` on which
+//! `heddle::task::spawn_local` works without a `LocalSet`; without `worker_threads` under the
 //! `multi_thread` flavor, the runtime picks the count (`HEDDLE_WORKER_THREADS`,
 //! else the number of CPUs). `#[heddle::test]` expands the same way and
 //! additionally puts `#[::core::prelude::v1::test]` in front of the function's
@@ -92,17 +94,17 @@
 //!
 //! | argument | values | default |
 //! | --- | --- | --- |
-//! | `flavor` | `"current_thread"` or `"multi_thread"` | `"multi_thread"` for `main`, `"current_thread"` for `test` |
+//! | `flavor` | `"current_thread"`, `"multi_thread"` or `"local"` | `"multi_thread"` for `main`, `"current_thread"` for `test` |
 //! | `worker_threads` | an integer literal `>= 1`; only with the `multi_thread` flavor | unset: the runtime reads `HEDDLE_WORKER_THREADS`, else uses the CPU count |
-//! | `start_paused` | `true` or `false`; `true` only with the `current_thread` flavor | `false` |
+//! | `start_paused` | `true` or `false`; `true` only with the `current_thread` or `local` flavor | `false` |
 //! | `name` | a string literal: the runtime's name, set with `Builder::name` | unset |
 //! | `crate` | a string literal holding a path to the heddle crate | heddle's name in the calling crate's `Cargo.toml`, else `::heddle` |
 //!
 //! These are the arguments of tokio's `#[tokio::main]` and `#[tokio::test]`,
 //! with the same meaning; like tokio, argument names ignore case. tokio's
-//! unstable `unhandled_panic` and `flavor = "local"` are rejected with a note
-//! on what to use instead, as are its old spellings (`core_threads`,
-//! `basic_scheduler`, ..), each with the current one.
+//! unstable `unhandled_panic` is rejected with a note on what to use
+//! instead, as are its old spellings (`core_threads`, `basic_scheduler`,
+//! ..), each with the current one.
 //!
 //! # Reaching heddle
 //!

@@ -173,8 +173,6 @@ fn old_and_unstable_tokio_spellings() {
     assert!(e.contains("is called \"current_thread\""), "{e}");
     let e = err(Kind::Main, quote!(flavor = "threaded_scheduler"));
     assert!(e.contains("is called \"multi_thread\""), "{e}");
-    let e = err(Kind::Main, quote!(flavor = "local"));
-    assert!(e.contains("`local` flavor"), "{e}");
     let e = err(Kind::Main, quote!(core_threads = 2));
     assert!(e.contains("renamed to `worker_threads`"), "{e}");
     let e = err(Kind::Test, quote!(flavor = "current_thread", unhandled_panic = "shutdown_runtime"));
@@ -273,6 +271,31 @@ fn expands_test_current_thread() {
     assert!(out.contains("my :: rt :: runtime :: Builder :: new_current_thread () . enable_all ()"), "{out}");
     assert!(!out.contains("worker_threads"), "{out}");
     assert!(out.contains("async fn __heddle_body () { panic ! () }"), "{out}");
+}
+
+#[test]
+fn expands_local_flavor() {
+    let out = expanded(
+        Kind::Test,
+        quote!(flavor = "local", start_paused = true),
+        quote!(
+            async fn t() {}
+        ),
+    );
+    assert!(!out.contains("compile_error"), "{out}");
+    assert!(
+        out.contains(
+            ":: heddle :: runtime :: Builder :: new_current_thread () . enable_all () . start_paused (true) \
+             . build_local (:: core :: default :: Default :: default ()) . expect"
+        ),
+        "{out}"
+    );
+    let c = config(Kind::Main, quote!(flavor = "local")).unwrap();
+    assert_eq!(c.flavor, Flavor::Local);
+    let e = err(Kind::Main, quote!(flavor = "local", worker_threads = 2));
+    assert!(e.contains("cannot be used with `flavor = \"local\"`"), "{e}");
+    let e = err(Kind::Main, quote!(flavor = "locale"));
+    assert!(e.contains("expected \"current_thread\", \"local\" or \"multi_thread\""), "{e}");
 }
 
 #[test]

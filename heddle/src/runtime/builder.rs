@@ -3,7 +3,7 @@
 use std::io;
 use std::time::Duration;
 
-use super::{current_thread, multi_thread, Runtime};
+use super::{current_thread, multi_thread, LocalOptions, LocalRuntime, Runtime};
 use crate::driver::DriverConfig;
 
 /// Which scheduler a runtime uses.
@@ -487,8 +487,33 @@ impl Builder {
     /// Creates the runtime.
     pub fn build(&mut self) -> io::Result<Runtime> {
         match self.flavor {
-            Flavor::CurrentThread => current_thread::build(self),
+            Flavor::CurrentThread => current_thread::build(self, false),
             Flavor::MultiThread => multi_thread::build(self, self.resolved_worker_threads()?),
+        }
+    }
+
+    /// Creates a [`LocalRuntime`]: a current-thread runtime tied to this
+    /// thread, whose [`spawn_local`](LocalRuntime::spawn_local) (and
+    /// [`task::spawn_local`](crate::task::spawn_local) inside it) runs
+    /// `!Send` futures without a [`LocalSet`](crate::task::LocalSet).
+    ///
+    /// ```
+    /// use heddle::runtime::{Builder, LocalOptions};
+    ///
+    /// let rt = Builder::new_current_thread().enable_all().build_local(LocalOptions::default()).unwrap();
+    /// let text = std::rc::Rc::new("not Send");
+    /// let out = rt.block_on(async move { heddle::task::spawn_local(async move { *text }).await.unwrap() });
+    /// assert_eq!(out, "not Send");
+    /// ```
+    ///
+    /// # Panics
+    /// On a [`new_multi_thread`](Builder::new_multi_thread) builder: a
+    /// local runtime runs on one thread only (tokio panics the same way).
+    #[track_caller]
+    pub fn build_local(&mut self, options: LocalOptions) -> io::Result<LocalRuntime> {
+        match self.flavor {
+            Flavor::CurrentThread => Ok(LocalRuntime::new_from(current_thread::build(self, true)?, options)),
+            Flavor::MultiThread => panic!("multi_thread is not supported for LocalRuntime"),
         }
     }
 

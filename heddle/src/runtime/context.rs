@@ -27,6 +27,10 @@ pub(crate) struct Context {
     /// The worker this thread is (0 elsewhere): its timers go to that
     /// timer wheel, its new sockets preferably to that reactor.
     pub(crate) worker_index: Cell<usize>,
+    /// What `runtime::worker_index()` reports: `Some` on a multi-thread
+    /// worker, and while this thread runs a current-thread runtime's tasks
+    /// from `Runtime::block_on`; `None` elsewhere.
+    pub(crate) worker: Cell<Option<usize>>,
     /// The task being polled (or dropped) on this thread.
     pub(crate) task_id: Cell<Option<crate::task::Id>>,
 }
@@ -40,6 +44,7 @@ thread_local! {
             block_in_place_disallowed: Cell::new(false),
             block_in_place_on_current_thread: Cell::new(false),
             worker_index: Cell::new(0),
+            worker: Cell::new(None),
             task_id: Cell::new(None),
         }
     };
@@ -245,7 +250,33 @@ pub(crate) fn worker_index_hint() -> usize {
 
 /// Called by a worker thread at start.
 pub(crate) fn set_worker_index_hint(index: usize) {
-    CONTEXT.with(|c| c.worker_index.set(index));
+    CONTEXT.with(|c| {
+        c.worker_index.set(index);
+        c.worker.set(Some(index));
+    });
+}
+
+/// The worker this thread is, as `runtime::worker_index()` reports it.
+pub(crate) fn worker_index() -> Option<usize> {
+    CONTEXT.try_with(|c| c.worker.get()).ok().flatten()
+}
+
+/// Restores the previous `worker_index()` when dropped.
+pub(crate) struct WorkerGuard {
+    previous: Option<usize>,
+}
+
+/// Makes `worker_index()` report `index` until the guard drops: a
+/// current-thread runtime's `block_on` is that runtime's worker 0.
+pub(crate) fn set_worker(index: Option<usize>) -> WorkerGuard {
+    let previous = CONTEXT.try_with(|c| c.worker.replace(index)).ok().flatten();
+    WorkerGuard { previous }
+}
+
+impl Drop for WorkerGuard {
+    fn drop(&mut self) {
+        let _ = CONTEXT.try_with(|c| c.worker.set(self.previous));
+    }
 }
 
 /// The current runtime's driver, without cloning the scheduler handle.

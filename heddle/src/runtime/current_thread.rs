@@ -65,6 +65,9 @@ pub(crate) struct Shared {
     global_queue_interval: u32,
     /// `on_thread_park`/`on_thread_unpark`, run around each idle park.
     park_hooks: ParkHooks,
+    /// For a `LocalRuntime`: the thread that created it, the only one its
+    /// `!Send` tasks may be spawned from.
+    pub(crate) local_owner: Option<std::thread::ThreadId>,
 }
 
 /// The part only the running thread touches.
@@ -88,7 +91,9 @@ thread_local! {
     static CORE: CoreSlot = const { CoreSlot { shared: Cell::new(std::ptr::null()), core: RefCell::new(None) } };
 }
 
-pub(crate) fn build(builder: &Builder) -> std::io::Result<Runtime> {
+/// Builds a current-thread runtime; `local` marks it as the calling
+/// thread's `LocalRuntime`.
+pub(crate) fn build(builder: &Builder, local: bool) -> std::io::Result<Runtime> {
     let (drivers, driver_handle) = Driver::new(builder.driver_config(1))?;
     let driver = drivers.into_iter().next().expect("one driver");
     let shared = Arc::new(Shared {
@@ -111,6 +116,7 @@ pub(crate) fn build(builder: &Builder) -> std::io::Result<Runtime> {
         global_queue_interval: builder.global_queue_interval,
         stats: WorkerStats::default(),
         park_hooks: builder.park_hooks.clone(),
+        local_owner: local.then(|| std::thread::current().id()),
     });
     Ok(Runtime::from_parts(SchedulerHandle::CurrentThread(shared), super::RuntimeKind::CurrentThread))
 }
@@ -205,6 +211,10 @@ impl Shared {
             *slot.core.borrow_mut() = Some(core);
         });
         let _guard = CoreGuard(self);
+        // `Runtime::block_on` makes this thread the runtime's worker 0;
+        // `Handle::block_on` does not (as in tokio, where it drives no tasks).
+        let worker = (!context::block_in_place_on_current_thread()).then_some(0);
+        let _worker = context::set_worker(worker);
 
         let waker = Waker::from(Arc::new(BlockOnWaker(self.clone())));
         let mut cx = Context::from_waker(&waker);

@@ -62,7 +62,18 @@ pub struct EnterGuard<'a> {
     /// A shared reference can do nothing, so it stays `Sync`.
     /// (A std `MutexGuard` is exactly that: `Sync`, not `Send`.)
     _not_send: std::marker::PhantomData<std::sync::MutexGuard<'static, ()>>,
+    /// For a `LocalRuntime`: its task set, current until the guard drops.
+    _local: Option<LocalGuard>,
 }
+
+/// A `LocalEnterGuard` inside an [`EnterGuard`], which stays `Sync`.
+struct LocalGuard(#[allow(dead_code)] crate::task::LocalEnterGuard);
+
+// SAFETY: `LocalGuard` has no methods and its field is private, so a
+// shared reference to it (all `Sync` hands to other threads) can do
+// nothing with the guard; it is only used by its drop, on the owning
+// thread (`EnterGuard` is `!Send`).
+unsafe impl Sync for LocalGuard {}
 
 impl std::fmt::Debug for EnterGuard<'_> {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
@@ -202,7 +213,14 @@ impl Handle {
             _guard: context::set_handle(self.inner.clone()),
             _handle: std::marker::PhantomData,
             _not_send: std::marker::PhantomData,
+            _local: None,
         }
+    }
+
+    /// As [`enter`](Self::enter), also keeping a `LocalRuntime`'s task set
+    /// current until the guard drops.
+    pub(crate) fn enter_with_local(&self, local: crate::task::LocalEnterGuard) -> EnterGuard<'_> {
+        EnterGuard { _local: Some(LocalGuard(local)), ..self.enter() }
     }
 
     /// Which scheduler this runtime uses.

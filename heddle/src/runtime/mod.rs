@@ -5,6 +5,8 @@
 //! * [`Runtime::block_on`] runs a future to completion from synchronous
 //!   code, as often as you like on the same runtime.
 //! * [`Handle`] spawns onto a runtime from anywhere.
+//! * [`LocalRuntime`] is a current-thread runtime bound to its thread, on
+//!   which `!Send` futures can be spawned directly.
 //!
 //! ```
 //! use heddle::runtime::Runtime;
@@ -24,6 +26,7 @@ pub(crate) mod coop;
 mod current_thread;
 mod handle;
 mod id;
+mod local_runtime;
 mod metrics;
 mod multi_thread;
 pub(crate) use multi_thread::block_in_place;
@@ -38,6 +41,8 @@ use std::time::Duration;
 pub use builder::{Builder, WORKER_THREADS_ENV};
 pub use handle::{EnterGuard, Handle, RuntimeFlavor, TryCurrentError};
 pub use id::Id;
+pub(crate) use local_runtime::spawn_local_outside_set;
+pub use local_runtime::{worker_index, LocalOptions, LocalRuntime};
 pub use metrics::RuntimeMetrics;
 use scheduler::SchedulerHandle;
 pub use shutdown_error::is_rt_shutdown_err;

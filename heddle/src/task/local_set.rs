@@ -158,7 +158,8 @@ loom::thread_local! {
 ///
 /// # Panics
 /// When called outside a `LocalSet` (outside `run_until`, `block_on`, a
-/// task of a set, or an [`enter`](LocalSet::enter) guard).
+/// task of a set, or an [`enter`](LocalSet::enter) guard) and outside a
+/// [`LocalRuntime`](crate::runtime::LocalRuntime) on its own thread.
 #[track_caller]
 pub fn spawn_local<F>(future: F) -> JoinHandle<F::Output>
 where
@@ -168,7 +169,7 @@ where
     let context = CURRENT.try_with(|c| c.borrow().clone()).ok().flatten();
     match context {
         Some(context) => context.spawn(future),
-        None => panic!("`spawn_local` called from outside of a `task::LocalSet`"),
+        None => crate::runtime::spawn_local_outside_set(),
     }
 }
 
