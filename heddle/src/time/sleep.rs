@@ -24,7 +24,8 @@ use crate::driver::DriverHandle;
 /// ```
 ///
 /// # Panics
-/// Outside a runtime with the time driver enabled.
+/// Outside a runtime with the time driver enabled; when polled after its
+/// runtime has shut down (it could never fire).
 #[track_caller]
 pub fn sleep(duration: Duration) -> Sleep {
     sleep_until(Instant::now().far_add(duration))
@@ -33,7 +34,7 @@ pub fn sleep(duration: Duration) -> Sleep {
 /// Waits until `deadline`.
 ///
 /// # Panics
-/// Outside a runtime with the time driver enabled.
+/// As [`sleep`].
 #[track_caller]
 pub fn sleep_until(deadline: Instant) -> Sleep {
     Sleep::new(deadline)
@@ -154,6 +155,14 @@ impl Sleep {
             // returned, and `entry` is neither dropped nor reused before
             // (see `Drop` and `reset`).
             self.key = Some(unsafe { time.insert(tick, entry) });
+            // Inserted after the runtime fired its timers for the last time:
+            // this one never would. Fail loudly instead of hanging.
+            if time.is_shut_down() && !self.entry.as_ref().is_some_and(|e| e.get().is_fired()) {
+                if let Some(key) = self.key.take() {
+                    time.remove(key);
+                }
+                panic!("{SHUT_DOWN_MESSAGE}");
+            }
             // Registered once; a fire from here on wakes us, so a load is
             // enough (no second registration).
             if !self.entry.as_ref().is_some_and(|e| e.get().is_fired()) {
@@ -167,6 +176,10 @@ impl Sleep {
         Poll::Ready(())
     }
 }
+
+/// What a timer used on a runtime that has shut down panics with.
+const SHUT_DOWN_MESSAGE: &str =
+    "A heddle runtime context was found, but it is being shut down: its timers no longer fire.";
 
 impl Future for Sleep {
     type Output = ();

@@ -29,7 +29,7 @@ use clock::Clock;
 pub(crate) use entry::{EntryRef, TimerEntry};
 use wheel::{TimerKey as WheelKey, Wheel};
 
-use crate::loom::sync::atomic::{AtomicU64, Ordering::*};
+use crate::loom::sync::atomic::{AtomicBool, AtomicU64, Ordering::*};
 use crate::loom::sync::Mutex;
 use crate::util::cache_line::CacheLine;
 
@@ -48,6 +48,8 @@ pub(crate) struct TimeHandle {
     /// "Now" as of the driver's last `process` (a lower bound of now).
     /// Written every driver turn: kept off `next_wake`'s line.
     recent_tick: CacheLine<AtomicU64>,
+    /// The runtime shut its timers down: nothing will fire any more.
+    shut_down: AtomicBool,
     /// The tick the timerfd is armed for (u64::MAX: disarmed); the lock
     /// orders `timerfd_settime` calls.
     armed: Mutex<u64>,
@@ -105,6 +107,7 @@ impl TimeHandle {
             shards: (0..shards.max(1)).map(|_| Mutex::new(Shard { wheel: Wheel::new() })).collect(),
             next_wake: AtomicU64::new(u64::MAX),
             recent_tick: CacheLine(AtomicU64::new(0)),
+            shut_down: AtomicBool::new(false),
             armed: Mutex::new(u64::MAX),
             armed_hint: AtomicU64::new(u64::MAX),
             fired: Mutex::new(Vec::new()),
@@ -309,8 +312,17 @@ impl TimeHandle {
         self.shards.iter().map(|s| s.lock().unwrap().wheel.len()).sum()
     }
 
+    /// True once [`shutdown`](Self::shutdown) has begun: a timer inserted
+    /// from then on would never fire.
+    pub(crate) fn is_shut_down(&self) -> bool {
+        self.shut_down.load(SeqCst)
+    }
+
     /// Runtime shutdown: fire every timer so no task waits forever.
     pub(crate) fn shutdown(&self) {
+        // Before the shard locks: an insert that takes a lock after this
+        // finds the flag set (see `Sleep`).
+        self.shut_down.store(true, SeqCst);
         let mut wakers = Vec::new();
         for shard in self.shards.iter() {
             // SAFETY: as in `process`: under the shard's lock.
