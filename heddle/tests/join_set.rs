@@ -263,3 +263,23 @@ fn spawn_local_on_a_local_set() {
     });
     assert_eq!(counter.get(), 15);
 }
+
+#[heddle::test]
+async fn try_join_next_sees_every_finished_task_whatever_the_budget() {
+    let mut set = JoinSet::new();
+    for i in 0..1000u32 {
+        set.spawn(async move { i });
+    }
+    // Let all of them finish.
+    while heddle::runtime::Handle::current().metrics().num_alive_tasks() > 0 {
+        heddle::task::yield_now().await;
+    }
+    let mut joined = 0;
+    // One synchronous run: no yield refreshes the budget in between.
+    while let Some(result) = set.try_join_next() {
+        result.unwrap();
+        joined += 1;
+    }
+    assert_eq!(joined, 1000, "try_join_next stopped early");
+    assert!(set.is_empty());
+}

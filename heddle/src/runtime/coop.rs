@@ -45,6 +45,23 @@ pub(crate) fn set_budget(budget: Option<u8>) -> Option<u8> {
     BUDGET_LEFT.replace(budget)
 }
 
+/// Lifts the current task's budget until dropped, then puts it back: for
+/// synchronous calls that poll futures but cannot yield (`try_join_next`),
+/// which must not report "nothing ready" only because the budget ran out.
+pub(crate) struct BudgetLifted(Option<u8>);
+
+impl BudgetLifted {
+    pub(crate) fn new() -> BudgetLifted {
+        BudgetLifted(set_budget(None))
+    }
+}
+
+impl Drop for BudgetLifted {
+    fn drop(&mut self) {
+        set_budget(self.0);
+    }
+}
+
 /// One unit of the current task's budget, taken by [`poll_proceed`]. If
 /// it is dropped before [`made_progress`](Self::made_progress) is called,
 /// the budget goes back to what it was before `poll_proceed` (the

@@ -147,6 +147,9 @@ impl<T> JoinSet<T> {
             fn wake(self: Arc<Self>) {}
         }
         let waker = Waker::from(Arc::new(Noop));
+        // Not async, so it cannot yield: the budget must not make it miss
+        // a task that has finished.
+        let _lifted = crate::runtime::coop::BudgetLifted::new();
         match self.poll_join_next(&mut Context::from_waker(&waker)) {
             Poll::Ready(out) => out,
             Poll::Pending => None,
@@ -173,6 +176,7 @@ impl<T> JoinSet<T> {
             fn wake(self: Arc<Self>) {}
         }
         let waker = Waker::from(Arc::new(Noop));
+        let _lifted = crate::runtime::coop::BudgetLifted::new();
         match self.poll_join_next_with_id(&mut Context::from_waker(&waker)) {
             Poll::Ready(out) => out,
             Poll::Pending => None,
@@ -220,12 +224,15 @@ impl<T> JoinSet<T> {
         if self.entries.is_empty() {
             return Poll::Ready(None);
         }
-        let keys = {
+        let (keys, _replaced) = {
             let mut inner = self.ready.inner.lock().unwrap();
-            if !inner.waker.as_ref().is_some_and(|w| w.will_wake(cx.waker())) {
-                inner.waker = Some(cx.waker().clone());
-            }
-            std::mem::take(&mut inner.keys)
+            // The waker replaced is dropped after the lock is released:
+            // its drop may run arbitrary code, even use this set.
+            let replaced = match &inner.waker {
+                Some(w) if w.will_wake(cx.waker()) => None,
+                _ => inner.waker.replace(cx.waker().clone()),
+            };
+            (std::mem::take(&mut inner.keys), replaced)
         };
         // One pass over what woke. Tasks that wake again meanwhile are
         // queued again and wake us, so we are polled again.
