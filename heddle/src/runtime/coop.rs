@@ -45,9 +45,10 @@ pub(crate) fn set_budget(budget: Option<u8>) -> Option<u8> {
     BUDGET_LEFT.replace(budget)
 }
 
-/// Lifts the current task's budget until dropped, then puts it back: for
-/// synchronous calls that poll futures but cannot yield (`try_join_next`),
-/// which must not report "nothing ready" only because the budget ran out.
+/// Lifts the current task's budget until dropped, then puts it back (even
+/// on a panic): for `unconstrained`, blocking sections, and synchronous
+/// calls that poll futures but cannot yield (`try_join_next`), which must
+/// not report "nothing ready" only because the budget ran out.
 pub(crate) struct BudgetLifted(Option<u8>);
 
 impl BudgetLifted {

@@ -103,14 +103,8 @@ impl<F: Future> Future for Unconstrained<F> {
     type Output = F::Output;
 
     fn poll(self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<F::Output> {
-        /// Puts the task's budget back, even if the inner poll panics.
-        struct Restore(Option<u8>);
-        impl Drop for Restore {
-            fn drop(&mut self) {
-                coop::set_budget(self.0);
-            }
-        }
-        let _restore = Restore(coop::set_budget(None));
+        // Put back after the poll, even if it panics.
+        let _lifted = coop::BudgetLifted::new();
         self.project().future.poll(cx)
     }
 }

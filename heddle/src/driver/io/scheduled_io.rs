@@ -252,9 +252,7 @@ impl ScheduledIo {
         if let Some(k) = key.take() {
             waiters.remove(k);
         }
-        if waiters.is_empty() {
-            self.readiness.fetch_and(!HAS_WAITERS, AcqRel);
-        }
+        self.sync_has_waiters(&waiters);
         Poll::Ready(())
     }
 
@@ -263,6 +261,12 @@ impl ScheduledIo {
         let Some(k) = key.take() else { return };
         let mut waiters = self.waiters.lock();
         waiters.remove(k);
+        self.sync_has_waiters(&waiters);
+    }
+
+    /// Clears `HAS_WAITERS` once the list (whose lock the caller holds)
+    /// has nobody left to wake; the bit is only set under that lock too.
+    fn sync_has_waiters(&self, waiters: &IoWaiters) {
         if waiters.is_empty() {
             self.readiness.fetch_and(!HAS_WAITERS, AcqRel);
         }
@@ -275,9 +279,7 @@ impl ScheduledIo {
             let more = {
                 let mut waiters = self.waiters.lock();
                 let more = waiters.take_ready(ready, &mut batch);
-                if waiters.is_empty() {
-                    self.readiness.fetch_and(!HAS_WAITERS, AcqRel);
-                }
+                self.sync_has_waiters(&waiters);
                 more
             };
             for waker in batch.into_iter().flatten() {

@@ -109,6 +109,14 @@ fn log_exhausted(listener: &mio::net::TcpListener, e: &io::Error) {
     );
 }
 
+/// Registers a socket `accept` returned with the reactor. If that fails,
+/// the connection is lost (dropped with the socket), and the error decides,
+/// like an `accept` error, whether the listener carries on.
+fn register_accepted(accepted: io::Result<(mio::net::TcpStream, SocketAddr)>) -> io::Result<(TcpStream, SocketAddr)> {
+    let (sys, peer) = accepted?;
+    Ok((TcpStream::new_accepted(sys)?, peer))
+}
+
 impl TcpListener {
     /// Binds a listener to `addr`, trying each address it resolves to until
     /// one works. `SO_REUSEADDR` is set and the backlog is 1024; use
@@ -159,30 +167,19 @@ impl TcpListener {
     /// Cancel safe: dropping the future loses no connection.
     pub async fn accept(&self) -> io::Result<(TcpStream, SocketAddr)> {
         loop {
-            let error = match self.io.async_io(Direction::Read, |listener| listener.accept()).await {
-                Ok((sys, peer)) => match TcpStream::new_accepted(sys) {
-                    Ok(stream) => return Ok((stream, peer)),
-                    // As in `poll_accept`: this connection is lost, the
-                    // listener carries on if the error allows.
-                    Err(e) => e,
-                },
+            let error = match register_accepted(self.io.async_io(Direction::Read, |l| l.accept()).await) {
+                Ok(accepted) => return Ok(accepted),
                 Err(e) => e,
             };
             match classify(&error) {
                 AcceptError::Retry => continue,
                 AcceptError::Fatal => return Err(error),
-                AcceptError::Exhausted => {
-                    log_exhausted(self.io.get_ref(), &error);
-                    // Each waiting task pauses on its own timer, so none of
-                    // them depends on another's wake-up.
-                    let time_enabled =
-                        crate::runtime::Handle::try_current().is_ok_and(|handle| handle.driver().time_enabled);
-                    if time_enabled {
-                        crate::time::sleep(BACKOFF).await;
-                    } else {
-                        crate::task::yield_now().await;
-                    }
-                }
+                // Each waiting task pauses on its own timer, so none of
+                // them depends on another's wake-up.
+                AcceptError::Exhausted => match self.exhausted_pause(&error) {
+                    Some(pause) => pause.await,
+                    None => crate::task::yield_now().await,
+                },
             }
         }
     }
@@ -198,30 +195,32 @@ impl TcpListener {
                     *backoff = None;
                 }
             }
-            let error = match ready!(self.io.poll_io(cx, Direction::Read, |listener| listener.accept())) {
-                Ok((sys, peer)) => match TcpStream::new_accepted(sys) {
-                    Ok(stream) => return Poll::Ready(Ok((stream, peer))),
-                    // The connection is lost (dropped with `sys`), but the
-                    // listener carries on if the error allows.
-                    Err(e) => e,
-                },
+            let accepted = ready!(self.io.poll_io(cx, Direction::Read, |l| l.accept()));
+            let error = match register_accepted(accepted) {
+                Ok(accepted) => return Poll::Ready(Ok(accepted)),
                 Err(e) => e,
             };
             match classify(&error) {
                 AcceptError::Retry => continue,
                 AcceptError::Fatal => return Poll::Ready(Err(error)),
-                AcceptError::Exhausted => {
-                    log_exhausted(self.io.get_ref(), &error);
-                    let time_enabled =
-                        crate::runtime::Handle::try_current().is_ok_and(|handle| handle.driver().time_enabled);
-                    if !time_enabled {
+                AcceptError::Exhausted => match self.exhausted_pause(&error) {
+                    Some(pause) => *self.backoff() = Some(pause),
+                    None => {
                         cx.waker().wake_by_ref();
                         return Poll::Pending;
                     }
-                    *self.backoff() = Some(crate::time::sleep(BACKOFF));
-                }
+                },
             }
         }
+    }
+
+    /// After running out of descriptors or memory: logs it (rate-limited)
+    /// and returns the pause to take before the next try, or None on a
+    /// runtime without timers (the caller yields instead).
+    fn exhausted_pause(&self, error: &io::Error) -> Option<Sleep> {
+        log_exhausted(self.io.get_ref(), error);
+        let time_enabled = crate::runtime::Handle::try_current().is_ok_and(|handle| handle.driver().time_enabled);
+        time_enabled.then(|| crate::time::sleep(BACKOFF))
     }
 
     fn backoff(&self) -> MutexGuard<'_, Option<Sleep>> {

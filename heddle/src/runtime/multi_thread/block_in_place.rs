@@ -60,12 +60,11 @@ where
     /// Undoes the set-up even if `f` panics.
     struct Reset {
         handed_off: Option<(Arc<Shared>, usize)>,
-        budget: Option<u8>,
+        _budget: coop::BudgetLifted,
         _exit: context::ExitRuntimeGuard,
     }
     impl Drop for Reset {
         fn drop(&mut self) {
-            coop::set_budget(self.budget);
             if let Some((shared, index)) = self.handed_off.take() {
                 if let Some(core) = shared.remotes[index].handoff.take() {
                     WORKER.with(|slot| *slot.core.borrow_mut() = Some(core));
@@ -76,7 +75,7 @@ where
     let _reset = Reset {
         handed_off,
         // Blocking sections are not limited by the task's budget.
-        budget: coop::set_budget(None),
+        _budget: coop::BudgetLifted::new(),
         _exit: context::exit_runtime(),
     };
     f()
