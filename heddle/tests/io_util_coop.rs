@@ -255,6 +255,34 @@ fn copies_between_plain_values_yield_too() {
 }
 
 #[test]
+fn a_copy_chunk_costs_one_unit_or_what_its_reader_and_writer_spend() {
+    // 8 MiB in 8 KiB chunks = 1024 chunks; a poll has 128 units.
+    const LEN: usize = 8 << 20;
+    bounded(|| {
+        let rt = current_thread();
+        let yields = support::run(&rt, async {
+            let data = vec![3u8; LEN];
+            let mut yields = Vec::new();
+            // Neither side spends budget: the copy's own unit per chunk.
+            let mut out = Vec::with_capacity(LEN);
+            let to_vec = async { io::copy(&mut &data[..], &mut out).await.unwrap() };
+            yields.push(CountPolls { future: Box::pin(to_vec), polls: 0 }.await.1 - 1);
+            // The sink spends one: the copy adds none of its own.
+            let to_sink = async { io::copy(&mut &data[..], &mut io::sink()).await.unwrap() };
+            yields.push(CountPolls { future: Box::pin(to_sink), polls: 0 }.await.1 - 1);
+            // Both sides spend one: two units per chunk.
+            let both = async { io::copy(&mut io::repeat(1).take(LEN as u64), &mut io::sink()).await.unwrap() };
+            yields.push(CountPolls { future: Box::pin(both), polls: 0 }.await.1 - 1);
+            yields
+        });
+        let [to_vec, to_sink, both] = yields[..] else { unreachable!() };
+        assert!((6..=10).contains(&to_vec), "slice into Vec yielded {to_vec} times, not ~8");
+        assert!((6..=10).contains(&to_sink), "slice into sink yielded {to_sink} times, not ~8");
+        assert!((14..=18).contains(&both), "repeat into sink yielded {both} times, not ~16");
+    });
+}
+
+#[test]
 fn a_ready_stream_answers_pending_only_once_the_budget_is_spent() {
     bounded(|| {
         let rt = current_thread();

@@ -153,6 +153,22 @@ pub fn poll_proceed(cx: &mut Context<'_>) -> Poll<RestoreOnPending> {
     }
 }
 
+/// The current task's units left (None: unconstrained). Compared before
+/// and after a step to learn whether something inside it spent budget.
+#[inline]
+pub(crate) fn budget_left() -> Option<u8> {
+    BUDGET_LEFT.get()
+}
+
+/// Gives back one unit taken by [`poll_proceed`] whose work turned out to
+/// be charged already by the resources it used (see `io::copy`).
+#[inline]
+pub(crate) fn refund_unit() {
+    if let Some(units) = BUDGET_LEFT.get() {
+        BUDGET_LEFT.set(Some(units.saturating_add(1).min(BUDGET)));
+    }
+}
+
 /// True if the current task has spent its whole budget.
 pub(crate) fn has_budget_remaining() -> bool {
     BUDGET_LEFT.get() != Some(0)

@@ -14,8 +14,12 @@
 //! Interrupted reads and writes are retried; a reader with nothing yet
 //! while the buffer holds data does not stop the writing.
 //!
-//! Each read spends one unit of the task's cooperative budget, so a copy
-//! between two always-ready values (a slice into a `Vec`) still yields.
+//! Each chunk (one read and the writes that pass it on) costs one unit of
+//! the task's cooperative budget, so a copy between two always-ready
+//! values (a slice into a `Vec`) still yields. The copy's own unit is
+//! given back when the reader or the writer already charged that chunk
+//! (a socket, `sink()`): a chunk costs what its resources cost, never
+//! one unit more, so a copy into `sink()` yields as often as tokio's.
 //! heddle keeps its own loop instead of tokio's io-util one because tokio's
 //! also asks *tokio's* budget whenever some crate in the build enables a
 //! tokio runtime feature: a second thread-local check per chunk that
@@ -26,6 +30,8 @@ use std::pin::Pin;
 use std::task::{ready, Context, Poll};
 
 use tokio::io::{AsyncRead, AsyncWrite, ReadBuf};
+
+use crate::runtime::coop;
 
 /// Bytes read per chunk unless the caller says otherwise (tokio's size).
 pub(super) const DEFAULT_SIZE: usize = 8 * 1024;
@@ -69,11 +75,16 @@ impl CopyBuffer {
         W: AsyncWrite + ?Sized,
     {
         loop {
+            // Units left once this chunk's own unit is taken; a lower count
+            // after the chunk means the reader or writer charged it.
+            let mut charged_at = None;
             if self.has_room() {
-                let coop = ready!(crate::runtime::coop::poll_proceed(cx));
+                let unit = ready!(coop::poll_proceed(cx));
+                let after_own_unit = coop::budget_left();
                 match self.poll_fill(cx, reader.as_mut()) {
                     Poll::Ready(result) => {
-                        coop.made_progress();
+                        unit.made_progress();
+                        charged_at = after_own_unit;
                         result?;
                     }
                     // Nothing to read and nothing to write: push out what a
@@ -116,6 +127,9 @@ impl CopyBuffer {
             // All written: the buffer starts over.
             self.pos = 0;
             self.cap = 0;
+            if charged_at.is_some() && coop::budget_left() < charged_at {
+                coop::refund_unit();
+            }
             if self.read_done {
                 ready!(writer.as_mut().poll_flush(cx))?;
                 self.need_flush = false;

@@ -1,9 +1,12 @@
 //! heddle's in-memory streams: [`empty`], [`repeat`], [`sink`], [`duplex`]
 //! and [`simplex`].
 //!
-//! Each type wraps its tokio io-util namesake (same buffering, same
-//! end-of-file and broken-pipe rules) and adds what those lack when tokio's
-//! runtime is not compiled in: every read, write, flush or seek first
+//! `duplex` and `simplex` wrap their tokio io-util namesakes (same
+//! buffering, same end-of-file and broken-pipe rules); `empty`, `repeat`
+//! and `sink` are a few lines each and heddle's own, so that a hot loop
+//! over them checks one budget, not heddle's and then tokio's. All add
+//! what tokio's lack when tokio's runtime is not compiled in: every read,
+//! write, flush or seek first
 //! spends one unit of the task's cooperative budget
 //! ([`poll_proceed`](crate::task::coop::poll_proceed)). These streams are
 //! often ready at once, so without it a loop over one would never return

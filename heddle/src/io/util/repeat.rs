@@ -13,7 +13,9 @@ use crate::io::{AsyncRead, ReadBuf};
 /// Created by [`repeat`]. Every read fills the whole buffer at once and
 /// spends one unit of the task's cooperative budget, so a loop over it
 /// still yields to the other tasks on its worker.
-pub struct Repeat(tokio::io::Repeat);
+pub struct Repeat {
+    byte: u8,
+}
 
 /// Creates a reader that fills every buffer with `byte` and never reaches
 /// end of file. Bound it with
@@ -30,18 +32,25 @@ pub struct Repeat(tokio::io::Repeat);
 /// # }).unwrap();
 /// ```
 pub fn repeat(byte: u8) -> Repeat {
-    Repeat(tokio::io::repeat(byte))
+    Repeat { byte }
 }
 
 impl AsyncRead for Repeat {
     #[inline]
     fn poll_read(self: Pin<&mut Self>, cx: &mut Context<'_>, buf: &mut ReadBuf<'_>) -> Poll<io::Result<()>> {
-        budgeted(cx, |cx| Pin::new(&mut self.get_mut().0).poll_read(cx, buf))
+        let byte = self.byte;
+        budgeted(cx, |_| {
+            let unfilled = buf.initialize_unfilled();
+            unfilled.fill(byte);
+            let n = unfilled.len();
+            buf.advance(n);
+            Poll::Ready(Ok(()))
+        })
     }
 }
 
 impl fmt::Debug for Repeat {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        self.0.fmt(f)
+        f.debug_struct("Repeat").field("byte", &self.byte).finish()
     }
 }
