@@ -142,7 +142,10 @@ impl SpawnFromBlocking for heddle::runtime::Handle {
 }
 
 #[test]
-fn shutdown_waits_for_running_and_drops_queued() {
+fn shutdown_runs_queued_jobs_and_waits_for_them() {
+    // One thread: the second job waits in the queue behind the first when
+    // shutdown begins. Both run (tokio's behaviour: a busy thread empties
+    // the queue before it looks at the shutdown flag), and shutdown waits.
     let rt = Builder::new_current_thread().max_blocking_threads(1).build().unwrap();
     let finished = Arc::new(AtomicUsize::new(0));
     let started = Arc::new(Barrier::new(2));
@@ -151,19 +154,53 @@ fn shutdown_waits_for_running_and_drops_queued() {
         s1.wait();
         std::thread::sleep(Duration::from_millis(50));
         f1.fetch_add(1, Ordering::SeqCst);
+        1
     });
     let f2 = finished.clone();
     let queued = rt.spawn_blocking(move || {
         f2.fetch_add(100, Ordering::SeqCst);
+        2
     });
     started.wait();
     rt.shutdown_timeout(LIMIT);
-    assert_eq!(finished.load(Ordering::SeqCst), 1, "running job finished, queued one never ran");
+    assert_eq!(finished.load(Ordering::SeqCst), 101, "shutdown returned before both jobs ran");
     let rt2 = Builder::new_current_thread().build().unwrap();
     rt2.block_on(async move {
-        assert!(running.await.is_ok());
-        assert!(queued.await.unwrap_err().is_cancelled());
+        assert_eq!(running.await.unwrap(), 1);
+        assert_eq!(queued.await.unwrap(), 2);
     });
+}
+
+#[test]
+fn a_job_spawned_just_before_shutdown_still_runs() {
+    // Its thread may not even have started when shutdown begins.
+    for flavor in ["current_thread", "multi_thread"] {
+        let rt = match flavor {
+            "current_thread" => Builder::new_current_thread().build().unwrap(),
+            _ => Builder::new_multi_thread().worker_threads(1).build().unwrap(),
+        };
+        let _enter = rt.enter();
+        let job = heddle::task::spawn_blocking(|| {
+            std::thread::sleep(Duration::from_millis(20));
+            42
+        });
+        rt.shutdown_timeout(LIMIT);
+        let rt2 = Builder::new_current_thread().build().unwrap();
+        assert_eq!(rt2.block_on(job).unwrap(), 42, "{flavor}");
+    }
+}
+
+#[test]
+fn a_job_spawned_after_shutdown_is_cancelled() {
+    let rt = Builder::new_current_thread().build().unwrap();
+    let handle = rt.handle().clone();
+    rt.shutdown_timeout(LIMIT);
+    let ran = Arc::new(AtomicUsize::new(0));
+    let r = ran.clone();
+    let job = handle.spawn_blocking(move || r.fetch_add(1, Ordering::SeqCst));
+    let rt2 = Builder::new_current_thread().build().unwrap();
+    assert!(rt2.block_on(job).unwrap_err().is_cancelled());
+    assert_eq!(ran.load(Ordering::SeqCst), 0);
 }
 
 #[test]

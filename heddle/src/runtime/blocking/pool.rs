@@ -94,6 +94,11 @@ impl<J> State<J> {
             // the claims are interchangeable).
             self.num_notify -= 1;
             Wake::Work
+        } else if self.shutdown && !self.queue.is_empty() {
+            // Jobs queued before shutdown still run (as on tokio, where a
+            // thread runs what is queued before it looks at the flag).
+            self.num_idle -= 1;
+            Wake::Work
         } else if self.shutdown || timed_out {
             self.num_idle -= 1;
             self.num_threads -= 1;
@@ -146,7 +151,7 @@ struct BlockingSchedule(Arc<Inner>, Option<Arc<crate::driver::DriverHandle>>);
 impl Schedule for BlockingSchedule {
     fn schedule(&self, task: Notified) {
         // Rejected after shutdown: dropping the Notified releases its
-        // reference; shutdown has already cancelled the task.
+        // reference; the task is cancelled when the task list is closed.
         let _ = self.0.push(task);
     }
 
@@ -237,7 +242,13 @@ impl Inner {
                 }
             }
         }
+        let last_out = state.shutdown && state.num_threads == 0;
         drop(state);
+        if last_out {
+            // Nothing runs any more: cancel what a spawn racing shutdown
+            // left in the task list (inserted, then refused by the queue).
+            self.owned.close_and_shutdown_all();
+        }
         drop(hooks);
         self.exited.notify_all();
     }
@@ -272,8 +283,9 @@ impl BlockingPool {
         match self.inner.owned.insert(task) {
             Ok(()) => {
                 if let Err(notified) = self.inner.push(notified) {
-                    // Shut down between the insert and the push: shutdown
-                    // cancels the task (it is in the owned list).
+                    // Shut down between the insert and the push: the task
+                    // is in the list, which is closed (cancelling it) once
+                    // the last thread is out.
                     drop(notified);
                 }
             }
@@ -300,21 +312,23 @@ impl BlockingPool {
         self.inner.state.lock().queue.len()
     }
 
-    /// Cancels queued jobs, then waits up to `wait` for running ones.
+    /// Refuses new jobs and waits up to `wait` for the pool's threads to
+    /// finish the running and queued ones (all of which still run; only a
+    /// job spawned after shutdown is cancelled).
     pub(crate) fn shutdown(&self, wait: Option<Duration>) {
-        let queued = {
+        let idle_pool = {
             let mut state = self.inner.state.lock();
             if state.shutdown {
                 return;
             }
             state.shutdown = true;
-            std::mem::take(&mut state.queue)
+            state.num_threads == 0
         };
         self.inner.work.notify_all();
-        // Cancels the queued tasks (and marks running ones cancelled; they
-        // finish their closure regardless).
-        self.inner.owned.close_and_shutdown_all();
-        drop(queued);
+        if idle_pool {
+            // No thread will exit to do it: close the task list now.
+            self.inner.owned.close_and_shutdown_all();
+        }
         if let Some(wait) = wait {
             // A wait too long to have a deadline (`Duration::MAX`) has none.
             let deadline = Instant::now().checked_add(wait);
@@ -330,6 +344,13 @@ impl BlockingPool {
                     }
                     None => self.inner.exited.wait_timeout(state, std::time::Duration::from_secs(3600)).0,
                 };
+            }
+            if state.num_threads == 0 {
+                drop(state);
+                // The last thread does this too, maybe a moment after its
+                // count dropped; done here as well so that every JoinHandle
+                // is settled when shutdown returns.
+                self.inner.owned.close_and_shutdown_all();
             }
         }
     }
@@ -356,13 +377,17 @@ mod loom_tests {
 
     impl Pool {
         /// Runs the queue to empty (the lock is held on entry and exit).
-        fn drain<'a>(&'a self, mut state: crate::loom::sync::MutexGuard<'a, State<u32>>) {
+        fn drain<'a>(
+            &'a self,
+            mut state: crate::loom::sync::MutexGuard<'a, State<u32>>,
+        ) -> crate::loom::sync::MutexGuard<'a, State<u32>> {
             while let Some(job) = state.queue.pop_front() {
                 drop(state);
                 assert_eq!(job, 7);
                 self.ran.fetch_add(1, SeqCst);
                 state = self.state.lock().unwrap();
             }
+            state
         }
     }
 
@@ -387,7 +412,7 @@ mod loom_tests {
                     loop {
                         match state.after_wait(pool.timed_out.load(SeqCst)) {
                             Wake::Work => {
-                                pool.drain(state);
+                                drop(pool.drain(state));
                                 return;
                             }
                             Wake::Exit => return,
@@ -420,7 +445,7 @@ mod loom_tests {
                     let pool = pool.clone();
                     thread::spawn(move || {
                         let state = pool.state.lock().unwrap();
-                        pool.drain(state);
+                        drop(pool.drain(state));
                     })
                 };
                 fresh.join().unwrap();
@@ -431,6 +456,71 @@ mod loom_tests {
             let state = pool.state.lock().unwrap();
             assert!(state.queue.is_empty());
             assert_eq!(state.num_notify, 0);
+        });
+    }
+
+    /// A job pushed while the pool shuts down and its one thread goes
+    /// idle: the job is either refused (pushed after the flag) or run
+    /// exactly once, never stranded in the queue, and the thread exits.
+    #[test]
+    fn push_races_shutdown_and_a_thread_going_idle() {
+        crate::loom::model(|| {
+            let mut initial = State::new();
+            initial.num_threads = 1;
+            let pool = Arc::new(Pool {
+                state: Mutex::new(initial),
+                work: Condvar::new(),
+                timed_out: AtomicBool::new(false),
+                ran: AtomicUsize::new(0),
+            });
+
+            // `run_thread`'s loop, without the keep-alive timeout.
+            let worker = {
+                let pool = pool.clone();
+                thread::spawn(move || {
+                    let mut state = pool.state.lock().unwrap();
+                    'work: loop {
+                        state = pool.drain(state);
+                        if state.shutdown {
+                            state.num_threads -= 1;
+                            return;
+                        }
+                        state.num_idle += 1;
+                        loop {
+                            state = pool.work.wait(state).unwrap();
+                            match state.after_wait(false) {
+                                Wake::Work => continue 'work,
+                                Wake::Exit => return,
+                                Wake::Sleep => {}
+                            }
+                        }
+                    }
+                })
+            };
+            let shutdown = {
+                let pool = pool.clone();
+                thread::spawn(move || {
+                    pool.state.lock().unwrap().shutdown = true;
+                    pool.work.notify_all();
+                })
+            };
+
+            let action = pool.state.lock().unwrap().push(7, 1);
+            let refused = match action {
+                Push::NotifyIdle => {
+                    pool.work.notify_one();
+                    0
+                }
+                Push::Queued => 0,
+                Push::Rejected(_) => 1,
+                Push::SpawnThread => panic!("the pool is at its one-thread limit"),
+            };
+            worker.join().unwrap();
+            shutdown.join().unwrap();
+            assert_eq!(pool.ran.load(SeqCst) + refused, 1, "the job ran once or was refused");
+            let state = pool.state.lock().unwrap();
+            assert!(state.queue.is_empty(), "a job stranded in the queue");
+            assert_eq!(state.num_threads, 0, "the thread did not exit");
         });
     }
 }
