@@ -8,7 +8,8 @@
 //! * paired (`cargo bench -p heddle-bench --bench sync --bench rt -- --paired
 //!   [FILTER]`): both runtimes are set up side by side and their closures
 //!   run in alternating batches of ~30 ms, the order flipping every pair;
-//!   the figure is the median of the per-pair time ratios.
+//!   the figure is the median of the per-pair time ratios (30 pairs, or
+//!   `HEDDLE_BENCH_PAIRS`).
 //!
 //! Why both: on a 2-vCPU VM the cost of a cross-thread wake-up changes
 //! several-fold for tens of seconds at a time (the host moves the vCPUs).
@@ -62,7 +63,18 @@ pub fn main(paired: &[PairedWorkload], criterion_groups: fn()) {
     criterion::Criterion::default().configure_from_args().final_summary();
 }
 
-const PAIRS: usize = 30;
+/// Batch pairs per workload, unless `HEDDLE_BENCH_PAIRS` says otherwise
+/// (more pairs narrow the median for workloads whose cost swings with
+/// the OS scheduler, like the notify ones).
+const DEFAULT_PAIRS: usize = 30;
+
+fn pairs() -> usize {
+    std::env::var("HEDDLE_BENCH_PAIRS")
+        .ok()
+        .and_then(|v| v.parse().ok())
+        .filter(|&n: &usize| n >= 4)
+        .unwrap_or(DEFAULT_PAIRS)
+}
 const BATCH: Duration = Duration::from_millis(30);
 const WARM_UP: Duration = Duration::from_millis(300);
 
@@ -90,15 +102,16 @@ pub fn paired_main(workloads: &[PairedWorkload]) {
             r.median,
             r.p25,
             r.p75,
-            PAIRS
+            r.pairs
         );
         records.push(format!(
-            r#"{{"workload":"{name}","heddle_ns":{:.1},"tokio_ns":{:.1},"ratio_median":{:.4},"ratio_p25":{:.4},"ratio_p75":{:.4},"pairs":{PAIRS}}}"#,
+            r#"{{"workload":"{name}","heddle_ns":{:.1},"tokio_ns":{:.1},"ratio_median":{:.4},"ratio_p25":{:.4},"ratio_p75":{:.4},"pairs":{}}}"#,
             r.heddle.as_nanos(),
             r.tokio.as_nanos(),
             r.median,
             r.p25,
-            r.p75
+            r.p75,
+            r.pairs
         ));
     }
     println!("(median time per iteration; ratio: median of the per-pair ratios of adjacent ~30 ms batches, < 1: heddle faster)");
@@ -111,6 +124,7 @@ struct Paired {
     median: f64,
     p25: f64,
     p75: f64,
+    pairs: usize,
 }
 
 fn measure(heddle_setup: fn(&mut Capture), tokio_setup: fn(&mut Capture)) -> Paired {
@@ -124,7 +138,8 @@ fn measure(heddle_setup: fn(&mut Capture), tokio_setup: fn(&mut Capture)) -> Pai
     let per_iter = warm_up(&mut h).max(warm_up(&mut t));
     let batch = ((BATCH.as_secs_f64() / per_iter.as_secs_f64()) as usize).max(1);
     let (mut hs, mut ts, mut ratios) = (Vec::new(), Vec::new(), Vec::new());
-    for pair in 0..PAIRS {
+    let pairs = pairs();
+    for pair in 0..pairs {
         let (th, tt) = if pair % 2 == 0 {
             let th = time(&mut h, batch);
             (th, time(&mut t, batch))
@@ -142,11 +157,12 @@ fn measure(heddle_setup: fn(&mut Capture), tokio_setup: fn(&mut Capture)) -> Pai
     ts.sort();
     ratios.sort_by(f64::total_cmp);
     Paired {
-        heddle: hs[PAIRS / 2],
-        tokio: ts[PAIRS / 2],
-        median: ratios[PAIRS / 2],
-        p25: ratios[PAIRS / 4],
-        p75: ratios[PAIRS * 3 / 4],
+        heddle: hs[pairs / 2],
+        tokio: ts[pairs / 2],
+        median: ratios[pairs / 2],
+        p25: ratios[pairs / 4],
+        p75: ratios[pairs * 3 / 4],
+        pairs,
     }
 }
 
