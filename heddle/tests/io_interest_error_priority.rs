@@ -38,29 +38,14 @@ async fn assert_quiet<F: Future>(wait: F, what: &str) {
 /// the kernel then reports every condition still true, which can include
 /// the error not yet taken); such a report must find no error pending, and
 /// clearing it must stick.
-async fn assert_error_wait_settles<T: AsRawFd>(fd: &AsyncFd<T>)
-where
-    T: std::fmt::Debug,
-{
+async fn assert_error_wait_settles(fd: &AsyncFd<UdpSocket>) {
     for _ in 0..3 {
         match heddle::time::timeout(QUIET, fd.ready(Interest::ERROR)).await {
             Err(_) => return,
             Ok(guard) => {
                 let mut guard = guard.unwrap();
-                let mut code: libc::c_int = 0;
-                let mut len = std::mem::size_of::<libc::c_int>() as libc::socklen_t;
-                // SAFETY: `code` and `len` are valid for writes for the call.
-                let rc = unsafe {
-                    libc::getsockopt(
-                        fd.as_raw_fd(),
-                        libc::SOL_SOCKET,
-                        libc::SO_ERROR,
-                        (&mut code as *mut libc::c_int).cast(),
-                        &mut len,
-                    )
-                };
-                assert_eq!(rc, 0);
-                assert_eq!(code, 0, "error readiness with an error pending after it was taken");
+                let pending = fd.get_ref().take_error().unwrap();
+                assert!(pending.is_none(), "error readiness with {pending:?} pending after it was taken");
                 guard.clear_ready();
             }
         }

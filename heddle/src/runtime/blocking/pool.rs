@@ -376,6 +376,15 @@ mod loom_tests {
     }
 
     impl Pool {
+        fn new(initial: State<u32>) -> Arc<Pool> {
+            Arc::new(Pool {
+                state: Mutex::new(initial),
+                work: Condvar::new(),
+                timed_out: AtomicBool::new(false),
+                ran: AtomicUsize::new(0),
+            })
+        }
+
         /// Runs the queue to empty (the lock is held on entry and exit).
         fn drain<'a>(
             &'a self,
@@ -398,12 +407,7 @@ mod loom_tests {
             // One thread, idle: the last one.
             initial.num_threads = 1;
             initial.num_idle = 1;
-            let pool = Arc::new(Pool {
-                state: Mutex::new(initial),
-                work: Condvar::new(),
-                timed_out: AtomicBool::new(false),
-                ran: AtomicUsize::new(0),
-            });
+            let pool = Pool::new(initial);
 
             let idle = {
                 let pool = pool.clone();
@@ -467,12 +471,7 @@ mod loom_tests {
         crate::loom::model(|| {
             let mut initial = State::new();
             initial.num_threads = 1;
-            let pool = Arc::new(Pool {
-                state: Mutex::new(initial),
-                work: Condvar::new(),
-                timed_out: AtomicBool::new(false),
-                ran: AtomicUsize::new(0),
-            });
+            let pool = Pool::new(initial);
 
             // `run_thread`'s loop, without the keep-alive timeout.
             let worker = {
