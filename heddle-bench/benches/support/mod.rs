@@ -9,7 +9,7 @@
 //!   [FILTER]`): both runtimes are set up side by side and their closures
 //!   run in alternating batches of ~30 ms, the order flipping every pair;
 //!   the figure is the median of the per-pair time ratios (30 pairs, or
-//!   `HEDDLE_BENCH_PAIRS`).
+//!   `HEDDLE_BENCH_PAIRS`; batch length `HEDDLE_BENCH_BATCH_MS`).
 //!
 //! Why both: on a 2-vCPU VM the cost of a cross-thread wake-up changes
 //! several-fold for tens of seconds at a time (the host moves the vCPUs).
@@ -75,7 +75,18 @@ fn pairs() -> usize {
         .filter(|&n: &usize| n >= 4)
         .unwrap_or(DEFAULT_PAIRS)
 }
-const BATCH: Duration = Duration::from_millis(30);
+/// Length of one batch, unless `HEDDLE_BENCH_BATCH_MS` says otherwise
+/// (shorter batches, with more pairs, keep both halves of a pair within one
+/// state of the host for workloads that swing from one moment to the next).
+const DEFAULT_BATCH: Duration = Duration::from_millis(30);
+
+fn batch() -> Duration {
+    std::env::var("HEDDLE_BENCH_BATCH_MS")
+        .ok()
+        .and_then(|v| v.parse().ok())
+        .filter(|&ms: &u64| ms >= 1)
+        .map_or(DEFAULT_BATCH, Duration::from_millis)
+}
 const WARM_UP: Duration = Duration::from_millis(300);
 
 /// Runs the workloads whose name contains the first non-flag argument (all
@@ -136,7 +147,7 @@ fn measure(heddle_setup: fn(&mut Capture), tokio_setup: fn(&mut Capture)) -> Pai
         (h.0.expect("workload registered no iteration"), t.0.expect("workload registered no iteration"));
     // Warm up both, and size the batch from the slower of the two.
     let per_iter = warm_up(&mut h).max(warm_up(&mut t));
-    let batch = ((BATCH.as_secs_f64() / per_iter.as_secs_f64()) as usize).max(1);
+    let batch = ((batch().as_secs_f64() / per_iter.as_secs_f64()) as usize).max(1);
     let (mut hs, mut ts, mut ratios) = (Vec::new(), Vec::new(), Vec::new());
     let pairs = pairs();
     for pair in 0..pairs {
