@@ -1,5 +1,16 @@
 //! The time module's error types: [`Elapsed`] for a [`Timeout`](super::Timeout)
 //! whose deadline passed, and [`Error`] for a timer that cannot work.
+//!
+//! ```
+//! use std::time::Duration;
+//! use heddle::time::{error::Elapsed, timeout};
+//!
+//! # heddle::runtime::Builder::new_current_thread().enable_all().build().unwrap().block_on(async {
+//! let slow = heddle::time::sleep(Duration::from_secs(60));
+//! let result: Result<(), Elapsed> = timeout(Duration::from_millis(1), slow).await;
+//! assert!(result.is_err());
+//! # });
+//! ```
 
 use std::fmt;
 

@@ -1,4 +1,16 @@
-//! Errors of the [`broadcast`](super) channel.
+//! Errors of the [`broadcast`](super) channel. A receiver that fell behind
+//! learns how many values it missed, then goes on with the oldest kept:
+//!
+//! ```
+//! use heddle::sync::broadcast::{self, error::TryRecvError};
+//!
+//! let (tx, mut rx) = broadcast::channel(2);
+//! for i in 0..5 {
+//!     tx.send(i).unwrap();
+//! }
+//! assert_eq!(rx.try_recv(), Err(TryRecvError::Lagged(3)));
+//! assert_eq!(rx.try_recv(), Ok(3));
+//! ```
 
 use std::fmt;
 

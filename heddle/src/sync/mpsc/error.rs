@@ -1,4 +1,18 @@
-//! Errors of the [`mpsc`](super) channels.
+//! Errors of the [`mpsc`](super) channels. A failed send hands the value
+//! back, so nothing is lost:
+//!
+//! ```
+//! use heddle::sync::mpsc::{self, error::TrySendError};
+//!
+//! let (tx, rx) = mpsc::channel::<&str>(1);
+//! tx.try_send("first").unwrap();
+//! assert_eq!(tx.try_send("second"), Err(TrySendError::Full("second")));
+//! drop(rx);
+//! match tx.try_send("third") {
+//!     Err(TrySendError::Closed(value)) => assert_eq!(value, "third"),
+//!     other => panic!("{other:?}"),
+//! }
+//! ```
 
 use std::fmt;
 
