@@ -126,3 +126,51 @@ fn a_yield_loop_runs_once_per_budget_of_the_block_on_future() {
     });
     assert_eq!(turns, ROUNDS / (BUDGET / 2));
 }
+
+/// A task woken by another thread while it runs has not yielded: it goes
+/// back in the queue at once (as in tokio) and runs again before the
+/// driver is next polled, rather than being held like a yielded task.
+/// Seen here as: when it runs again, a datagram already sent has not yet
+/// reached its reader, because only a driver poll delivers it.
+#[test]
+fn a_task_woken_by_another_thread_while_it_runs_is_not_held_for_the_driver() {
+    // No periodic driver poll may fall in between by chance.
+    let current = Builder::new_current_thread().event_interval(1_000_000).enable_all().build().unwrap();
+    let multi = Builder::new_multi_thread().worker_threads(1).event_interval(1_000_000).enable_all().build().unwrap();
+    for (name, rt) in [("current_thread", current), ("multi_thread", multi)] {
+        let reader_had_it = support::run(&rt, async {
+            let rx = UdpSocket::bind("127.0.0.1:0").await.unwrap();
+            let addr = rx.local_addr().unwrap();
+            let got = Arc::new(AtomicBool::new(false));
+            let reader = heddle::spawn({
+                let got = got.clone();
+                async move {
+                    let mut buf = [0u8; 4];
+                    assert_eq!(rx.recv(&mut buf).await.unwrap(), 4);
+                    got.store(true, SeqCst);
+                }
+            });
+            let woken = heddle::spawn(async move {
+                // Let the reader register its interest first.
+                heddle::task::yield_now().await;
+                let tx = std::net::UdpSocket::bind("127.0.0.1:0").unwrap();
+                tx.send_to(b"ping", addr).unwrap();
+                let mut first = true;
+                std::future::poll_fn(|cx| {
+                    if std::mem::take(&mut first) {
+                        let waker = cx.waker().clone();
+                        std::thread::spawn(move || waker.wake()).join().unwrap();
+                        return std::task::Poll::Pending;
+                    }
+                    std::task::Poll::Ready(())
+                })
+                .await;
+                got.load(SeqCst)
+            });
+            let reader_had_it = woken.await.unwrap();
+            reader.await.unwrap();
+            reader_had_it
+        });
+        assert!(!reader_had_it, "{name}: the woken task was held until the driver had been polled");
+    }
+}

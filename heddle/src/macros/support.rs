@@ -27,6 +27,7 @@ pub fn poll_budget_available(cx: &mut Context<'_>) -> Poll<()> {
     if crate::task::coop::has_budget_remaining() {
         Poll::Ready(())
     } else {
+        crate::runtime::coop::note_yield();
         cx.waker().wake_by_ref();
         Poll::Pending
     }

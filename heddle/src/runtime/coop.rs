@@ -21,6 +21,27 @@ thread_local! {
     /// down" check that `CONTEXT` (which holds a runtime handle) needs,
     /// and every I/O operation and channel call reads it.
     static BUDGET_LEFT: Cell<Option<u8>> = const { Cell::new(None) };
+
+    /// Set when the task being polled yields on purpose (`yield_now`, an
+    /// exhausted budget) rather than being woken by someone else while it
+    /// runs; see [`note_yield`].
+    static YIELDED: Cell<bool> = const { Cell::new(false) };
+}
+
+/// Records that the current poll gives way on purpose: it woke its own
+/// task and returns `Pending` so others can run. The scheduler then holds
+/// the task until it has looked at I/O and timers (as tokio does for
+/// `yield_now`). A task woken *by another party* during its poll (a
+/// message from another worker) is instead queued at once, at the back.
+#[inline]
+pub(crate) fn note_yield() {
+    YIELDED.set(true);
+}
+
+/// Whether the poll that just ended yielded on purpose; forgets it.
+#[inline]
+pub(crate) fn take_yield() -> bool {
+    YIELDED.replace(false)
 }
 
 /// Units per task poll.
@@ -137,6 +158,7 @@ pub fn poll_proceed(cx: &mut Context<'_>) -> Poll<RestoreOnPending> {
     match BUDGET_LEFT.get() {
         None => Poll::Ready(RestoreOnPending(Cell::new(None), PhantomData)),
         Some(0) => {
+            note_yield();
             // During thread teardown there is no handle to count it in.
             let _ = CONTEXT.try_with(|c| {
                 if let Some(handle) = c.handle.borrow().as_ref() {

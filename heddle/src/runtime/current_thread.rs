@@ -376,7 +376,9 @@ impl Schedule for Arc<Shared> {
     }
 
     fn yield_now(&self, task: Notified) {
-        if let Some(task) = self.push_local(task, true) {
+        // Only a task that yielded waits for the next look at I/O; one woken
+        // by someone else while it ran just goes to the back.
+        if let Some(task) = self.push_local(task, coop::take_yield()) {
             self.push_remote(task);
         }
     }

@@ -65,6 +65,8 @@ unsafe fn run<F: Future, S: Schedule>(ptr: NonNull<Header>) {
     let waker = std::mem::ManuallyDrop::new(unsafe { waker::borrowed(ptr) });
     let mut cx = Context::from_waker(&waker);
     let _task_id = crate::runtime::context::set_current_task_id(cell.header.id);
+    // Whether this poll yields on purpose is this poll's own business.
+    crate::runtime::coop::take_yield();
     let polled = catch_unwind(AssertUnwindSafe(|| {
         // If the poll panics, the future is dropped while the panic is still
         // unwinding (its `Drop` sees `std::thread::panicking()`, as in tokio).

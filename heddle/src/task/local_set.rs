@@ -438,6 +438,7 @@ impl Future for LocalSet {
         let _no_blocking = context::disallow_block_in_place();
         if self.tick() {
             // A full batch ran: yield to the caller's scheduler, come back.
+            crate::runtime::coop::note_yield();
             cx.waker().wake_by_ref();
             Poll::Pending
         } else if self.context.shared.owned.len() == 0 {
@@ -506,6 +507,7 @@ impl<F: Future> Future for RunUntil<'_, F> {
             }
         }
         if local_set.tick() {
+            crate::runtime::coop::note_yield();
             cx.waker().wake_by_ref();
         }
         Poll::Pending

@@ -141,9 +141,11 @@ pub(crate) trait Schedule: Send + Sync + 'static {
     /// Queues a task that was woken.
     fn schedule(&self, task: Notified);
 
-    /// Queues a task that was woken while it was being polled (it yielded).
+    /// Queues a task that was woken while it was being polled: it yielded
+    /// (`coop::take_yield` says so), or another party woke it meanwhile.
     /// Schedulers put these behind other work so a self-waking task cannot
-    /// starve the rest.
+    /// starve the rest, and hold a yielded one until they have looked at
+    /// I/O and timers.
     fn yield_now(&self, task: Notified) {
         self.schedule(task);
     }

@@ -29,7 +29,9 @@ impl Future for YieldNow {
         }
         self.yielded = true;
         // Waking while running makes the scheduler re-queue the task behind
-        // the other ready ones (`Schedule::yield_now`).
+        // the other ready ones (`Schedule::yield_now`); marked as a yield,
+        // it also waits for the scheduler's next look at I/O and timers.
+        crate::runtime::coop::note_yield();
         cx.waker().wake_by_ref();
         Poll::Pending
     }

@@ -206,6 +206,7 @@ impl TcpListener {
                 AcceptError::Exhausted => match self.exhausted_pause(&error) {
                     Some(pause) => *self.backoff() = Some(pause),
                     None => {
+                        crate::runtime::coop::note_yield();
                         cx.waker().wake_by_ref();
                         return Poll::Pending;
                     }

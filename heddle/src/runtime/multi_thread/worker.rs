@@ -392,8 +392,14 @@ impl Shared {
             let core = core.as_mut()?;
             let task = task.take()?;
             if is_yield {
-                core.deferred.push(task);
-                return Some(Placed::Lifo);
+                if coop::take_yield() {
+                    core.deferred.push(task);
+                    return Some(Placed::Lifo);
+                }
+                // Woken by someone else while it ran: the back of the
+                // queue, where a sleeper may steal it.
+                core.run_queue.push_back_or_overflow(task, &self.inject);
+                return Some(if core.dispatching { Placed::Deferred } else { Placed::Ring });
             }
             Some(match core.lifo_slot.replace(task) {
                 Some(previous) => {
