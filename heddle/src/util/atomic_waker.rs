@@ -52,6 +52,30 @@ unsafe impl Send for AtomicWaker {}
 // SAFETY: see the `Send` impl.
 unsafe impl Sync for AtomicWaker {}
 
+// A panic cannot leave the slot unusable: the one user code run while the
+// slot is owned is the new waker's `clone` in `register`, and
+// `ReleaseOnUnwind` hands the slot back if it panics. So a socket or
+// channel holding one may be used after a caught panic, as with tokio's.
+impl std::panic::UnwindSafe for AtomicWaker {}
+impl std::panic::RefUnwindSafe for AtomicWaker {}
+
+/// Armed while `register` owns the slot: if cloning the new waker panics,
+/// empties the slot, releases it, and wakes the old waker (a wake that
+/// arrived meanwhile left the waking to the registrar, so it is done here
+/// rather than lost; at worst it is spurious).
+struct ReleaseOnUnwind<'a>(&'a AtomicWaker);
+
+impl Drop for ReleaseOnUnwind<'_> {
+    fn drop(&mut self) {
+        // SAFETY: REGISTERING is still held by the unwinding `register`.
+        let old = self.0.waker.with_mut(|slot| unsafe { (*slot).take() });
+        self.0.state.store(WAITING, Release);
+        if let Some(old) = old {
+            old.wake();
+        }
+    }
+}
+
 impl AtomicWaker {
     /// An empty slot.
     pub(crate) fn new() -> Self {
@@ -64,6 +88,7 @@ impl AtomicWaker {
         let idle = self.state.load(Relaxed) & HAS_WAKER;
         match self.state.compare_exchange(idle, idle | REGISTERING, Acquire, Acquire) {
             Ok(_) => {
+                let unwind = ReleaseOnUnwind(self);
                 // SAFETY: REGISTERING is held, so no other thread touches the slot.
                 let old = self.waker.with_mut(|slot| unsafe {
                     match &*slot {
@@ -71,6 +96,7 @@ impl AtomicWaker {
                         _ => (*slot).replace(waker.clone()),
                     }
                 });
+                std::mem::forget(unwind);
                 // Release the slot, which now holds a waker; if a wake came
                 // meanwhile (WAKING is set), it left the waking to us.
                 if self.state.compare_exchange(idle | REGISTERING, HAS_WAKER, AcqRel, Acquire).is_err() {
