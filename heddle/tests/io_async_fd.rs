@@ -358,3 +358,50 @@ fn read_only_interest_is_what_epoll_watches() {
         guard.retain_ready();
     });
 }
+
+/// A stream that may move between threads but not be shared (`Send`, not
+/// `Sync`), like many wrappers with a `Cell` inside.
+struct SendOnly {
+    stream: UnixStream,
+    reads: std::cell::Cell<u32>,
+}
+
+impl AsRawFd for SendOnly {
+    fn as_raw_fd(&self) -> RawFd {
+        self.stream.as_raw_fd()
+    }
+}
+
+/// `readable_mut` and `writable_mut` borrow the `AsyncFd` mutably, so
+/// their futures are `Send` for an inner type that is only `Send` (as in
+/// tokio): a task can wait on one. (Before, the wait held a shared borrow
+/// of the whole `AsyncFd`, which needs `Sync`, and this did not compile.)
+#[test]
+fn the_mut_waits_of_a_send_only_inner_type_can_run_in_a_spawned_task() {
+    run(async {
+        let (a, mut b) = pair();
+        a.set_nonblocking(true).unwrap();
+        // SAFETY: the inner stream owns its descriptor and keeps it open.
+        let mut fd = unsafe { AsyncFd::register(SendOnly { stream: a, reads: std::cell::Cell::new(0) }) }.unwrap();
+        let reader = heddle::spawn(async move {
+            fd.writable_mut().await.unwrap().retain_ready();
+            loop {
+                let mut guard = fd.readable_mut().await.unwrap();
+                let mut buf = [0u8; 8];
+                match guard.try_io(|inner| (&inner.get_ref().stream).read(&mut buf)) {
+                    Ok(n) => {
+                        let inner = guard.get_inner();
+                        inner.reads.set(inner.reads.get() + 1);
+                        return (n.unwrap(), buf, inner.reads.get());
+                    }
+                    Err(_would_block) => continue,
+                }
+            }
+        });
+        heddle::time::sleep(Duration::from_millis(20)).await;
+        b.write_all(b"send").unwrap();
+        let (n, buf, reads) = reader.await.unwrap();
+        assert_eq!(&buf[..n], b"send");
+        assert_eq!(reads, 1);
+    });
+}

@@ -369,7 +369,7 @@ impl<T: AsRawFd> AsyncFd<T> {
     /// # Errors
     /// When the runtime's reactor has shut down.
     pub async fn ready(&self, interest: Interest) -> io::Result<AsyncFdReadyGuard<'_, T>> {
-        let observed = self.wait_interest(interest).await?;
+        let observed = wait_interest(&self.registration, interest).await?;
         Ok(AsyncFdReadyGuard::new(self, observed))
     }
 
@@ -379,7 +379,7 @@ impl<T: AsRawFd> AsyncFd<T> {
     /// # Errors
     /// When the runtime's reactor has shut down.
     pub async fn ready_mut(&mut self, interest: Interest) -> io::Result<AsyncFdReadyMutGuard<'_, T>> {
-        let observed = self.wait_interest(interest).await?;
+        let observed = wait_interest(&self.registration, interest).await?;
         Ok(AsyncFdReadyMutGuard::new(self, observed))
     }
 
@@ -494,17 +494,20 @@ impl<T: AsRawFd> AsyncFd<T> {
         observed.insert(event);
         Poll::Ready(Ok(observed))
     }
+}
 
-    /// Waits for readiness in any direction of `interest`, as one of any
-    /// number of waiting tasks (each is woken).
-    async fn wait_interest(&self, interest: Interest) -> io::Result<Observed> {
-        let events = self.registration.readiness(interest.directions()).await?;
-        let mut observed = Observed::default();
-        for event in events.into_iter().flatten() {
-            observed.insert(event);
-        }
-        Ok(observed)
+/// Waits for readiness in any direction of `interest`, as one of any number
+/// of waiting tasks (each is woken). It borrows only the registration
+/// (always `Sync`), not the `AsyncFd`, so that `readable_mut` and friends
+/// are `Send` futures for an inner type that is `Send` but not `Sync`, as
+/// tokio's are.
+async fn wait_interest(registration: &Registration, interest: Interest) -> io::Result<Observed> {
+    let events = registration.readiness(interest.directions()).await?;
+    let mut observed = Observed::default();
+    for event in events.into_iter().flatten() {
+        observed.insert(event);
     }
+    Ok(observed)
 }
 
 impl<T: AsRawFd> Drop for AsyncFd<T> {
