@@ -8,7 +8,7 @@
 //!
 //! Every response carries `Server: Example`, `Content-Length` and `Date`, in
 //! the order and spelling of tokio's tinyhttp example, so both handlers put
-//! the same bytes on the wire (a test in [`super::framed`] checks that).
+//! the same bytes on the wire (a test in `tinyhttp::framed` checks that).
 //! Only the date changes from one response to the next; everything else is a
 //! constant here.
 
