@@ -30,7 +30,9 @@
 //! * `sync_notify_one_10`, `sync_notify_waiters_10`: 10 long-lived waiter
 //!   tasks loop on `notified().await`; the measured task calls
 //!   `notify_one` / `notify_waiters` (and yields) until `WAKEUPS` wake-ups
-//!   have been counted.
+//!   have been counted. The `_spin` variants are tokio's own loop: the
+//!   bench thread spins on `notify` outside any runtime (no `block_on`, no
+//!   yield).
 //! * `blocking_spawn_many`: `BLOCKING_JOBS` `spawn_blocking` jobs spawned,
 //!   then awaited; `blocking_spawn_one_current`: one job on a current-thread
 //!   runtime.
@@ -286,6 +288,42 @@ macro_rules! workloads {
                 });
             }
 
+            /// tokio's own `benches/sync_notify.rs` loop: the bench thread
+            /// itself calls `notify` in a spin, outside any runtime, until
+            /// `WAKEUPS` wake-ups have been counted.
+            fn notify_spin(g: &mut impl Sink, notify: fn(&Notify)) {
+                const WAITERS: usize = 10;
+                let rt = multi_thread();
+                let n = Arc::new(Notify::new());
+                let count = Arc::new(AtomicUsize::new(0));
+                for _ in 0..WAITERS {
+                    let n = n.clone();
+                    let count = count.clone();
+                    rt.spawn(async move {
+                        loop {
+                            n.notified().await;
+                            count.fetch_add(1, Relaxed);
+                        }
+                    });
+                }
+                g.iteration(NAME, move || {
+                    // The runtime is kept alive by the closure.
+                    let _rt = &rt;
+                    count.store(0, Relaxed);
+                    while count.load(Relaxed) < WAKEUPS {
+                        notify(&n);
+                    }
+                });
+            }
+
+            pub fn sync_notify_one_10_spin(g: &mut impl Sink) {
+                notify_spin(g, Notify::notify_one);
+            }
+
+            pub fn sync_notify_waiters_10_spin(g: &mut impl Sink) {
+                notify_spin(g, Notify::notify_waiters);
+            }
+
             pub fn sync_notify_one_10(g: &mut impl Sink) {
                 notify_loop(g, Notify::notify_one);
             }
@@ -411,6 +449,8 @@ groups!(
     sync_semaphore_contended_current,
     sync_notify_one_10,
     sync_notify_waiters_10,
+    sync_notify_one_10_spin,
+    sync_notify_waiters_10_spin,
     blocking_spawn_many,
     blocking_spawn_one_current,
     sync_timeout_ready,
