@@ -260,9 +260,9 @@ macro_rules! workloads {
                 semaphore_contended(g, current_thread());
             }
 
-            /// Ten waiter tasks count their wake-ups; `notify` is called (with
-            /// a yield in between) until `WAKEUPS` have been counted.
-            fn notify_loop(g: &mut impl Sink, notify: fn(&Notify)) {
+            /// A multi-thread runtime with ten waiter tasks that count their
+            /// wake-ups; returns it, the `Notify` and the count.
+            fn notify_waiters_counting() -> (rt::runtime::Runtime, Arc<Notify>, Arc<AtomicUsize>) {
                 const WAITERS: usize = 10;
                 let rt = multi_thread();
                 let n = Arc::new(Notify::new());
@@ -277,6 +277,13 @@ macro_rules! workloads {
                         }
                     });
                 }
+                (rt, n, count)
+            }
+
+            /// `notify` is called (with a yield in between) inside `block_on`
+            /// until `WAKEUPS` wake-ups have been counted.
+            fn notify_loop(g: &mut impl Sink, notify: fn(&Notify)) {
+                let (rt, n, count) = notify_waiters_counting();
                 g.iteration(NAME, move || {
                     rt.block_on(async {
                         count.store(0, Relaxed);
@@ -292,20 +299,7 @@ macro_rules! workloads {
             /// itself calls `notify` in a spin, outside any runtime, until
             /// `WAKEUPS` wake-ups have been counted.
             fn notify_spin(g: &mut impl Sink, notify: fn(&Notify)) {
-                const WAITERS: usize = 10;
-                let rt = multi_thread();
-                let n = Arc::new(Notify::new());
-                let count = Arc::new(AtomicUsize::new(0));
-                for _ in 0..WAITERS {
-                    let n = n.clone();
-                    let count = count.clone();
-                    rt.spawn(async move {
-                        loop {
-                            n.notified().await;
-                            count.fetch_add(1, Relaxed);
-                        }
-                    });
-                }
+                let (rt, n, count) = notify_waiters_counting();
                 g.iteration(NAME, move || {
                     // The runtime is kept alive by the closure.
                     let _rt = &rt;

@@ -45,10 +45,10 @@ fn one_worker() -> Runtime {
     Builder::new_multi_thread().worker_threads(1).enable_all().build().unwrap()
 }
 
-/// A reader waits for a datagram; a spinner sends it over loopback (it is
-/// in the reader's socket when `send_to` returns), then spins until the
-/// reader has it. Returns how many times the spinner yielded meanwhile.
-async fn spins_until_read(spin: Spin) -> usize {
+/// Spawns a task that waits for one 4-byte datagram on a new loopback
+/// socket and then sets the flag; returns the socket's address, the flag
+/// and the task.
+async fn spawn_reader() -> (std::net::SocketAddr, Arc<AtomicBool>, heddle::task::JoinHandle<()>) {
     let rx = UdpSocket::bind("127.0.0.1:0").await.unwrap();
     let addr = rx.local_addr().unwrap();
     let got = Arc::new(AtomicBool::new(false));
@@ -60,6 +60,14 @@ async fn spins_until_read(spin: Spin) -> usize {
             got.store(true, SeqCst);
         }
     });
+    (addr, got, reader)
+}
+
+/// A reader waits for a datagram; a spinner sends it over loopback (it is
+/// in the reader's socket when `send_to` returns), then spins until the
+/// reader has it. Returns how many times the spinner yielded meanwhile.
+async fn spins_until_read(spin: Spin) -> usize {
+    let (addr, got, reader) = spawn_reader().await;
     let spinner = heddle::spawn(async move {
         // Let the reader register its interest before the datagram comes.
         heddle::task::yield_now().await;
@@ -139,17 +147,7 @@ fn a_task_woken_by_another_thread_while_it_runs_is_not_held_for_the_driver() {
     let multi = Builder::new_multi_thread().worker_threads(1).event_interval(1_000_000).enable_all().build().unwrap();
     for (name, rt) in [("current_thread", current), ("multi_thread", multi)] {
         let reader_had_it = support::run(&rt, async {
-            let rx = UdpSocket::bind("127.0.0.1:0").await.unwrap();
-            let addr = rx.local_addr().unwrap();
-            let got = Arc::new(AtomicBool::new(false));
-            let reader = heddle::spawn({
-                let got = got.clone();
-                async move {
-                    let mut buf = [0u8; 4];
-                    assert_eq!(rx.recv(&mut buf).await.unwrap(), 4);
-                    got.store(true, SeqCst);
-                }
-            });
+            let (addr, got, reader) = spawn_reader().await;
             let woken = heddle::spawn(async move {
                 // Let the reader register its interest first.
                 heddle::task::yield_now().await;
