@@ -397,9 +397,12 @@ impl Shared {
                     return Some(Placed::Lifo);
                 }
                 // Woken by someone else while it ran: the back of the
-                // queue, where a sleeper may steal it.
+                // queue. Nobody is woken for it: this worker is awake and
+                // gets to it after what is queued (a peer that is already
+                // searching may steal it); waking a sleeper would cost a
+                // system call and move the task off its warm cache.
                 core.run_queue.push_back_or_overflow(task, &self.inject);
-                return Some(if core.dispatching { Placed::Deferred } else { Placed::Ring });
+                return Some(Placed::Lifo);
             }
             Some(match core.lifo_slot.replace(task) {
                 Some(previous) => {
