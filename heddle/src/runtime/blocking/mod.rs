@@ -15,6 +15,8 @@
 //! # });
 //! ```
 
+#[cfg(all(test, loom))]
+mod loom_tests;
 pub(crate) mod pool;
 
 pub(crate) use pool::{BlockingPool, Config};
