@@ -370,9 +370,10 @@ impl Shared {
     /// inject queue.
     fn schedule_task(&self, task: Notified, is_yield: bool) {
         enum Placed {
-            /// In the LIFO slot or the deferred list: not stealable, nobody
-            /// to wake.
-            Lifo,
+            /// Here, with nobody to wake: in the LIFO slot or the deferred
+            /// list (not stealable), or, woken while it ran, at the back of
+            /// the ring, which this awake worker gets to.
+            Quiet,
             /// In the local ring: a sleeper may steal it.
             Ring,
             /// In the local ring during a dispatch of reactor events: the
@@ -394,7 +395,7 @@ impl Shared {
             if is_yield {
                 if coop::take_yield() {
                     core.deferred.push(task);
-                    return Some(Placed::Lifo);
+                    return Some(Placed::Quiet);
                 }
                 // Woken by someone else while it ran: the back of the
                 // queue. Nobody is woken for it: this worker is awake and
@@ -402,7 +403,7 @@ impl Shared {
                 // searching may steal it); waking a sleeper would cost a
                 // system call and move the task off its warm cache.
                 core.run_queue.push_back_or_overflow(task, &self.inject);
-                return Some(Placed::Lifo);
+                return Some(Placed::Quiet);
             }
             Some(match core.lifo_slot.replace(task) {
                 Some(previous) => {
@@ -413,7 +414,7 @@ impl Shared {
                         Placed::Ring
                     }
                 }
-                None => Placed::Lifo,
+                None => Placed::Quiet,
             })
         });
         let placed = match (placed, task) {
@@ -422,7 +423,7 @@ impl Shared {
             (_, None) => unreachable!("a task placed nowhere"),
         };
         match placed {
-            Placed::Lifo => {}
+            Placed::Quiet => {}
             Placed::Ring => self.notify_parked(),
             Placed::Deferred => {}
             Placed::Remote(task) => {
