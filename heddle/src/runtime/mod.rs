@@ -122,7 +122,9 @@ impl Runtime {
     }
 
     /// Shuts down, waiting at most `timeout` for worker threads to finish
-    /// the task they are running. Tasks are cancelled either way.
+    /// the task they are running, and for the blocking pool to finish the
+    /// closures spawned before now (they run whatever the timeout; it only
+    /// bounds the wait). Async tasks are cancelled either way.
     ///
     /// # Panics
     /// With a non-zero `timeout` inside an async context (a task or

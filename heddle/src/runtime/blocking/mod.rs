@@ -29,8 +29,9 @@ use crate::task::JoinHandle;
 ///
 /// The closure runs on a dedicated thread, so it may block freely. A panic
 /// in it becomes a [`JoinError`](crate::task::JoinError). Aborting the
-/// handle has no effect once the closure has started; closures still queued
-/// when the runtime shuts down are dropped without running.
+/// handle has no effect once the closure has started. A closure spawned
+/// before the runtime shuts down still runs, queued or not (shutdown waits
+/// for it, up to its timeout); one spawned after shutdown is cancelled.
 ///
 /// ```
 /// # heddle::runtime::Builder::new_multi_thread().worker_threads(1).build().unwrap().block_on(async {
