@@ -6,8 +6,15 @@
 //!   EMPTY ──park()──▶ PARKED ──unpark()──▶ NOTIFIED ──park() returns──▶ EMPTY
 //!     └───────unpark()────────────────────▶ NOTIFIED (next park returns at once)
 //! ```
+//!
+//! `block_on`'s waker ([`ParkingWaker`]) skips the parker when the future
+//! wakes itself during its own poll (a `yield_now`): the thread is awake
+//! and polls again anyway, so that wake is a flag in a thread-local, not
+//! two atomic read-modify-writes (tokio pays those on every yield).
 
+use std::cell::Cell;
 use std::future::Future;
+use std::pin::Pin;
 use std::sync::Arc;
 use std::task::{Context, Poll, Wake, Waker};
 use std::time::Duration;
@@ -87,17 +94,186 @@ impl Wake for ThreadParker {
     }
 }
 
+/// `block_on`'s waker: a [`ThreadParker`] that knows when it is woken by
+/// the very future it is polling, on the polling thread.
+///
+/// That wake (a `yield_now`, or a future that wakes itself to be polled
+/// again) needs no atomics: the thread is awake and will poll again, so
+/// it only sets a flag in this thread's [`POLLING`] slot. Wakes from any
+/// other thread, or after the poll, go through the parker as usual.
+struct ParkingWaker {
+    parker: ThreadParker,
+}
+
+/// The waker of the `block_on` poll in progress on this thread (null when
+/// none), and whether that poll woke it.
+struct Polling {
+    waker: Cell<*const ParkingWaker>,
+    woken: Cell<bool>,
+}
+
+thread_local! {
+    static POLLING: Polling = const { Polling { waker: Cell::new(std::ptr::null()), woken: Cell::new(false) } };
+}
+
+impl ParkingWaker {
+    fn wake_by_ref(&self) {
+        let own_poll = POLLING
+            .try_with(|slot| {
+                let own = std::ptr::eq(slot.waker.get(), self);
+                if own {
+                    slot.woken.set(true);
+                }
+                own
+            })
+            .unwrap_or(false);
+        if !own_poll {
+            self.parker.unpark();
+        }
+    }
+
+    /// Polls `future` with `cx`, marking this thread as inside that poll.
+    /// Returns the result and whether the future woke its own waker.
+    fn poll<F: Future>(&self, future: Pin<&mut F>, cx: &mut Context<'_>) -> (Poll<F::Output>, bool) {
+        // Restores the slot as it was, also when the poll unwinds, so a
+        // `block_on` nested inside another's poll leaves the outer intact.
+        struct Restore(*const ParkingWaker, bool);
+        impl Drop for Restore {
+            fn drop(&mut self) {
+                let _ = POLLING.try_with(|slot| {
+                    slot.waker.set(self.0);
+                    slot.woken.set(self.1);
+                });
+            }
+        }
+        let _restore = POLLING.with(|slot| Restore(slot.waker.replace(self), slot.woken.replace(false)));
+        let out = crate::runtime::coop::with_budget(|| future.poll(cx));
+        let woken = POLLING.with(|slot| slot.woken.get());
+        (out, woken)
+    }
+}
+
+impl Wake for ParkingWaker {
+    fn wake(self: Arc<Self>) {
+        ParkingWaker::wake_by_ref(&self);
+    }
+    fn wake_by_ref(self: &Arc<Self>) {
+        ParkingWaker::wake_by_ref(self);
+    }
+}
+
 /// Polls `future` on this thread, parking between polls.
 pub(crate) fn block_on_parked<F: Future>(future: F) -> F::Output {
-    let parker = Arc::new(ThreadParker::new());
-    let waker = Waker::from(parker.clone());
+    let parking = Arc::new(ParkingWaker { parker: ThreadParker::new() });
+    let waker = Waker::from(parking.clone());
     let mut cx = Context::from_waker(&waker);
     let mut future = std::pin::pin!(future);
     loop {
-        if let Poll::Ready(out) = crate::runtime::coop::with_budget(|| future.as_mut().poll(&mut cx)) {
+        let (out, woke_itself) = parking.poll(future.as_mut(), &mut cx);
+        if let Poll::Ready(out) = out {
             return out;
         }
-        parker.park_timeout(None);
+        if !woke_itself {
+            parking.parker.park_timeout(None);
+        }
+    }
+}
+
+#[cfg(all(test, not(loom)))]
+mod tests {
+    use super::*;
+    use std::future::poll_fn;
+    use std::sync::mpsc;
+    use std::time::Duration;
+
+    fn parker_state(waker: &ParkingWaker) -> usize {
+        waker.parker.state.load(SeqCst)
+    }
+
+    #[test]
+    fn a_future_waking_itself_during_its_poll_leaves_the_parker_alone() {
+        let parking = Arc::new(ParkingWaker { parker: ThreadParker::new() });
+        let waker = Waker::from(parking.clone());
+        let mut cx = Context::from_waker(&waker);
+        let mut future = std::pin::pin!(poll_fn(|cx| {
+            cx.waker().wake_by_ref();
+            Poll::<()>::Pending
+        }));
+        let (out, woke_itself) = parking.poll(future.as_mut(), &mut cx);
+        assert!(out.is_pending());
+        assert!(woke_itself);
+        assert_eq!(parker_state(&parking), EMPTY);
+
+        // The same waker used after the poll (or from another thread) goes
+        // through the parker, so the next park returns at once.
+        waker.wake_by_ref();
+        assert_eq!(parker_state(&parking), NOTIFIED);
+        let other = waker.clone();
+        parking.parker.park_timeout(None);
+        std::thread::spawn(move || other.wake()).join().unwrap();
+        assert_eq!(parker_state(&parking), NOTIFIED);
+    }
+
+    /// Runs `f` on a thread and fails if it has not returned within 10 s
+    /// (a lost wake-up would park it for good).
+    fn within_10s(f: impl FnOnce() + Send + 'static) {
+        let (done, finished) = mpsc::channel();
+        std::thread::spawn(move || {
+            f();
+            done.send(()).unwrap();
+        });
+        finished.recv_timeout(Duration::from_secs(10)).expect("block_on parked for good: a wake-up was lost");
+    }
+
+    #[test]
+    fn a_nested_block_on_passes_a_wake_of_the_outer_one_to_its_parker() {
+        within_10s(|| {
+            let mut polls = 0;
+            block_on_parked(poll_fn(|cx| {
+                polls += 1;
+                if polls > 1 {
+                    return Poll::Ready(());
+                }
+                // The inner poll wakes the outer waker: not the inner's own
+                // wake, so it must reach the outer parker.
+                let outer = cx.waker().clone();
+                block_on_parked(poll_fn(|_| {
+                    outer.wake_by_ref();
+                    Poll::Ready(())
+                }));
+                Poll::Pending
+            }));
+            assert_eq!(polls, 2);
+        });
+    }
+
+    #[test]
+    fn a_future_that_yields_and_one_woken_from_another_thread_both_finish() {
+        within_10s(|| {
+            let mut yields = 0;
+            block_on_parked(poll_fn(|cx| {
+                yields += 1;
+                cx.waker().wake_by_ref();
+                if yields == 1000 {
+                    Poll::Ready(())
+                } else {
+                    Poll::Pending
+                }
+            }));
+            let mut sent = false;
+            block_on_parked(poll_fn(|cx| {
+                if sent {
+                    return Poll::Ready(());
+                }
+                sent = true;
+                let waker = cx.waker().clone();
+                std::thread::spawn(move || {
+                    std::thread::sleep(Duration::from_millis(20));
+                    waker.wake();
+                });
+                Poll::Pending
+            }));
+        });
     }
 }
 
