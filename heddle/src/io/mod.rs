@@ -32,6 +32,26 @@ mod util;
 
 /// Unix-specific I/O: [`AsyncFd`](unix::AsyncFd), for waiting on the
 /// readiness of any non-blocking file descriptor.
+///
+/// ```
+/// use std::io::{Read, Write};
+/// use std::os::unix::net::UnixStream;
+/// use heddle::io::unix::AsyncFd;
+///
+/// #[heddle::main(flavor = "current_thread")]
+/// async fn main() -> std::io::Result<()> {
+///     let (mut a, b) = UnixStream::pair()?;
+///     b.set_nonblocking(true)?;
+///     let b = AsyncFd::new(b)?;
+///     a.write_all(b"ping")?;
+///     // Wait until `b` is readable, then read without blocking.
+///     let mut guard = b.readable().await?;
+///     let mut buf = [0; 4];
+///     let n = guard.try_io(|fd| fd.get_ref().read(&mut buf)).unwrap()?;
+///     assert_eq!(&buf[..n], b"ping");
+///     Ok(())
+/// }
+/// ```
 pub mod unix {
     #[allow(deprecated)]
     #[doc(hidden)]

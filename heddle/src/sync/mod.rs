@@ -78,6 +78,24 @@ pub use notify::{Notified, Notify};
 
 /// Named future types of this module, at the paths tokio gives them
 /// (`sync::futures::Notified`, `sync::futures::OwnedNotified`).
+///
+/// ```
+/// use heddle::sync::futures::Notified;
+/// use heddle::sync::Notify;
+///
+/// // A named type lets a struct keep the future between polls.
+/// struct Waiting<'a> {
+///     notified: std::pin::Pin<Box<Notified<'a>>>,
+/// }
+///
+/// #[heddle::main(flavor = "current_thread")]
+/// async fn main() {
+///     let notify = Notify::new();
+///     let waiting = Waiting { notified: Box::pin(notify.notified()) };
+///     notify.notify_waiters();
+///     waiting.notified.await;
+/// }
+/// ```
 pub mod futures {
     pub use super::notify::{Notified, OwnedNotified};
 }

@@ -47,6 +47,22 @@ const CLOSED: usize = 0b010;
 const TX_DROPPED: usize = 0b100;
 
 /// Errors of the receiving side.
+///
+/// ```
+/// use heddle::sync::oneshot::{self, error::{RecvError, TryRecvError}};
+///
+/// #[heddle::main(flavor = "current_thread")]
+/// async fn main() {
+///     let (tx, mut rx) = oneshot::channel::<u32>();
+///     assert_eq!(rx.try_recv(), Err(TryRecvError::Empty));
+///     drop(tx);
+///     assert_eq!(rx.try_recv(), Err(TryRecvError::Closed));
+///     let (tx, rx) = oneshot::channel::<u32>();
+///     drop(tx);
+///     let err: RecvError = rx.await.unwrap_err();
+///     println!("{err}");
+/// }
+/// ```
 pub mod error {
     use std::fmt;
 

@@ -38,6 +38,22 @@ const CLOSED: usize = 1;
 const STEP: usize = 2;
 
 /// Errors of the [`watch`](self) channel.
+///
+/// ```
+/// use heddle::sync::watch::{self, error::SendError};
+///
+/// #[heddle::main(flavor = "current_thread")]
+/// async fn main() {
+///     let (tx, rx) = watch::channel(0);
+///     drop(rx);
+///     // No receiver is left: the value comes back.
+///     assert_eq!(tx.send(1), Err(SendError(1)));
+///
+///     let (tx, mut rx) = watch::channel(0);
+///     drop(tx);
+///     assert!(rx.changed().await.is_err());
+/// }
+/// ```
 pub mod error {
     use std::fmt;
 

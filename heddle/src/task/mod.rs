@@ -76,6 +76,28 @@ pub use task_local::{AccessError, LocalKey, TaskLocalFuture};
 
 /// Named future types of this module, at the path tokio gives them
 /// (`task::futures::TaskLocalFuture`).
+///
+/// ```
+/// use heddle::task::futures::TaskLocalFuture;
+///
+/// heddle::task_local! {
+///     static REQUEST_ID: u64;
+/// }
+///
+/// async fn handler() -> u64 {
+///     REQUEST_ID.get()
+/// }
+///
+/// // A named return type for a future that runs with the value set.
+/// fn with_id<F: std::future::Future>(id: u64, f: F) -> TaskLocalFuture<u64, F> {
+///     REQUEST_ID.scope(id, f)
+/// }
+///
+/// #[heddle::main(flavor = "current_thread")]
+/// async fn main() {
+///     assert_eq!(with_id(7, handler()).await, 7);
+/// }
+/// ```
 pub mod futures {
     pub use super::task_local::TaskLocalFuture;
 }
