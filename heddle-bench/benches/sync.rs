@@ -32,7 +32,9 @@
 //!   `notify_one` / `notify_waiters` (and yields) until `WAKEUPS` wake-ups
 //!   have been counted. The `_spin` variants are tokio's own loop: the
 //!   bench thread spins on `notify` outside any runtime (no `block_on`, no
-//!   yield).
+//!   yield). `sync_notify_one_10_spin_tokio_rt` and `..._heddle_rt` run
+//!   that loop with the waiters on one runtime for both sides, so only the
+//!   `Notify` differs.
 //! * `blocking_spawn_many`: `BLOCKING_JOBS` `spawn_blocking` jobs spawned,
 //!   then awaited; `blocking_spawn_one_current`: one job on a current-thread
 //!   runtime.
@@ -260,22 +262,24 @@ macro_rules! workloads {
                 semaphore_contended(g, current_thread());
             }
 
+            const WAITERS: usize = 10;
+
+            /// A waiter task's body: counts its wake-ups on `n` forever.
+            async fn count_wakeups(n: Arc<Notify>, count: Arc<AtomicUsize>) {
+                loop {
+                    n.notified().await;
+                    count.fetch_add(1, Relaxed);
+                }
+            }
+
             /// A multi-thread runtime with ten waiter tasks that count their
             /// wake-ups; returns it, the `Notify` and the count.
             fn notify_waiters_counting() -> (rt::runtime::Runtime, Arc<Notify>, Arc<AtomicUsize>) {
-                const WAITERS: usize = 10;
                 let rt = multi_thread();
                 let n = Arc::new(Notify::new());
                 let count = Arc::new(AtomicUsize::new(0));
                 for _ in 0..WAITERS {
-                    let n = n.clone();
-                    let count = count.clone();
-                    rt.spawn(async move {
-                        loop {
-                            n.notified().await;
-                            count.fetch_add(1, Relaxed);
-                        }
-                    });
+                    rt.spawn(count_wakeups(n.clone(), count.clone()));
                 }
                 (rt, n, count)
             }
@@ -295,6 +299,14 @@ macro_rules! workloads {
                 });
             }
 
+            /// Spins on `notify` until `WAKEUPS` wake-ups are counted.
+            fn spin_until_counted(n: &Notify, count: &AtomicUsize, notify: fn(&Notify)) {
+                count.store(0, Relaxed);
+                while count.load(Relaxed) < WAKEUPS {
+                    notify(n);
+                }
+            }
+
             /// tokio's own `benches/sync_notify.rs` loop: the bench thread
             /// itself calls `notify` in a spin, outside any runtime, until
             /// `WAKEUPS` wake-ups have been counted.
@@ -303,10 +315,7 @@ macro_rules! workloads {
                 g.iteration(NAME, move || {
                     // The runtime is kept alive by the closure.
                     let _rt = &rt;
-                    count.store(0, Relaxed);
-                    while count.load(Relaxed) < WAKEUPS {
-                        notify(&n);
-                    }
+                    spin_until_counted(&n, &count, notify);
                 });
             }
 
@@ -316,6 +325,36 @@ macro_rules! workloads {
 
             pub fn sync_notify_waiters_10_spin(g: &mut impl Sink) {
                 notify_spin(g, Notify::notify_waiters);
+            }
+
+            /// `sync_notify_one_10_spin` with the waiters on tokio's runtime
+            /// on both sides: only the `Notify` differs (heddle's against
+            /// tokio's), not the scheduler that wakes the waiters.
+            pub fn sync_notify_one_10_spin_tokio_rt(g: &mut impl Sink) {
+                let rt = ::tokio::runtime::Builder::new_multi_thread().worker_threads(num_workers()).build().unwrap();
+                let n = Arc::new(Notify::new());
+                let count = Arc::new(AtomicUsize::new(0));
+                for _ in 0..WAITERS {
+                    rt.spawn(count_wakeups(n.clone(), count.clone()));
+                }
+                g.iteration(NAME, move || {
+                    let _rt = &rt;
+                    spin_until_counted(&n, &count, Notify::notify_one);
+                });
+            }
+
+            /// The same with the waiters on heddle's runtime on both sides.
+            pub fn sync_notify_one_10_spin_heddle_rt(g: &mut impl Sink) {
+                let rt = ::heddle::runtime::Builder::new_multi_thread().worker_threads(num_workers()).build().unwrap();
+                let n = Arc::new(Notify::new());
+                let count = Arc::new(AtomicUsize::new(0));
+                for _ in 0..WAITERS {
+                    rt.spawn(count_wakeups(n.clone(), count.clone()));
+                }
+                g.iteration(NAME, move || {
+                    let _rt = &rt;
+                    spin_until_counted(&n, &count, Notify::notify_one);
+                });
             }
 
             pub fn sync_notify_one_10(g: &mut impl Sink) {
@@ -445,6 +484,8 @@ groups!(
     sync_notify_waiters_10,
     sync_notify_one_10_spin,
     sync_notify_waiters_10_spin,
+    sync_notify_one_10_spin_tokio_rt,
+    sync_notify_one_10_spin_heddle_rt,
     blocking_spawn_many,
     blocking_spawn_one_current,
     sync_timeout_ready,
