@@ -30,11 +30,14 @@
 //! * `sync_notify_one_10`, `sync_notify_waiters_10`: 10 long-lived waiter
 //!   tasks loop on `notified().await`; the measured task calls
 //!   `notify_one` / `notify_waiters` (and yields) until `WAKEUPS` wake-ups
-//!   have been counted. The `_spin` variants are tokio's own loop: the
-//!   bench thread spins on `notify` outside any runtime (no `block_on`, no
-//!   yield). `sync_notify_one_10_spin_tokio_rt` and `..._heddle_rt` run
-//!   that loop with the waiters on one runtime for both sides, so only the
-//!   `Notify` differs.
+//!   have been counted.
+//! * `sync_notify_one_N_spin`, `sync_notify_waiters_N_spin` (N = 10, 50,
+//!   100, 200, 500 waiters): tokio's own `benches/sync_notify.rs` as it
+//!   stands, 6 workers, the bench thread spinning on `notify` outside any
+//!   runtime (no `block_on`, no yield) until 500 wake-ups are counted.
+//!   `sync_notify_one_10_spin_tokio_rt` and `..._heddle_rt` run that loop
+//!   with the waiters on one runtime for both sides, so only the `Notify`
+//!   differs.
 //! * `blocking_spawn_many`: `BLOCKING_JOBS` `spawn_blocking` jobs spawned,
 //!   then awaited; `blocking_spawn_one_current`: one job on a current-thread
 //!   runtime.
@@ -71,8 +74,13 @@ const ACQUIRES: usize = 1_000;
 /// Tasks and acquisitions per task of the contended semaphore workloads.
 const SEM_TASKS: usize = 8;
 const SEM_ROUNDS: usize = 100;
-/// Wake-ups per iteration of the notify workloads.
+/// Wake-ups per iteration of `sync_notify_one_10` and
+/// `sync_notify_waiters_10`.
 const WAKEUPS: usize = 1_000;
+/// Wake-ups per iteration and workers of the `_spin` notify workloads:
+/// tokio's `benches/sync_notify.rs` figures.
+const SPIN_WAKEUPS: usize = 500;
+const SPIN_WORKERS: usize = 6;
 /// Jobs per iteration of `blocking_spawn_many`.
 const BLOCKING_JOBS: usize = 1_000;
 /// Timeouts per iteration of `sync_timeout_ready`.
@@ -299,62 +307,89 @@ macro_rules! workloads {
                 });
             }
 
-            /// Spins on `notify` until `WAKEUPS` wake-ups are counted.
+            /// tokio's `benches/sync_notify.rs` loop: the bench thread calls
+            /// `notify`, outside any runtime, then checks whether
+            /// `SPIN_WAKEUPS` wake-ups have been counted.
             fn spin_until_counted(n: &Notify, count: &AtomicUsize, notify: fn(&Notify)) {
                 count.store(0, Relaxed);
-                while count.load(Relaxed) < WAKEUPS {
+                loop {
                     notify(n);
+                    if count.load(Relaxed) >= SPIN_WAKEUPS {
+                        break;
+                    }
                 }
             }
 
-            /// tokio's own `benches/sync_notify.rs` loop: the bench thread
-            /// itself calls `notify` in a spin, outside any runtime, until
-            /// `WAKEUPS` wake-ups have been counted.
-            fn notify_spin(g: &mut impl Sink, notify: fn(&Notify)) {
-                let (rt, n, count) = notify_waiters_counting();
+            /// Runs tokio's notify loop against `waiters` counting tasks,
+            /// which `spawn_waiter` starts on `rt` (kept alive by the loop).
+            fn spin_bench<R: 'static>(
+                g: &mut impl Sink,
+                rt: R,
+                spawn_waiter: impl Fn(&R, Arc<Notify>, Arc<AtomicUsize>),
+                waiters: usize,
+                notify: fn(&Notify),
+            ) {
+                let n = Arc::new(Notify::new());
+                let count = Arc::new(AtomicUsize::new(0));
+                for _ in 0..waiters {
+                    spawn_waiter(&rt, n.clone(), count.clone());
+                }
                 g.iteration(NAME, move || {
-                    // The runtime is kept alive by the closure.
                     let _rt = &rt;
                     spin_until_counted(&n, &count, notify);
                 });
             }
 
-            pub fn sync_notify_one_10_spin(g: &mut impl Sink) {
-                notify_spin(g, Notify::notify_one);
+            /// `spin_bench` on this module's runtime, with tokio's bench
+            /// set-up (`SPIN_WORKERS` workers).
+            fn spin_own(g: &mut impl Sink, waiters: usize, notify: fn(&Notify)) {
+                let rt = rt::runtime::Builder::new_multi_thread().worker_threads(SPIN_WORKERS).build().unwrap();
+                spin_bench(g, rt, |rt, n, c| drop(rt.spawn(count_wakeups(n, c))), waiters, notify);
             }
 
+            pub fn sync_notify_one_10_spin(g: &mut impl Sink) {
+                spin_own(g, 10, Notify::notify_one);
+            }
+            pub fn sync_notify_one_50_spin(g: &mut impl Sink) {
+                spin_own(g, 50, Notify::notify_one);
+            }
+            pub fn sync_notify_one_100_spin(g: &mut impl Sink) {
+                spin_own(g, 100, Notify::notify_one);
+            }
+            pub fn sync_notify_one_200_spin(g: &mut impl Sink) {
+                spin_own(g, 200, Notify::notify_one);
+            }
+            pub fn sync_notify_one_500_spin(g: &mut impl Sink) {
+                spin_own(g, 500, Notify::notify_one);
+            }
             pub fn sync_notify_waiters_10_spin(g: &mut impl Sink) {
-                notify_spin(g, Notify::notify_waiters);
+                spin_own(g, 10, Notify::notify_waiters);
+            }
+            pub fn sync_notify_waiters_50_spin(g: &mut impl Sink) {
+                spin_own(g, 50, Notify::notify_waiters);
+            }
+            pub fn sync_notify_waiters_100_spin(g: &mut impl Sink) {
+                spin_own(g, 100, Notify::notify_waiters);
+            }
+            pub fn sync_notify_waiters_200_spin(g: &mut impl Sink) {
+                spin_own(g, 200, Notify::notify_waiters);
+            }
+            pub fn sync_notify_waiters_500_spin(g: &mut impl Sink) {
+                spin_own(g, 500, Notify::notify_waiters);
             }
 
             /// `sync_notify_one_10_spin` with the waiters on tokio's runtime
             /// on both sides: only the `Notify` differs (heddle's against
             /// tokio's), not the scheduler that wakes the waiters.
             pub fn sync_notify_one_10_spin_tokio_rt(g: &mut impl Sink) {
-                let rt = ::tokio::runtime::Builder::new_multi_thread().worker_threads(num_workers()).build().unwrap();
-                let n = Arc::new(Notify::new());
-                let count = Arc::new(AtomicUsize::new(0));
-                for _ in 0..WAITERS {
-                    rt.spawn(count_wakeups(n.clone(), count.clone()));
-                }
-                g.iteration(NAME, move || {
-                    let _rt = &rt;
-                    spin_until_counted(&n, &count, Notify::notify_one);
-                });
+                let rt = ::tokio::runtime::Builder::new_multi_thread().worker_threads(SPIN_WORKERS).build().unwrap();
+                spin_bench(g, rt, |rt, n, c| drop(rt.spawn(count_wakeups(n, c))), 10, Notify::notify_one);
             }
 
             /// The same with the waiters on heddle's runtime on both sides.
             pub fn sync_notify_one_10_spin_heddle_rt(g: &mut impl Sink) {
-                let rt = ::heddle::runtime::Builder::new_multi_thread().worker_threads(num_workers()).build().unwrap();
-                let n = Arc::new(Notify::new());
-                let count = Arc::new(AtomicUsize::new(0));
-                for _ in 0..WAITERS {
-                    rt.spawn(count_wakeups(n.clone(), count.clone()));
-                }
-                g.iteration(NAME, move || {
-                    let _rt = &rt;
-                    spin_until_counted(&n, &count, Notify::notify_one);
-                });
+                let rt = ::heddle::runtime::Builder::new_multi_thread().worker_threads(SPIN_WORKERS).build().unwrap();
+                spin_bench(g, rt, |rt, n, c| drop(rt.spawn(count_wakeups(n, c))), 10, Notify::notify_one);
             }
 
             pub fn sync_notify_one_10(g: &mut impl Sink) {
@@ -483,7 +518,15 @@ groups!(
     sync_notify_one_10,
     sync_notify_waiters_10,
     sync_notify_one_10_spin,
+    sync_notify_one_50_spin,
+    sync_notify_one_100_spin,
+    sync_notify_one_200_spin,
+    sync_notify_one_500_spin,
     sync_notify_waiters_10_spin,
+    sync_notify_waiters_50_spin,
+    sync_notify_waiters_100_spin,
+    sync_notify_waiters_200_spin,
+    sync_notify_waiters_500_spin,
     sync_notify_one_10_spin_tokio_rt,
     sync_notify_one_10_spin_heddle_rt,
     blocking_spawn_many,
