@@ -9,7 +9,8 @@
 //!   [FILTER]`): both runtimes are set up side by side and their closures
 //!   run in alternating batches of ~30 ms, the order flipping every pair;
 //!   the figure is the median of the per-pair time ratios (30 pairs, or
-//!   `HEDDLE_BENCH_PAIRS`; batch length `HEDDLE_BENCH_BATCH_MS`).
+//!   `HEDDLE_BENCH_PAIRS`; batch length `HEDDLE_BENCH_BATCH_MS`), with a
+//!   95% bootstrap interval (`heddle_bench::ratio_ci`).
 //!
 //! Why both: on a 2-vCPU VM the cost of a cross-thread wake-up changes
 //! several-fold for tens of seconds at a time (the host moves the vCPUs).
@@ -96,8 +97,8 @@ pub fn paired_main(workloads: &[PairedWorkload]) {
     // `cargo bench` adds `--bench`; criterion-style flags are ignored too.
     let filter = std::env::args().skip(1).find(|a| !a.starts_with("--"));
     println!(
-        "{:<34} {:>11} {:>11} {:>13} {:>13} {:>6}",
-        "workload", "heddle", "tokio", "heddle/tokio", "p25-p75", "pairs"
+        "{:<34} {:>11} {:>11} {:>13} {:>13} {:>13} {:>6}",
+        "workload", "heddle", "tokio", "heddle/tokio", "95% CI", "p25-p75", "pairs"
     );
     let mut records = Vec::new();
     for (name, heddle_setup, tokio_setup) in workloads {
@@ -106,26 +107,33 @@ pub fn paired_main(workloads: &[PairedWorkload]) {
         }
         let r = measure(*heddle_setup, *tokio_setup);
         println!(
-            "{:<34} {:>11} {:>11} {:>13.3} {:>6.3}-{:<6.3} {:>6}",
+            "{:<34} {:>11} {:>11} {:>13.3} {:>6.3}-{:<6.3} {:>6.3}-{:<6.3} {:>6}",
             name,
             fmt_time(r.heddle),
             fmt_time(r.tokio),
             r.median,
+            r.ci95.0,
+            r.ci95.1,
             r.p25,
             r.p75,
             r.pairs
         );
         records.push(format!(
-            r#"{{"workload":"{name}","heddle_ns":{:.1},"tokio_ns":{:.1},"ratio_median":{:.4},"ratio_p25":{:.4},"ratio_p75":{:.4},"pairs":{}}}"#,
+            r#"{{"workload":"{name}","heddle_ns":{:.1},"tokio_ns":{:.1},"ratio_median":{:.4},"ratio_ci95_low":{:.4},"ratio_ci95_high":{:.4},"ratio_p25":{:.4},"ratio_p75":{:.4},"pairs":{}}}"#,
             r.heddle.as_nanos(),
             r.tokio.as_nanos(),
             r.median,
+            r.ci95.0,
+            r.ci95.1,
             r.p25,
             r.p75,
             r.pairs
         ));
     }
-    println!("(median time per iteration; ratio: median of the per-pair ratios of adjacent ~30 ms batches, < 1: heddle faster)");
+    println!(
+        "(median time per iteration; ratio: median of the per-pair ratios of adjacent ~30 ms batches, < 1: heddle \
+         faster; 95% CI: bootstrap interval of that median, which cannot tell the two apart when it contains 1)"
+    );
     save(&records);
 }
 
@@ -133,6 +141,7 @@ struct Paired {
     heddle: Duration,
     tokio: Duration,
     median: f64,
+    ci95: (f64, f64),
     p25: f64,
     p75: f64,
     pairs: usize,
@@ -167,10 +176,12 @@ fn measure(heddle_setup: fn(&mut Capture), tokio_setup: fn(&mut Capture)) -> Pai
     hs.sort();
     ts.sort();
     ratios.sort_by(f64::total_cmp);
+    let ci95 = heddle_bench::ratio_ci::median_ci95(&ratios);
     Paired {
         heddle: hs[pairs / 2],
         tokio: ts[pairs / 2],
         median: ratios[pairs / 2],
+        ci95,
         p25: ratios[pairs / 4],
         p75: ratios[pairs * 3 / 4],
         pairs,
