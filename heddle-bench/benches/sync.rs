@@ -51,7 +51,7 @@
 //!   16 KiB `io::duplex` pipe while another copies the other end into a sink.
 //!
 //! Multi-thread workloads use 4 workers like `rt.rs` (`HEDDLE_BENCH_WORKERS`
-//! overrides).
+//! overrides), except the `_spin` notify workloads, which keep tokio's 6.
 //!
 //! A workload hands its per-iteration closure to a `support::Sink`: a
 //! criterion group by default, or the paired runner with `-- --paired
