@@ -237,3 +237,40 @@ fn shutdown_timeout_of_duration_max_waits_for_blocking_jobs() {
         assert_eq!(finished.load(Ordering::SeqCst), 1, "shutdown returned before the job ended");
     }
 }
+
+/// A thread that runs out of work spins briefly for the next job before it
+/// sleeps. A job pushed while that thread runs a job that blocks must
+/// still get a thread of its own: here the first job of each pair waits
+/// for the second, so a second job left behind the first would hang.
+#[test]
+fn a_job_pushed_behind_a_blocking_one_gets_its_own_thread() {
+    let rt = Builder::new_multi_thread().worker_threads(1).build().unwrap();
+    rt.block_on(async {
+        for round in 0..200 {
+            let (tx, rx) = std::sync::mpsc::channel::<()>();
+            // Pushed back to back, so the second push often comes while a
+            // spinning thread has just been claimed by the first.
+            let first = heddle::task::spawn_blocking(move || rx.recv_timeout(LIMIT).is_ok());
+            let second = heddle::task::spawn_blocking(move || tx.send(()).is_ok());
+            assert!(second.await.unwrap(), "round {round}: the first job hung up");
+            assert!(first.await.unwrap(), "round {round}: the second job did not run beside the first");
+        }
+    });
+}
+
+/// Jobs spawned one after another, each awaited, are handed over through
+/// the spinning thread: they all run, in order, and the pool does not grow
+/// past the thread that spins plus the one the spin can miss.
+#[test]
+fn back_to_back_jobs_all_run_in_order_on_few_threads() {
+    let rt = Builder::new_multi_thread().worker_threads(1).build().unwrap();
+    let ran = rt.block_on(async {
+        let mut ran = Vec::new();
+        for i in 0..2_000u32 {
+            ran.push(heddle::task::spawn_blocking(move || i).await.unwrap());
+        }
+        ran
+    });
+    assert_eq!(ran, (0..2_000).collect::<Vec<_>>());
+    assert!(rt.metrics().num_blocking_threads() <= 2, "threads: {}", rt.metrics().num_blocking_threads());
+}

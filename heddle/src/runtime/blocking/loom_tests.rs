@@ -1,12 +1,12 @@
 //! Loom models of the blocking pool's hand-offs, run on loom's mutex and
-//! condvar with the pool's real decision code (`State` in `pool.rs`): a
-//! push racing the last idle thread timing out, and a push racing
-//! shutdown while the pool's thread goes idle. Loom's `wait_timeout` never
-//! times out, so a timeout is a third thread that sets a flag and wakes
-//! the waiter.
+//! condvar with the pool's real decision code (`State` in `state.rs`): a
+//! push racing the last idle thread timing out, a push racing shutdown
+//! while the pool's thread goes idle, and pushes racing a spinning thread
+//! that gives up. Loom's `wait_timeout` never times out, so a timeout is a
+//! third thread that sets a flag and wakes the waiter.
 
-use super::pool::{Push, State, Wake};
-use crate::loom::sync::atomic::{AtomicBool, AtomicUsize, Ordering::SeqCst};
+use super::state::{Push, State, Wake};
+use crate::loom::sync::atomic::{AtomicBool, AtomicU64, AtomicUsize, Ordering::*};
 use crate::loom::sync::{Arc, Condvar, Mutex};
 use crate::loom::thread;
 
@@ -84,6 +84,7 @@ fn push_races_last_idle_thread_timing_out() {
             }
             Push::SpawnThread => true,
             Push::Queued | Push::Rejected(_) => panic!("job stranded: {action:?}"),
+            Push::ClaimedSpinner(_) => panic!("nobody spins in this model"),
         };
         if spawned {
             // The new thread's first act is to run the queue.
@@ -155,12 +156,105 @@ fn push_races_shutdown_and_a_thread_going_idle() {
             Push::Queued => 0,
             Push::Rejected(_) => 1,
             Push::SpawnThread => panic!("the pool is at its one-thread limit"),
+            Push::ClaimedSpinner(_) => panic!("nobody spins in this model"),
         };
         worker.join().unwrap();
         shutdown.join().unwrap();
         assert_eq!(pool.ran.load(SeqCst) + refused, 1, "the job ran once or was refused");
         let state = pool.state.lock().unwrap();
         assert!(state.queue.is_empty(), "a job stranded in the queue");
+        assert_eq!(state.num_threads, 0, "the thread did not exit");
+    });
+}
+
+/// `run_thread`'s loop with its spin: a spin is two looks at the claimed
+/// ticket (loom explores a claim landing before, between or after them;
+/// no yield in between, which would let loom run the pusher first every
+/// time), then the thread settles under the lock whether it was claimed.
+fn run_spinning(pool: &Pool, claimed: &AtomicU64) {
+    let mut state = pool.state.lock().unwrap();
+    let mut may_spin = true;
+    'work: loop {
+        state = pool.drain(state);
+        if state.shutdown {
+            state.num_threads -= 1;
+            return;
+        }
+        if may_spin {
+            if let Some(ticket) = state.start_spinning() {
+                drop(state);
+                for _ in 0..2 {
+                    if claimed.load(Acquire) == ticket {
+                        break;
+                    }
+                }
+                state = pool.state.lock().unwrap();
+                may_spin = state.stop_spinning(ticket);
+                continue 'work;
+            }
+        }
+        may_spin = true;
+        state.num_idle += 1;
+        loop {
+            state = pool.work.wait(state).unwrap();
+            match state.after_wait(false) {
+                Wake::Work => continue 'work,
+                Wake::Exit => return,
+                Wake::Sleep => {}
+            }
+        }
+    }
+}
+
+/// One job pushed while the pool's one thread spins and may give up at
+/// any moment: the push claims the spinner or wakes it idle, and the job
+/// runs exactly once.
+#[test]
+fn a_push_races_a_spinner_giving_up() {
+    pushes_race_a_spinner(1);
+}
+
+/// Two jobs: the second may find the spinner claimed and busy with the
+/// first (the job then waits for it), or idle again.
+#[test]
+fn two_pushes_race_a_spinner_giving_up() {
+    pushes_race_a_spinner(2);
+}
+
+/// `jobs` jobs pushed while the pool's one thread spins; each runs
+/// exactly once, and after shutdown the thread exits.
+fn pushes_race_a_spinner(jobs: usize) {
+    crate::loom::model(move || {
+        let mut initial = State::new();
+        initial.num_threads = 1;
+        let pool = Pool::new(initial);
+        let claimed = Arc::new(AtomicU64::new(0));
+
+        let worker = {
+            let (pool, claimed) = (pool.clone(), claimed.clone());
+            thread::spawn(move || run_spinning(&pool, &claimed))
+        };
+        for _ in 0..jobs {
+            let action = pool.state.lock().unwrap().push(7, 1);
+            match action {
+                Push::ClaimedSpinner(ticket) => claimed.store(ticket, Release),
+                Push::NotifyIdle => pool.work.notify_one(),
+                Push::Queued => {}
+                Push::SpawnThread | Push::Rejected(_) => panic!("unexpected {action:?}"),
+            }
+        }
+        // Wait for the jobs, then shut down (a thread left idle would
+        // otherwise wait for ever, and loom would call that a deadlock).
+        while pool.ran.load(SeqCst) < jobs {
+            thread::yield_now();
+        }
+        pool.state.lock().unwrap().shutdown = true;
+        pool.work.notify_all();
+        worker.join().unwrap();
+
+        assert_eq!(pool.ran.load(SeqCst), jobs, "each job ran exactly once");
+        let state = pool.state.lock().unwrap();
+        assert!(state.queue.is_empty());
         assert_eq!(state.num_threads, 0, "the thread did not exit");
     });
 }

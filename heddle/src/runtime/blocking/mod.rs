@@ -18,6 +18,7 @@
 #[cfg(all(test, loom))]
 mod loom_tests;
 pub(crate) mod pool;
+pub(crate) mod state;
 
 pub(crate) use pool::{BlockingPool, Config};
 

@@ -2,12 +2,15 @@
 //!
 //! Threads are started on demand, up to `max_threads`, and each one exits
 //! after `keep_alive` without work. All decisions are made under one mutex
-//! over [`State`]: a job is pushed, and then either an idle thread is
-//! claimed for it (`num_idle` moves to `num_notify`, so a thread that times
-//! out at the same moment sees the claim and stays), a new thread is
+//! over [`State`] (`state.rs`): a job is pushed, and then either the
+//! spinning thread or an idle thread is claimed for it, a new thread is
 //! started, or the job waits for a busy thread to come back for it.
+//!
+//! A thread that runs out of work spins for up to [`SPIN_FOR`] before it
+//! sleeps on the condvar, so the next job of a burst (a loop of
+//! `spawn_blocking`, or file operations one after another) is handed over
+//! without a futex wake on the pushing side and a futex wait on this one.
 
-use std::collections::VecDeque;
 use std::future::Future;
 use std::pin::Pin;
 use std::ptr::NonNull;
@@ -15,6 +18,8 @@ use std::sync::Arc;
 use std::task::{Context, Poll};
 use std::time::{Duration, Instant};
 
+use super::state::{Push, State, Wake};
+use crate::loom::sync::atomic::{AtomicU64, Ordering::*};
 use crate::loom::{HotCondvar, HotMutex};
 use crate::runtime::context;
 use crate::runtime::scheduler::SchedulerHandle;
@@ -25,89 +30,12 @@ use crate::task::{self, Header, JoinHandle, Notified, Schedule};
 pub(crate) const DEFAULT_MAX_BLOCKING_THREADS: usize = 512;
 /// Default idle time after which a blocking thread exits.
 pub(crate) const DEFAULT_KEEP_ALIVE: Duration = Duration::from_secs(10);
-
-/// The pool's bookkeeping; every field is read and written under one lock.
-#[derive(Debug)]
-pub(crate) struct State<J> {
-    /// Jobs waiting for a thread.
-    pub(crate) queue: VecDeque<J>,
-    /// Threads alive (running a job, idle, or about to start).
-    pub(crate) num_threads: usize,
-    /// Threads waiting for work and not yet claimed by a push.
-    pub(crate) num_idle: usize,
-    /// Wake-ups owed to idle threads claimed by a push.
-    pub(crate) num_notify: usize,
-    pub(crate) shutdown: bool,
-}
-
-/// What the pusher must do after [`State::push`].
-#[derive(Debug, PartialEq, Eq)]
-pub(crate) enum Push<J> {
-    /// A busy thread will pick the job up when it finishes.
-    Queued,
-    /// An idle thread was claimed: wake one.
-    NotifyIdle,
-    /// Start a thread (already counted in `num_threads`).
-    SpawnThread,
-    /// The pool is shut down.
-    Rejected(J),
-}
-
-/// What an idle thread does after waking up.
-#[derive(Debug, PartialEq, Eq)]
-pub(crate) enum Wake {
-    /// A push claimed this thread: go run the queue.
-    Work,
-    /// Leave (timed out or shut down); the thread is no longer counted.
-    Exit,
-    /// Spurious wake-up: wait again.
-    Sleep,
-}
-
-impl<J> State<J> {
-    pub(crate) fn new() -> State<J> {
-        State { queue: VecDeque::new(), num_threads: 0, num_idle: 0, num_notify: 0, shutdown: false }
-    }
-
-    /// Queues `job` and decides who runs it.
-    pub(crate) fn push(&mut self, job: J, max_threads: usize) -> Push<J> {
-        if self.shutdown {
-            return Push::Rejected(job);
-        }
-        self.queue.push_back(job);
-        if self.num_idle > 0 {
-            self.num_idle -= 1;
-            self.num_notify += 1;
-            Push::NotifyIdle
-        } else if self.num_threads < max_threads {
-            self.num_threads += 1;
-            Push::SpawnThread
-        } else {
-            Push::Queued
-        }
-    }
-
-    /// An idle thread woke up; `timed_out` if its keep-alive expired.
-    pub(crate) fn after_wait(&mut self, timed_out: bool) -> Wake {
-        if self.num_notify > 0 {
-            // Claimed by a push (possibly meant for another idle thread:
-            // the claims are interchangeable).
-            self.num_notify -= 1;
-            Wake::Work
-        } else if self.shutdown && !self.queue.is_empty() {
-            // Jobs queued before shutdown still run (as on tokio, where a
-            // thread runs what is queued before it looks at the flag).
-            self.num_idle -= 1;
-            Wake::Work
-        } else if self.shutdown || timed_out {
-            self.num_idle -= 1;
-            self.num_threads -= 1;
-            Wake::Exit
-        } else {
-            Wake::Sleep
-        }
-    }
-}
+/// How long a thread that ran out of work waits, spinning, for the next
+/// push before it sleeps. About what a futex hand-off costs on a VM (a
+/// wake on one side, a wait and a context switch on the other), so a
+/// spin that finds nothing wastes about what one hand-off would have
+/// cost. Only one thread spins at a time, and none on a single-CPU host.
+pub(crate) const SPIN_FOR: Duration = Duration::from_micros(20);
 
 /// Pool configuration, from the runtime builder.
 #[derive(Debug, Clone)]
@@ -122,6 +50,11 @@ pub(crate) struct Config {
 
 struct Inner {
     state: HotMutex<State<Notified>>,
+    /// The ticket of the last spinner a push claimed: the spinner polls
+    /// this outside the lock (a hint; the claim itself is in `state`).
+    claimed: AtomicU64,
+    /// `SPIN_FOR`, or zero where spinning only delays the pusher (one CPU).
+    spin_for: Duration,
     /// Idle threads wait here.
     work: HotCondvar,
     /// Shutdown waits here for threads to exit.
@@ -191,6 +124,7 @@ impl Inner {
         let action = self.state.lock().push(task, self.config.max_threads);
         match action {
             Push::Queued => {}
+            Push::ClaimedSpinner(ticket) => self.claimed.store(ticket, Release),
             Push::NotifyIdle => self.work.notify_one(),
             Push::SpawnThread => self.spawn_thread(),
             Push::Rejected(task) => return Err(task),
@@ -215,12 +149,34 @@ impl Inner {
         }
     }
 
+    /// Spins until a push claims `ticket` or `spin_for` has passed; the
+    /// caller then settles which under the lock.
+    fn spin_until_claimed(&self, ticket: u64) {
+        let start = Instant::now();
+        loop {
+            // The clock is read every 64 looks: a look is a load of a line
+            // only a claiming push writes.
+            for _ in 0..64 {
+                if self.claimed.load(Acquire) == ticket {
+                    return;
+                }
+                std::hint::spin_loop();
+            }
+            if start.elapsed() >= self.spin_for {
+                return;
+            }
+        }
+    }
+
     fn run_thread(self: Arc<Self>) {
         let hooks = crate::runtime::builder::ThreadHooks::enter(
             self.config.on_thread_start.as_ref(),
             self.config.on_thread_stop.as_ref(),
         );
         let mut state = self.state.lock();
+        // Cleared by a spin that nobody claimed: the thread then sleeps
+        // rather than spinning again at once.
+        let mut may_spin = true;
         'work: loop {
             while let Some(task) = state.queue.pop_front() {
                 drop(state);
@@ -231,6 +187,18 @@ impl Inner {
                 state.num_threads -= 1;
                 break;
             }
+            if may_spin && !self.spin_for.is_zero() {
+                if let Some(ticket) = state.start_spinning() {
+                    drop(state);
+                    self.spin_until_claimed(ticket);
+                    state = self.state.lock();
+                    // Claimed or not, look at the queue and the shutdown
+                    // flag again before sleeping.
+                    may_spin = state.stop_spinning(ticket);
+                    continue 'work;
+                }
+            }
+            may_spin = true;
             state.num_idle += 1;
             loop {
                 let (guard, timed_out) = self.work.wait_timeout(state, self.config.keep_alive);
@@ -259,6 +227,12 @@ impl BlockingPool {
         BlockingPool {
             inner: Arc::new(Inner {
                 state: HotMutex::new(State::new()),
+                claimed: AtomicU64::new(0),
+                spin_for: if std::thread::available_parallelism().map_or(1, |n| n.get()) > 1 {
+                    SPIN_FOR
+                } else {
+                    Duration::ZERO
+                },
                 work: HotCondvar::new(),
                 exited: HotCondvar::new(),
                 owned: OwnedTasks::new(),

@@ -1,0 +1,187 @@
+//! The blocking pool's bookkeeping: who runs a pushed job, and what a
+//! thread does when it runs out of work. Pure decisions on plain fields,
+//! made under the pool's one lock, so the loom models in `loom_tests.rs`
+//! run this very code.
+//!
+//! A thread whose queue ran dry first *spins* for a moment (at most one
+//! thread at a time), then sleeps as *idle*:
+//!
+//! ```text
+//!            queue empty, nobody spinning      no push within the spin
+//!   running ───────────────────────────▶ spinning ─────────────────▶ idle
+//!      ▲                                    │                          │
+//!      └──── claimed by a push ◀────────────┴──── claimed, notified ◀──┘
+//! ```
+//!
+//! A push claims the spinner first (it sees the claim without a system
+//! call), else an idle thread (`num_idle` moves to `num_notify`, and the
+//! pusher signals the condvar), else starts a thread, else leaves the job
+//! for a busy thread. Each push claims at most one thread, and a claimed
+//! thread always goes back to the queue, so no job is left without a
+//! thread heading for it.
+
+use std::collections::VecDeque;
+
+/// The pool's bookkeeping; every field is read and written under one lock.
+#[derive(Debug)]
+pub(crate) struct State<J> {
+    /// Jobs waiting for a thread.
+    pub(crate) queue: VecDeque<J>,
+    /// Threads alive (running a job, spinning, idle, or about to start).
+    pub(crate) num_threads: usize,
+    /// Threads waiting for work and not yet claimed by a push.
+    pub(crate) num_idle: usize,
+    /// Wake-ups owed to idle threads claimed by a push.
+    pub(crate) num_notify: usize,
+    pub(crate) shutdown: bool,
+    /// The ticket of the thread spinning for work, if one is and no push
+    /// has claimed it yet.
+    spinner: Option<u64>,
+    /// The ticket the next spinner gets: tickets tell a spinner whether the
+    /// claim it sees is its own.
+    next_ticket: u64,
+}
+
+/// What the pusher must do after [`State::push`].
+#[derive(Debug, PartialEq, Eq)]
+pub(crate) enum Push<J> {
+    /// A busy thread will pick the job up when it finishes.
+    Queued,
+    /// The spinning thread with this ticket was claimed: publish the ticket
+    /// where it looks (no system call).
+    ClaimedSpinner(u64),
+    /// An idle thread was claimed: wake one.
+    NotifyIdle,
+    /// Start a thread (already counted in `num_threads`).
+    SpawnThread,
+    /// The pool is shut down.
+    Rejected(J),
+}
+
+/// What an idle thread does after waking up.
+#[derive(Debug, PartialEq, Eq)]
+pub(crate) enum Wake {
+    /// A push claimed this thread: go run the queue.
+    Work,
+    /// Leave (timed out or shut down); the thread is no longer counted.
+    Exit,
+    /// Spurious wake-up: wait again.
+    Sleep,
+}
+
+impl<J> State<J> {
+    pub(crate) fn new() -> State<J> {
+        State {
+            queue: VecDeque::new(),
+            num_threads: 0,
+            num_idle: 0,
+            num_notify: 0,
+            shutdown: false,
+            spinner: None,
+            next_ticket: 1,
+        }
+    }
+
+    /// Queues `job` and decides who runs it.
+    pub(crate) fn push(&mut self, job: J, max_threads: usize) -> Push<J> {
+        if self.shutdown {
+            return Push::Rejected(job);
+        }
+        self.queue.push_back(job);
+        if let Some(ticket) = self.spinner.take() {
+            Push::ClaimedSpinner(ticket)
+        } else if self.num_idle > 0 {
+            self.num_idle -= 1;
+            self.num_notify += 1;
+            Push::NotifyIdle
+        } else if self.num_threads < max_threads {
+            self.num_threads += 1;
+            Push::SpawnThread
+        } else {
+            Push::Queued
+        }
+    }
+
+    /// A thread found the queue empty: returns its ticket if it may spin
+    /// (nobody else is spinning and the pool is not shutting down).
+    pub(crate) fn start_spinning(&mut self) -> Option<u64> {
+        if self.spinner.is_some() || self.shutdown {
+            return None;
+        }
+        let ticket = self.next_ticket;
+        self.next_ticket += 1;
+        self.spinner = Some(ticket);
+        Some(ticket)
+    }
+
+    /// The spinner with `ticket` stops: true if a push claimed it (it goes
+    /// back to the queue), false if none did (it may now go idle).
+    pub(crate) fn stop_spinning(&mut self, ticket: u64) -> bool {
+        if self.spinner == Some(ticket) {
+            self.spinner = None;
+            false
+        } else {
+            true
+        }
+    }
+
+    /// An idle thread woke up; `timed_out` if its keep-alive expired.
+    pub(crate) fn after_wait(&mut self, timed_out: bool) -> Wake {
+        if self.num_notify > 0 {
+            // Claimed by a push (possibly meant for another idle thread:
+            // the claims are interchangeable).
+            self.num_notify -= 1;
+            Wake::Work
+        } else if self.shutdown && !self.queue.is_empty() {
+            // Jobs queued before shutdown still run (as on tokio, where a
+            // thread runs what is queued before it looks at the flag).
+            self.num_idle -= 1;
+            Wake::Work
+        } else if self.shutdown || timed_out {
+            self.num_idle -= 1;
+            self.num_threads -= 1;
+            Wake::Exit
+        } else {
+            Wake::Sleep
+        }
+    }
+}
+
+#[cfg(all(test, not(loom)))]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_push_claims_the_spinner_before_an_idle_thread() {
+        let mut state = State::new();
+        state.num_threads = 2;
+        state.num_idle = 1;
+        let ticket = state.start_spinning().expect("nobody spins yet");
+        assert_eq!(state.start_spinning(), None, "one spinner at a time");
+        assert_eq!(state.push(1, 4), Push::ClaimedSpinner(ticket));
+        // The spinner is taken: the next push wakes the idle thread.
+        assert_eq!(state.push(2, 4), Push::NotifyIdle);
+        assert!(state.stop_spinning(ticket), "the claimed spinner goes back to the queue");
+    }
+
+    #[test]
+    fn a_spinner_nobody_claimed_may_go_idle_and_a_new_one_may_start() {
+        let mut state = State::<u32>::new();
+        state.num_threads = 2;
+        let first = state.start_spinning().unwrap();
+        assert!(!state.stop_spinning(first));
+        let second = state.start_spinning().unwrap();
+        assert_ne!(first, second);
+        // A stale ticket never passes for a claim of the current spinner.
+        assert!(state.stop_spinning(first), "the first spinner was already done");
+        assert_eq!(state.push(9, 2), Push::ClaimedSpinner(second));
+    }
+
+    #[test]
+    fn nobody_spins_once_the_pool_shuts_down() {
+        let mut state = State::<u32>::new();
+        state.shutdown = true;
+        assert_eq!(state.start_spinning(), None);
+        assert_eq!(state.push(1, 4), Push::Rejected(1));
+    }
+}
