@@ -136,5 +136,7 @@ pub(crate) fn block_on<F: std::future::Future>(future: F) -> F::Output {
              to block the current thread while the thread is being used to drive asynchronous tasks."
         );
     }
-    crate::runtime::park::block_on_parked(future)
+    // Outside any runtime: nothing to tell whether a CPU is free, and the
+    // spin is short.
+    crate::runtime::park::block_on_parked(future, || true)
 }

@@ -3,3 +3,4 @@
 pub(crate) mod atomic_waker;
 pub(crate) mod cache_line;
 pub(crate) mod rand;
+pub(crate) mod spin;

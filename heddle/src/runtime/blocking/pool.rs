@@ -6,7 +6,7 @@
 //! spinning thread or an idle thread is claimed for it, a new thread is
 //! started, or the job waits for a busy thread to come back for it.
 //!
-//! A thread that runs out of work spins for up to [`SPIN_FOR`] before it
+//! A thread that runs out of work spins for up to `SPIN_FOR` before it
 //! sleeps on the condvar, so the next job of a burst (a loop of
 //! `spawn_blocking`, or file operations one after another) is handed over
 //! without a futex wake on the pushing side and a futex wait on this one.
@@ -25,17 +25,12 @@ use crate::runtime::context;
 use crate::runtime::scheduler::SchedulerHandle;
 use crate::task::list::OwnedTasks;
 use crate::task::{self, Header, JoinHandle, Notified, Schedule};
+use crate::util::spin::{self, SPIN_FOR};
 
 /// Default cap on blocking threads.
 pub(crate) const DEFAULT_MAX_BLOCKING_THREADS: usize = 512;
 /// Default idle time after which a blocking thread exits.
 pub(crate) const DEFAULT_KEEP_ALIVE: Duration = Duration::from_secs(10);
-/// How long a thread that ran out of work waits, spinning, for the next
-/// push before it sleeps. About what a futex hand-off costs on a VM (a
-/// wake on one side, a wait and a context switch on the other), so a
-/// spin that finds nothing wastes about what one hand-off would have
-/// cost. Only one thread spins at a time, and none on a single-CPU host.
-pub(crate) const SPIN_FOR: Duration = Duration::from_micros(20);
 
 /// Pool configuration, from the runtime builder.
 #[derive(Debug, Clone)]
@@ -53,8 +48,9 @@ struct Inner {
     /// The ticket of the last spinner a push claimed: the spinner polls
     /// this outside the lock (a hint; the claim itself is in `state`).
     claimed: AtomicU64,
-    /// `SPIN_FOR`, or zero where spinning only delays the pusher (one CPU).
-    spin_for: Duration,
+    /// Whether a thread out of work spins before sleeping (not on one CPU,
+    /// where that only delays the pusher).
+    may_spin: bool,
     /// Idle threads wait here.
     work: HotCondvar,
     /// Shutdown waits here for threads to exit.
@@ -149,25 +145,6 @@ impl Inner {
         }
     }
 
-    /// Spins until a push claims `ticket` or `spin_for` has passed; the
-    /// caller then settles which under the lock.
-    fn spin_until_claimed(&self, ticket: u64) {
-        let start = Instant::now();
-        loop {
-            // The clock is read every 64 looks: a look is a load of a line
-            // only a claiming push writes.
-            for _ in 0..64 {
-                if self.claimed.load(Acquire) == ticket {
-                    return;
-                }
-                std::hint::spin_loop();
-            }
-            if start.elapsed() >= self.spin_for {
-                return;
-            }
-        }
-    }
-
     fn run_thread(self: Arc<Self>) {
         let hooks = crate::runtime::builder::ThreadHooks::enter(
             self.config.on_thread_start.as_ref(),
@@ -176,7 +153,7 @@ impl Inner {
         let mut state = self.state.lock();
         // Cleared by a spin that nobody claimed: the thread then sleeps
         // rather than spinning again at once.
-        let mut may_spin = true;
+        let mut spin_next = true;
         'work: loop {
             while let Some(task) = state.queue.pop_front() {
                 drop(state);
@@ -187,18 +164,18 @@ impl Inner {
                 state.num_threads -= 1;
                 break;
             }
-            if may_spin && !self.spin_for.is_zero() {
+            if spin_next && self.may_spin {
                 if let Some(ticket) = state.start_spinning() {
                     drop(state);
-                    self.spin_until_claimed(ticket);
+                    spin::spin_until(SPIN_FOR, || self.claimed.load(Acquire) == ticket);
                     state = self.state.lock();
                     // Claimed or not, look at the queue and the shutdown
                     // flag again before sleeping.
-                    may_spin = state.stop_spinning(ticket);
+                    spin_next = state.stop_spinning(ticket);
                     continue 'work;
                 }
             }
-            may_spin = true;
+            spin_next = true;
             state.num_idle += 1;
             loop {
                 let (guard, timed_out) = self.work.wait_timeout(state, self.config.keep_alive);
@@ -228,11 +205,7 @@ impl BlockingPool {
             inner: Arc::new(Inner {
                 state: HotMutex::new(State::new()),
                 claimed: AtomicU64::new(0),
-                spin_for: if std::thread::available_parallelism().map_or(1, |n| n.get()) > 1 {
-                    SPIN_FOR
-                } else {
-                    Duration::ZERO
-                },
+                may_spin: spin::may_spin(),
                 work: HotCondvar::new(),
                 exited: HotCondvar::new(),
                 owned: OwnedTasks::new(),

@@ -58,6 +58,11 @@ impl Idle {
         Self::num_searching(s) == 0 && Self::num_unparked(s) < self.num_workers
     }
 
+    /// Workers not parked (running tasks or searching); a snapshot.
+    pub(crate) fn num_awake(&self) -> usize {
+        Self::num_unparked(self.state.load(Relaxed))
+    }
+
     /// A sleeper to wake for new work, counted as unparked and searching;
     /// None if nobody should be woken.
     pub(crate) fn worker_to_notify(&self) -> Option<usize> {

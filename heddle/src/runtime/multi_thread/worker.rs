@@ -209,6 +209,13 @@ impl Shared {
         self.remotes.len()
     }
 
+    /// True if the awake workers leave a CPU free for a thread outside the
+    /// runtime (`block_on`) to spin on while it waits: a spin next to
+    /// workers that need every CPU would slow them down.
+    pub(crate) fn spare_cpu_for_a_spin(&self) -> bool {
+        self.idle.num_awake() + 1 < crate::util::spin::num_cpus()
+    }
+
     /// Worker `index`'s counters.
     pub(crate) fn worker_stats(&self, index: usize) -> &WorkerStats {
         &self.remotes[index].stats
