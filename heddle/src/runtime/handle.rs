@@ -184,7 +184,7 @@ impl Handle {
             SchedulerHandle::MultiThread(shared) => {
                 let _in_runtime = context::enter_runtime();
                 let _handle = context::set_handle(SchedulerHandle::MultiThread(shared.clone()));
-                super::park::block_on_parked(future, || shared.spare_cpu_for_a_spin())
+                super::park::block_on_parked(future, || shared.block_on_spin_slot())
             }
         }
     }

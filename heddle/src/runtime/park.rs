@@ -174,9 +174,9 @@ impl Wake for ParkingWaker {
 }
 
 /// Polls `future` on this thread, parking between polls. Before it parks,
-/// the thread spins briefly for the wake-up if `spin_ok` says a CPU is
-/// free for that (the runtime's busy workers would otherwise lose one).
-pub(crate) fn block_on_parked<F: Future>(future: F, spin_ok: impl Fn() -> bool) -> F::Output {
+/// the thread spins briefly for the wake-up if `spin_slot` gives it a slot
+/// (held for the spin; None where the runtime's threads need the CPUs).
+pub(crate) fn block_on_parked<F: Future, S>(future: F, spin_slot: impl Fn() -> Option<S>) -> F::Output {
     let parking = Arc::new(ParkingWaker { parker: ThreadParker::new() });
     let waker = Waker::from(parking.clone());
     let mut cx = Context::from_waker(&waker);
@@ -193,8 +193,10 @@ pub(crate) fn block_on_parked<F: Future>(future: F, spin_ok: impl Fn() -> bool) 
         // A wake that comes within microseconds (the result of a short
         // blocking job, a reply from a worker) is caught awake: no futex
         // wait here, and no futex wake for the waker.
-        if may_spin && spin_ok() {
-            spin_until(SPIN_FOR, || parking.parker.is_notified());
+        if may_spin {
+            if let Some(_slot) = spin_slot() {
+                spin_until(SPIN_FOR, || parking.parker.is_notified());
+            }
         }
         parking.parker.park_timeout(None);
     }
@@ -209,7 +211,7 @@ mod tests {
 
     /// `block_on_parked`, spinning before it parks whenever it may.
     fn block_on_parked_here<F: Future>(future: F) -> F::Output {
-        block_on_parked(future, || true)
+        block_on_parked(future, || Some(()))
     }
 
     fn parker_state(waker: &ParkingWaker) -> usize {

@@ -9,6 +9,8 @@
 //! ([`may_spin`]): on a single CPU the spin would only delay the producer.
 
 use std::sync::OnceLock;
+
+use crate::loom::sync::atomic::{AtomicUsize, Ordering::Relaxed};
 use std::time::{Duration, Instant};
 
 /// How long a thread watches for its event before it sleeps: about what a
@@ -32,6 +34,41 @@ pub(crate) fn may_spin() -> bool {
     num_cpus() > 1
 }
 
+/// Caps how many of a runtime's threads spin at once (half the CPUs, at
+/// least one): spinners next to the thread they wait for must leave it a
+/// CPU, or each spin runs out its time while that thread waits to run.
+#[derive(Debug)]
+pub(crate) struct SpinSlots {
+    taken: AtomicUsize,
+    max: usize,
+}
+
+/// A taken slot; given back on drop.
+#[derive(Debug)]
+pub(crate) struct SpinSlot<'a>(&'a SpinSlots);
+
+impl SpinSlots {
+    pub(crate) fn new() -> SpinSlots {
+        SpinSlots { taken: AtomicUsize::new(0), max: (num_cpus() / 2).max(1) }
+    }
+
+    /// A slot if fewer than the cap are taken.
+    pub(crate) fn try_take(&self) -> Option<SpinSlot<'_>> {
+        if self.taken.fetch_add(1, Relaxed) < self.max {
+            Some(SpinSlot(self))
+        } else {
+            self.taken.fetch_sub(1, Relaxed);
+            None
+        }
+    }
+}
+
+impl Drop for SpinSlot<'_> {
+    fn drop(&mut self) {
+        self.0.taken.fetch_sub(1, Relaxed);
+    }
+}
+
 /// Polls `done` until it returns true (then returns true) or `limit` has
 /// passed (then false).
 pub(crate) fn spin_until(limit: Duration, mut done: impl FnMut() -> bool) -> bool {
@@ -47,13 +84,20 @@ pub(crate) fn spin_until(limit: Duration, mut done: impl FnMut() -> bool) -> boo
         if start.elapsed() >= limit {
             return done();
         }
+        // Let a thread waiting for this CPU run: often the very thread
+        // whose event we wait for (the OS tends to wake it where we spin),
+        // which would otherwise wait for the whole spin.
+        std::thread::yield_now();
     }
 }
 
 #[cfg(all(test, not(loom)))]
 mod tests {
     use super::*;
-    use std::sync::atomic::{AtomicBool, Ordering::*};
+    use std::sync::atomic::{
+        AtomicBool,
+        Ordering::{Acquire, Release},
+    };
     use std::sync::Arc;
 
     #[test]
@@ -65,6 +109,15 @@ mod tests {
         };
         setter.join().unwrap();
         assert!(spin_until(Duration::from_secs(10), || flag.load(Acquire)));
+    }
+
+    #[test]
+    fn spin_slots_are_capped_and_given_back() {
+        let slots = SpinSlots::new();
+        let taken: Vec<_> = std::iter::from_fn(|| slots.try_take()).take(1000).collect();
+        assert_eq!(taken.len(), (num_cpus() / 2).max(1));
+        drop(taken);
+        assert!(slots.try_take().is_some(), "dropped slots are free again");
     }
 
     #[test]

@@ -19,7 +19,7 @@ use std::task::{Context, Poll};
 use std::time::{Duration, Instant};
 
 use super::state::{Push, State, Wake};
-use crate::loom::sync::atomic::{AtomicU64, Ordering::*};
+use crate::loom::sync::atomic::{AtomicU64, AtomicUsize, Ordering::*};
 use crate::loom::{HotCondvar, HotMutex};
 use crate::runtime::context;
 use crate::runtime::scheduler::SchedulerHandle;
@@ -48,6 +48,9 @@ struct Inner {
     /// The ticket of the last spinner a push claimed: the spinner polls
     /// this outside the lock (a hint; the claim itself is in `state`).
     claimed: AtomicU64,
+    /// Jobs pushed and not yet run to the end: idle workers spin for a
+    /// result while some are (`Shared::spin_for_blocking_result`).
+    in_flight: AtomicUsize,
     /// Whether a thread out of work spins before sleeping (not on one CPU,
     /// where that only delays the pusher).
     may_spin: bool,
@@ -117,13 +120,19 @@ where
 
 impl Inner {
     fn push(self: &Arc<Self>, task: Notified) -> Result<(), Notified> {
+        // Counted before the push: the job may run and finish before the
+        // push returns.
+        self.in_flight.fetch_add(1, Relaxed);
         let action = self.state.lock().push(task, self.config.max_threads);
         match action {
             Push::Queued => {}
             Push::ClaimedSpinner(ticket) => self.claimed.store(ticket, Release),
             Push::NotifyIdle => self.work.notify_one(),
             Push::SpawnThread => self.spawn_thread(),
-            Push::Rejected(task) => return Err(task),
+            Push::Rejected(task) => {
+                self.in_flight.fetch_sub(1, Relaxed);
+                return Err(task);
+            }
         }
         Ok(())
     }
@@ -158,6 +167,7 @@ impl Inner {
             while let Some(task) = state.queue.pop_front() {
                 drop(state);
                 task.run();
+                self.in_flight.fetch_sub(1, Relaxed);
                 state = self.state.lock();
             }
             if state.shutdown {
@@ -205,6 +215,7 @@ impl BlockingPool {
             inner: Arc::new(Inner {
                 state: HotMutex::new(State::new()),
                 claimed: AtomicU64::new(0),
+                in_flight: AtomicUsize::new(0),
                 may_spin: spin::may_spin(),
                 work: HotCondvar::new(),
                 exited: HotCondvar::new(),
@@ -245,6 +256,11 @@ impl BlockingPool {
     }
 
     /// Threads alive.
+    /// Jobs pushed and not yet finished (queued or running); a snapshot.
+    pub(crate) fn jobs_in_flight(&self) -> usize {
+        self.inner.in_flight.load(Relaxed)
+    }
+
     pub(crate) fn num_threads(&self) -> usize {
         self.inner.state.lock().num_threads
     }

@@ -27,10 +27,16 @@ use crate::loom::HotMutex;
 const SEARCH_MASK: usize = 0xffff;
 const UNPARK_ONE: usize = 1 << 16;
 
+/// No sleeper is spinning (`Idle::spinner`).
+const NO_SPINNER: usize = usize::MAX;
+
 pub(crate) struct Idle {
     state: AtomicUsize,
     sleepers: HotMutex<Vec<usize>>,
     num_workers: usize,
+    /// A listed sleeper that spins before it sleeps, waiting for a
+    /// blocking job's result: woken first, it costs no system call.
+    spinner: AtomicUsize,
 }
 
 impl Idle {
@@ -39,7 +45,13 @@ impl Idle {
             state: AtomicUsize::new(num_workers * UNPARK_ONE),
             sleepers: HotMutex::new(Vec::with_capacity(num_workers)),
             num_workers,
+            spinner: AtomicUsize::new(NO_SPINNER),
         }
+    }
+
+    /// Marks sleeper `index` as spinning (`Some`) or no sleeper (`None`).
+    pub(crate) fn set_spinner(&self, index: Option<usize>) {
+        self.spinner.store(index.unwrap_or(NO_SPINNER), Relaxed);
     }
 
     fn num_searching(state: usize) -> usize {
@@ -73,7 +85,13 @@ impl Idle {
         if !self.should_wake() {
             return None;
         }
-        let index = sleepers.pop()?;
+        // The spinning sleeper if it is listed, else the one listed last
+        // (most likely still awake, or with a warm cache).
+        let spinner = self.spinner.load(Relaxed);
+        let index = match sleepers.iter().rposition(|&i| i == spinner) {
+            Some(pos) => sleepers.remove(pos),
+            None => sleepers.pop()?,
+        };
         self.state.fetch_add(UNPARK_ONE | 1, SeqCst);
         Some(index)
     }
@@ -214,5 +232,29 @@ mod loom_tests {
             let s = idle.state.load(SeqCst);
             assert_eq!((Idle::num_unparked(s), Idle::num_searching(s)), (1, 1));
         });
+    }
+}
+
+#[cfg(all(test, not(loom)))]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn the_spinning_sleeper_is_woken_first_and_the_last_listed_otherwise() {
+        let idle = Idle::new(3);
+        for index in 0..3 {
+            idle.transition_worker_to_parked(index, false);
+        }
+        idle.set_spinner(Some(1));
+        assert_eq!(idle.worker_to_notify(), Some(1), "the spinner, though listed in the middle");
+        // Woken workers search, and nobody else is woken while one does.
+        assert_eq!(idle.worker_to_notify(), None);
+        assert!(idle.transition_worker_from_searching());
+        idle.set_spinner(None);
+        assert_eq!(idle.worker_to_notify(), Some(2), "the one listed last");
+        assert!(idle.transition_worker_from_searching());
+        // A spinner that is no longer listed is passed over.
+        idle.set_spinner(Some(1));
+        assert_eq!(idle.worker_to_notify(), Some(0));
     }
 }

@@ -85,6 +85,11 @@ impl<D: SleepDriver> Parker<D> {
         self.state.store(EMPTY, SeqCst);
     }
 
+    /// True if an `unpark` is waiting for the next `park`.
+    pub(crate) fn is_notified(&self) -> bool {
+        self.state.load(Acquire) == NOTIFIED
+    }
+
     /// True while the worker sleeps (in its driver or on its condvar).
     pub(crate) fn is_sleeping(&self) -> bool {
         matches!(self.state.load(SeqCst), PARKED_CONDVAR | PARKED_DRIVER)

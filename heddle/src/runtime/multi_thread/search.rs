@@ -21,6 +21,7 @@ use super::worker::{has_local_work, with_core, Shared, WORKER};
 use crate::loom::sync::atomic::Ordering::*;
 use crate::runtime::stats::bump;
 use crate::task::Notified;
+use crate::util::spin::{self, SPIN_FOR};
 
 /// How often an idle worker looks at the reactor of a peer that is not
 /// asleep (see `poll_busy_peers`).
@@ -154,11 +155,45 @@ impl Shared {
                 // While a peer is busy, wake now and then to look at its
                 // reactor: its worker may be stuck in one long poll.
                 let timeout = any_busy.then_some(BUSY_PEER_RECHECK);
+                if !slept {
+                    self.spin_for_blocking_result(index);
+                }
                 self.remotes[index].parker.park(&self.drivers[index], timeout);
                 slept = true;
                 rechecking = timeout.is_some();
             }
             with_core(|core| core.dispatching = false);
+        }
+    }
+
+    /// Before a worker's first sleep, while blocking-pool jobs run and a
+    /// spin slot is free: spins up to `SPIN_FOR` for an `unpark`. A task
+    /// that awaits a short blocking job (a file read) is woken from the
+    /// pool thread, and the wake-up goes to the spinning sleeper first
+    /// (`Idle::set_spinner`); caught awake, it costs neither side a system
+    /// call. After a spin that catches nothing, the next
+    /// `SPIN_BACKOFF_PARKS` parks do not spin.
+    fn spin_for_blocking_result(&self, index: usize) {
+        const SPIN_BACKOFF_PARKS: u32 = 2;
+        if !spin::may_spin() {
+            return;
+        }
+        let skip = with_core(|core| {
+            let skip = core.parks_before_next_spin > 0;
+            core.parks_before_next_spin = core.parks_before_next_spin.saturating_sub(1);
+            skip
+        });
+        let jobs = self.blocking.jobs_in_flight();
+        if skip || jobs == 0 || jobs >= spin::num_cpus() {
+            return;
+        }
+        let Some(_slot) = self.spin_slots.try_take() else { return };
+        let parker = &self.remotes[index].parker;
+        self.idle.set_spinner(Some(index));
+        let caught = spin::spin_until(SPIN_FOR, || parker.is_notified());
+        self.idle.set_spinner(None);
+        if !caught {
+            with_core(|core| core.parks_before_next_spin = SPIN_BACKOFF_PARKS);
         }
     }
 

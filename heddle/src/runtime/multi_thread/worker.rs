@@ -7,6 +7,7 @@
 //! core to a replacement thread) and `shutdown` (stopping the workers and
 //! cancelling every task, in the order its module doc gives).
 
+use crate::util::spin::{SpinSlot, SpinSlots};
 use std::cell::{Cell, RefCell};
 use std::future::Future;
 use std::ptr::NonNull;
@@ -44,6 +45,9 @@ pub(crate) struct Shared {
     pub(super) inject: Inject,
     pub(super) remotes: Box<[Remote]>,
     pub(super) idle: Idle,
+    /// Threads spinning before they sleep: idle workers waiting for a
+    /// blocking job's result, and `block_on` callers.
+    pub(super) spin_slots: SpinSlots,
     pub(super) is_shutdown: AtomicBool,
     /// Cores handed back by exiting workers (boxed: they move between
     /// this list and the workers' thread-local slots).
@@ -96,6 +100,11 @@ pub(super) struct Core {
     /// park again, and its wake-up preempt the dispatching worker.
     pub(super) dispatching: bool,
     pub(super) rand: FastRand,
+    /// Parks left before this worker spins again for a blocking job's
+    /// result (`Shared::spin_for_blocking_result`): set after a spin that
+    /// caught nothing, so a job that runs long does not cost a spin on
+    /// every park.
+    pub(super) parks_before_next_spin: u32,
 }
 
 /// The worker running on this thread, if any.
@@ -124,6 +133,7 @@ pub(crate) fn build(builder: &Builder, num_workers: usize) -> std::io::Result<Ru
             is_searching: false,
             dispatching: false,
             rand: FastRand::new(index as u64 + 1),
+            parks_before_next_spin: 0,
         }));
         remotes.push(Remote {
             steal,
@@ -141,6 +151,7 @@ pub(crate) fn build(builder: &Builder, num_workers: usize) -> std::io::Result<Ru
         inject: Inject::new(),
         remotes: remotes.into_boxed_slice(),
         idle: Idle::new(num_workers),
+        spin_slots: SpinSlots::new(),
         is_shutdown: AtomicBool::new(false),
         cores: Mutex::new(Vec::new()),
         cores_drained: AtomicBool::new(false),
@@ -209,11 +220,14 @@ impl Shared {
         self.remotes.len()
     }
 
-    /// True if the awake workers leave a CPU free for a thread outside the
-    /// runtime (`block_on`) to spin on while it waits: a spin next to
-    /// workers that need every CPU would slow them down.
-    pub(crate) fn spare_cpu_for_a_spin(&self) -> bool {
-        self.idle.num_awake() + 1 < crate::util::spin::num_cpus()
+    /// A spin slot for a thread outside the runtime (`block_on`) that is
+    /// about to sleep, if the awake workers leave a CPU free for it: a spin
+    /// next to workers that need every CPU would slow them down.
+    pub(crate) fn block_on_spin_slot(&self) -> Option<SpinSlot<'_>> {
+        if self.idle.num_awake() + 1 >= crate::util::spin::num_cpus() {
+            return None;
+        }
+        self.spin_slots.try_take()
     }
 
     /// Worker `index`'s counters.
