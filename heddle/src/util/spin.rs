@@ -69,6 +69,43 @@ impl Drop for SpinSlot<'_> {
     }
 }
 
+/// When a thread that spins before it sleeps should skip its spin: after
+/// a spin that caught nothing, the next one is skipped, after two misses
+/// in a row the next two, then four, up to `MAX_SKIP`; a spin that catches
+/// its event spins again next time. A loop whose waits are long (an
+/// accept loop woken every 100 µs) then spins once in `MAX_SKIP + 1`
+/// sleeps instead of on each, and one whose waits are short spins always.
+#[derive(Debug, Default)]
+pub(crate) struct SpinBackoff {
+    /// Sleeps left to skip the spin of.
+    skip: u32,
+    /// What `skip` becomes after the next miss.
+    next_skip: u32,
+}
+
+impl SpinBackoff {
+    const MAX_SKIP: u32 = 64;
+
+    /// True if this sleep should spin first (counts a skipped one).
+    pub(crate) fn should_spin(&mut self) -> bool {
+        if self.skip > 0 {
+            self.skip -= 1;
+            return false;
+        }
+        true
+    }
+
+    /// The spin caught its event (`true`) or ran out (`false`).
+    pub(crate) fn record(&mut self, caught: bool) {
+        if caught {
+            self.next_skip = 0;
+        } else {
+            self.next_skip = (self.next_skip * 2).clamp(1, Self::MAX_SKIP);
+            self.skip = self.next_skip;
+        }
+    }
+}
+
 /// Polls `done` until it returns true (then returns true) or `limit` has
 /// passed (then false).
 pub(crate) fn spin_until(limit: Duration, mut done: impl FnMut() -> bool) -> bool {
@@ -118,6 +155,29 @@ mod tests {
         assert_eq!(taken.len(), (num_cpus() / 2).max(1));
         drop(taken);
         assert!(slots.try_take().is_some(), "dropped slots are free again");
+    }
+
+    #[test]
+    fn spin_backoff_skips_more_after_each_miss_and_none_after_a_hit() {
+        let mut backoff = SpinBackoff::default();
+        let mut spins =
+            |backoff: &mut SpinBackoff, sleeps: usize| (0..sleeps).filter(|_| backoff.should_spin()).count();
+        assert_eq!(spins(&mut backoff, 3), 3, "nothing skipped before a miss");
+        backoff.record(false);
+        assert_eq!(spins(&mut backoff, 1), 0);
+        assert!(backoff.should_spin());
+        backoff.record(false);
+        assert_eq!(spins(&mut backoff, 2), 0, "two skipped after a second miss");
+        assert!(backoff.should_spin());
+        for _ in 0..20 {
+            backoff.record(false);
+        }
+        assert_eq!(spins(&mut backoff, 64), 0, "capped at MAX_SKIP");
+        assert!(backoff.should_spin());
+        backoff.record(true);
+        assert_eq!(spins(&mut backoff, 3), 3, "a hit spins again at once");
+        backoff.record(false);
+        assert_eq!(spins(&mut backoff, 2), 1, "and a miss after a hit starts at one again");
     }
 
     #[test]

@@ -171,20 +171,14 @@ impl Shared {
     /// that awaits a short blocking job (a file read) is woken from the
     /// pool thread, and the wake-up goes to the spinning sleeper first
     /// (`Idle::set_spinner`); caught awake, it costs neither side a system
-    /// call. After a spin that catches nothing, the next
-    /// `SPIN_BACKOFF_PARKS` parks do not spin.
+    /// call. Spins that catch nothing make later parks skip theirs
+    /// (`SpinBackoff`).
     fn spin_for_blocking_result(&self, index: usize) {
-        const SPIN_BACKOFF_PARKS: u32 = 2;
-        if !spin::may_spin() {
+        let jobs = self.blocking.jobs_in_flight();
+        if !spin::may_spin() || jobs == 0 || jobs >= spin::num_cpus() {
             return;
         }
-        let skip = with_core(|core| {
-            let skip = core.parks_before_next_spin > 0;
-            core.parks_before_next_spin = core.parks_before_next_spin.saturating_sub(1);
-            skip
-        });
-        let jobs = self.blocking.jobs_in_flight();
-        if skip || jobs == 0 || jobs >= spin::num_cpus() {
+        if !with_core(|core| core.spin_backoff.should_spin()) {
             return;
         }
         let Some(_slot) = self.spin_slots.try_take() else { return };
@@ -192,9 +186,7 @@ impl Shared {
         self.idle.set_spinner(Some(index));
         let caught = spin::spin_until(SPIN_FOR, || parker.is_notified());
         self.idle.set_spinner(None);
-        if !caught {
-            with_core(|core| core.parks_before_next_spin = SPIN_BACKOFF_PARKS);
-        }
+        with_core(|core| core.spin_backoff.record(caught));
     }
 
     /// True if some peer is not asleep; if `poll`, also polls those peers'

@@ -7,7 +7,7 @@
 //! core to a replacement thread) and `shutdown` (stopping the workers and
 //! cancelling every task, in the order its module doc gives).
 
-use crate::util::spin::{SpinSlot, SpinSlots};
+use crate::util::spin::{SpinBackoff, SpinSlot, SpinSlots};
 use std::cell::{Cell, RefCell};
 use std::future::Future;
 use std::ptr::NonNull;
@@ -100,11 +100,10 @@ pub(super) struct Core {
     /// park again, and its wake-up preempt the dispatching worker.
     pub(super) dispatching: bool,
     pub(super) rand: FastRand,
-    /// Parks left before this worker spins again for a blocking job's
-    /// result (`Shared::spin_for_blocking_result`): set after a spin that
-    /// caught nothing, so a job that runs long does not cost a spin on
-    /// every park.
-    pub(super) parks_before_next_spin: u32,
+    /// Fewer spins for a blocking job's result after spins that caught
+    /// nothing (`Shared::spin_for_blocking_result`), so a job that runs
+    /// long does not cost a spin on every park.
+    pub(super) spin_backoff: SpinBackoff,
 }
 
 /// The worker running on this thread, if any.
@@ -133,7 +132,7 @@ pub(crate) fn build(builder: &Builder, num_workers: usize) -> std::io::Result<Ru
             is_searching: false,
             dispatching: false,
             rand: FastRand::new(index as u64 + 1),
-            parks_before_next_spin: 0,
+            spin_backoff: SpinBackoff::default(),
         }));
         remotes.push(Remote {
             steal,
