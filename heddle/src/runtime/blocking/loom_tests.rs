@@ -91,7 +91,8 @@ fn push_races_last_idle_thread_timing_out() {
             let fresh = {
                 let pool = pool.clone();
                 thread::spawn(move || {
-                    let state = pool.state.lock().unwrap();
+                    let mut state = pool.state.lock().unwrap();
+                    state.thread_started();
                     drop(pool.drain(state));
                 })
             };

@@ -145,7 +145,7 @@ impl Inner {
         let inner = self.clone();
         if let Err(e) = builder.spawn(move || inner.run_thread()) {
             let mut state = self.state.lock();
-            state.num_threads -= 1;
+            state.thread_failed();
             if state.num_threads == 0 {
                 // Nobody would ever run the queue.
                 drop(state);
@@ -160,6 +160,7 @@ impl Inner {
             self.config.on_thread_stop.as_ref(),
         );
         let mut state = self.state.lock();
+        state.thread_started();
         // Cleared by a spin that nobody claimed: the thread then sleeps
         // rather than spinning again at once.
         let mut spin_next = true;

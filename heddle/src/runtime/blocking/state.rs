@@ -16,9 +16,12 @@
 //! A push claims the spinner first (it sees the claim without a system
 //! call), else an idle thread (`num_idle` moves to `num_notify`, and the
 //! pusher signals the condvar), else starts a thread, else leaves the job
-//! for a busy thread. Each push claims at most one thread, and a claimed
-//! thread always goes back to the queue, so no job is left without a
-//! thread heading for it.
+//! for a busy thread. A claimed thread always goes back to the queue, and
+//! a push claims one only while the queue holds more jobs than threads
+//! already on their way to it (`heading`), so every queued job has a
+//! thread of its own heading for it (a job that blocks for long never
+//! holds up the next), and a thread that takes a job another was claimed
+//! for does not make the next push start a new thread.
 
 use std::collections::VecDeque;
 
@@ -40,6 +43,9 @@ pub(crate) struct State<J> {
     /// The ticket the next spinner gets: tickets tell a spinner whether the
     /// claim it sees is its own.
     next_ticket: u64,
+    /// Threads claimed by pushes and not yet back at the queue: a claimed
+    /// spinner, a notified idle thread, a thread starting.
+    heading: usize,
 }
 
 /// What the pusher must do after [`State::push`].
@@ -79,6 +85,7 @@ impl<J> State<J> {
             shutdown: false,
             spinner: None,
             next_ticket: 1,
+            heading: 0,
         }
     }
 
@@ -88,7 +95,11 @@ impl<J> State<J> {
             return Push::Rejected(job);
         }
         self.queue.push_back(job);
-        if let Some(ticket) = self.spinner.take() {
+        if self.queue.len() <= self.heading {
+            // Enough threads are on their way already.
+            return Push::Queued;
+        }
+        let push = if let Some(ticket) = self.spinner.take() {
             Push::ClaimedSpinner(ticket)
         } else if self.num_idle > 0 {
             self.num_idle -= 1;
@@ -98,8 +109,21 @@ impl<J> State<J> {
             self.num_threads += 1;
             Push::SpawnThread
         } else {
-            Push::Queued
-        }
+            return Push::Queued;
+        };
+        self.heading += 1;
+        push
+    }
+
+    /// A thread started for a push is at the queue.
+    pub(crate) fn thread_started(&mut self) {
+        self.heading -= 1;
+    }
+
+    /// A thread could not be started after all.
+    pub(crate) fn thread_failed(&mut self) {
+        self.num_threads -= 1;
+        self.heading -= 1;
     }
 
     /// A thread found the queue empty: returns its ticket if it may spin
@@ -121,6 +145,7 @@ impl<J> State<J> {
             self.spinner = None;
             false
         } else {
+            self.heading -= 1;
             true
         }
     }
@@ -131,6 +156,7 @@ impl<J> State<J> {
             // Claimed by a push (possibly meant for another idle thread:
             // the claims are interchangeable).
             self.num_notify -= 1;
+            self.heading -= 1;
             Wake::Work
         } else if self.shutdown && !self.queue.is_empty() {
             // Jobs queued before shutdown still run (as on tokio, where a
@@ -171,10 +197,28 @@ mod tests {
         let first = state.start_spinning().unwrap();
         assert!(!state.stop_spinning(first));
         let second = state.start_spinning().unwrap();
-        assert_ne!(first, second);
-        // A stale ticket never passes for a claim of the current spinner.
-        assert!(state.stop_spinning(first), "the first spinner was already done");
+        assert_ne!(first, second, "tickets tell spinners apart");
         assert_eq!(state.push(9, 2), Push::ClaimedSpinner(second));
+        assert!(state.stop_spinning(second));
+    }
+
+    #[test]
+    fn a_push_claims_no_thread_while_enough_are_on_their_way() {
+        let mut state = State::new();
+        state.num_threads = 1;
+        state.num_idle = 1;
+        assert_eq!(state.push(1, 8), Push::NotifyIdle);
+        // A busy thread takes the job before the claimed one wakes up.
+        assert_eq!(state.queue.pop_front(), Some(1));
+        // The next job: the claimed thread is still on its way for it.
+        assert_eq!(state.push(2, 8), Push::Queued);
+        // A third needs a thread of its own.
+        assert_eq!(state.push(3, 8), Push::SpawnThread);
+        state.thread_started();
+        assert_eq!(state.queue.pop_front(), Some(2));
+        assert_eq!(state.after_wait(false), Wake::Work);
+        assert_eq!(state.queue.pop_front(), Some(3));
+        assert_eq!(state.heading, 0, "every claimed thread arrived");
     }
 
     #[test]
