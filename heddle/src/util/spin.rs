@@ -160,8 +160,7 @@ mod tests {
     #[test]
     fn spin_backoff_skips_more_after_each_miss_and_none_after_a_hit() {
         let mut backoff = SpinBackoff::default();
-        let mut spins =
-            |backoff: &mut SpinBackoff, sleeps: usize| (0..sleeps).filter(|_| backoff.should_spin()).count();
+        let spins = |backoff: &mut SpinBackoff, sleeps: usize| (0..sleeps).filter(|_| backoff.should_spin()).count();
         assert_eq!(spins(&mut backoff, 3), 3, "nothing skipped before a miss");
         backoff.record(false);
         assert_eq!(spins(&mut backoff, 1), 0);
