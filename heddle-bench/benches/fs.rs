@@ -18,9 +18,6 @@
 //! `-- --paired [FILTER]` for the alternating paired runner (see
 //! `support/mod.rs`), or without for criterion groups.
 
-use criterion::measurement::WallTime;
-use criterion::{criterion_group, BenchmarkGroup, Criterion};
-
 mod support;
 
 /// Reads per iteration of the `/dev/zero` workloads, and their size.
@@ -139,27 +136,14 @@ macro_rules! workloads {
 workloads!(heddle);
 workloads!(tokio);
 
-/// One criterion group per workload (`heddle` measured first, then
-/// `tokio`), and the list the paired runner (`-- --paired`) goes through.
-macro_rules! groups {
-    ($($workload:ident),* $(,)?) => {
-        $(
-            fn $workload(c: &mut Criterion) {
-                let mut g: BenchmarkGroup<'_, WallTime> = c.benchmark_group(stringify!($workload));
-                self::heddle::$workload(&mut g);
-                self::tokio::$workload(&mut g);
-                g.finish();
-            }
-        )*
-        criterion_group!(fs, $($workload),*);
-
-        const PAIRED: &[support::PairedWorkload] = &[
-            $((stringify!($workload), |c| self::heddle::$workload(c), |c| self::tokio::$workload(c)),)*
-        ];
-    };
-}
-
-groups!(fs_read_codec, fs_read_buf, fs_read_buf_in_task, fs_read_small_file, fs_write_small_file);
+support::paired_groups!(
+    fs:
+    fs_read_codec,
+    fs_read_buf,
+    fs_read_buf_in_task,
+    fs_read_small_file,
+    fs_write_small_file,
+);
 
 fn main() {
     support::main(PAIRED, fs);

@@ -18,9 +18,6 @@
 
 use std::time::{Duration, Instant};
 
-use criterion::measurement::WallTime;
-use criterion::{criterion_group, BenchmarkGroup, Criterion};
-
 mod support;
 
 /// Tasks spawned per iteration by the `spawn_many_*` workloads.
@@ -264,27 +261,8 @@ macro_rules! workloads {
 workloads!(heddle);
 workloads!(tokio);
 
-/// One criterion group per workload (`heddle` measured first, then
-/// `tokio`), and the list the paired runner (`-- --paired`) goes through.
-macro_rules! groups {
-    ($($workload:ident),* $(,)?) => {
-        $(
-            fn $workload(c: &mut Criterion) {
-                let mut g: BenchmarkGroup<'_, WallTime> = c.benchmark_group(stringify!($workload));
-                self::heddle::$workload(&mut g);
-                self::tokio::$workload(&mut g);
-                g.finish();
-            }
-        )*
-        criterion_group!(rt, $($workload),*);
-
-        const PAIRED: &[support::PairedWorkload] = &[
-            $((stringify!($workload), |c| self::heddle::$workload(c), |c| self::tokio::$workload(c)),)*
-        ];
-    };
-}
-
-groups!(
+support::paired_groups!(
+    rt:
     spawn_many_local,
     spawn_many_remote_idle,
     spawn_many_remote_busy1,

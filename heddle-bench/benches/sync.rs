@@ -58,9 +58,6 @@
 //! [FILTER]`, which alternates ~30 ms batches of the two runtimes (see
 //! `support/mod.rs` for why).
 
-use criterion::measurement::WallTime;
-use criterion::{criterion_group, BenchmarkGroup, Criterion};
-
 mod support;
 
 /// Messages per iteration of the mpsc workloads.
@@ -484,27 +481,8 @@ macro_rules! workloads {
 workloads!(heddle);
 workloads!(tokio);
 
-/// One criterion group per workload (`heddle` measured first, then
-/// `tokio`), and the list the paired runner (`-- --paired`) goes through.
-macro_rules! groups {
-    ($($workload:ident),* $(,)?) => {
-        $(
-            fn $workload(c: &mut Criterion) {
-                let mut g: BenchmarkGroup<'_, WallTime> = c.benchmark_group(stringify!($workload));
-                self::heddle::$workload(&mut g);
-                self::tokio::$workload(&mut g);
-                g.finish();
-            }
-        )*
-        criterion_group!(sync, $($workload),*);
-
-        const PAIRED: &[support::PairedWorkload] = &[
-            $((stringify!($workload), |c| self::heddle::$workload(c), |c| self::tokio::$workload(c)),)*
-        ];
-    };
-}
-
-groups!(
+support::paired_groups!(
+    sync:
     sync_mpsc_bounded_uncontended,
     sync_mpsc_bounded_contended,
     sync_mpsc_bounded_full,

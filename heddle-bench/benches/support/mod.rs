@@ -1,5 +1,6 @@
-//! What `rt.rs` and `sync.rs` share: the [`Sink`] a workload hands its
-//! per-iteration closure to, and the paired runner.
+//! What `rt.rs`, `sync.rs` and `fs.rs` share: the [`Sink`] a workload hands
+//! its per-iteration closure to, the paired runner, and `paired_groups!`,
+//! which turns the workload list into criterion groups and the runner's list.
 //!
 //! Each workload is written once and can be measured two ways:
 //!
@@ -235,3 +236,28 @@ fn save(records: &[String]) {
         println!("saved {}", path.display());
     }
 }
+
+/// One criterion group per workload (`heddle` measured first, then
+/// `tokio`), the criterion group list `$name` of them all, and `PAIRED`,
+/// the list the paired runner (`-- --paired`) goes through. The caller has
+/// modules `heddle` and `tokio` with a function per workload (from its
+/// `workloads!` macro).
+macro_rules! paired_groups {
+    ($name:ident: $($workload:ident),* $(,)?) => {
+        $(
+            fn $workload(c: &mut ::criterion::Criterion) {
+                let mut g: ::criterion::BenchmarkGroup<'_, ::criterion::measurement::WallTime> =
+                    c.benchmark_group(stringify!($workload));
+                self::heddle::$workload(&mut g);
+                self::tokio::$workload(&mut g);
+                g.finish();
+            }
+        )*
+        ::criterion::criterion_group!($name, $($workload),*);
+
+        const PAIRED: &[support::PairedWorkload] = &[
+            $((stringify!($workload), |c| self::heddle::$workload(c), |c| self::tokio::$workload(c)),)*
+        ];
+    };
+}
+pub(crate) use paired_groups;
