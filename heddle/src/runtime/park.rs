@@ -26,7 +26,7 @@ use std::time::Duration;
 
 use crate::loom::sync::atomic::{AtomicUsize, Ordering::*};
 use crate::loom::sync::{Condvar, Mutex};
-use crate::util::spin::{self, spin_until, SpinBackoff, SPIN_FOR};
+use crate::util::spin::{self, spin_until, Heartbeat, SpinBackoff, SPIN_FOR};
 
 const EMPTY: usize = 0;
 const PARKED: usize = 1;
@@ -185,6 +185,8 @@ pub(crate) fn block_on_parked<F: Future, S>(future: F, spin_slot: impl Fn() -> O
     // Fewer spins after misses: a loop woken every 100 µs (an accept loop)
     // would otherwise burn a fifth of a CPU on spins that always miss.
     let mut backoff = SpinBackoff::default();
+    // Nobody hands work to this thread, so nobody reads its heartbeat.
+    let heartbeat = Heartbeat::new();
     loop {
         let (out, woke_itself) = parking.poll(future.as_mut(), &mut cx);
         if let Poll::Ready(out) = out {
@@ -198,7 +200,7 @@ pub(crate) fn block_on_parked<F: Future, S>(future: F, spin_slot: impl Fn() -> O
         // wait here, and no futex wake for the waker.
         if may_spin && backoff.should_spin() {
             if let Some(_slot) = spin_slot() {
-                backoff.record(spin_until(SPIN_FOR, || parking.parker.is_notified()));
+                backoff.record(spin_until(SPIN_FOR, &heartbeat, || parking.parker.is_notified()));
             }
         }
         parking.parker.park_timeout(None);

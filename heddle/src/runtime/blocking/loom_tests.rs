@@ -76,7 +76,7 @@ fn push_races_last_idle_thread_timing_out() {
             })
         };
 
-        let action = pool.state.lock().unwrap().push(7, 1);
+        let action = pool.state.lock().unwrap().push(7, 1, true);
         let spawned = match action {
             Push::NotifyIdle => {
                 pool.work.notify_one();
@@ -148,7 +148,7 @@ fn push_races_shutdown_and_a_thread_going_idle() {
             })
         };
 
-        let action = pool.state.lock().unwrap().push(7, 1);
+        let action = pool.state.lock().unwrap().push(7, 1, true);
         let refused = match action {
             Push::NotifyIdle => {
                 pool.work.notify_one();
@@ -236,7 +236,7 @@ fn pushes_race_a_spinner(jobs: usize) {
             thread::spawn(move || run_spinning(&pool, &claimed))
         };
         for _ in 0..jobs {
-            let action = pool.state.lock().unwrap().push(7, 1);
+            let action = pool.state.lock().unwrap().push(7, 1, true);
             match action {
                 Push::ClaimedSpinner(ticket) => claimed.store(ticket, Release),
                 Push::NotifyIdle => pool.work.notify_one(),

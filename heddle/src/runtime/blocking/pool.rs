@@ -25,7 +25,7 @@ use crate::runtime::context;
 use crate::runtime::scheduler::SchedulerHandle;
 use crate::task::list::OwnedTasks;
 use crate::task::{self, Header, JoinHandle, Notified, Schedule};
-use crate::util::spin::{self, SPIN_FOR};
+use crate::util::spin::{self, Heartbeat, SPIN_FOR};
 
 /// Default cap on blocking threads.
 pub(crate) const DEFAULT_MAX_BLOCKING_THREADS: usize = 512;
@@ -48,6 +48,9 @@ struct Inner {
     /// The ticket of the last spinner a push claimed: the spinner polls
     /// this outside the lock (a hint; the claim itself is in `state`).
     claimed: AtomicU64,
+    /// The spinner's heartbeat: a push passes over a spinner that lost its
+    /// CPU.
+    heartbeat: Heartbeat,
     /// Jobs pushed and not yet run to the end: idle workers spin for a
     /// result while some are (`Shared::spin_for_blocking_result`).
     in_flight: AtomicUsize,
@@ -123,7 +126,8 @@ impl Inner {
         // Counted before the push: the job may run and finish before the
         // push returns.
         self.in_flight.fetch_add(1, Relaxed);
-        let action = self.state.lock().push(task, self.config.max_threads);
+        let spinner_running = self.heartbeat.is_fresh();
+        let action = self.state.lock().push(task, self.config.max_threads, spinner_running);
         match action {
             Push::Queued => {}
             Push::ClaimedSpinner(ticket) => self.claimed.store(ticket, Release),
@@ -178,7 +182,7 @@ impl Inner {
             if spin_next && self.may_spin {
                 if let Some(ticket) = state.start_spinning() {
                     drop(state);
-                    spin::spin_until(SPIN_FOR, || self.claimed.load(Acquire) == ticket);
+                    spin::spin_until(SPIN_FOR, &self.heartbeat, || self.claimed.load(Acquire) == ticket);
                     state = self.state.lock();
                     // Claimed or not, look at the queue and the shutdown
                     // flag again before sleeping.
@@ -216,6 +220,7 @@ impl BlockingPool {
             inner: Arc::new(Inner {
                 state: HotMutex::new(State::new()),
                 claimed: AtomicU64::new(0),
+                heartbeat: Heartbeat::new(),
                 in_flight: AtomicUsize::new(0),
                 may_spin: spin::may_spin(),
                 work: HotCondvar::new(),

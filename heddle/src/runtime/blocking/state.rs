@@ -89,8 +89,10 @@ impl<J> State<J> {
         }
     }
 
-    /// Queues `job` and decides who runs it.
-    pub(crate) fn push(&mut self, job: J, max_threads: usize) -> Push<J> {
+    /// Queues `job` and decides who runs it; `spinner_running` says
+    /// whether a spinner, if there is one, still has its CPU (one that lost
+    /// it is passed over, and sleeps when it finds itself unclaimed).
+    pub(crate) fn push(&mut self, job: J, max_threads: usize, spinner_running: bool) -> Push<J> {
         if self.shutdown {
             return Push::Rejected(job);
         }
@@ -99,7 +101,8 @@ impl<J> State<J> {
             // Enough threads are on their way already.
             return Push::Queued;
         }
-        let push = if let Some(ticket) = self.spinner.take() {
+        let push = if let Some(ticket) = self.spinner.filter(|_| spinner_running) {
+            self.spinner = None;
             Push::ClaimedSpinner(ticket)
         } else if self.num_idle > 0 {
             self.num_idle -= 1;
@@ -184,9 +187,9 @@ mod tests {
         state.num_idle = 1;
         let ticket = state.start_spinning().expect("nobody spins yet");
         assert_eq!(state.start_spinning(), None, "one spinner at a time");
-        assert_eq!(state.push(1, 4), Push::ClaimedSpinner(ticket));
+        assert_eq!(state.push(1, 4, true), Push::ClaimedSpinner(ticket));
         // The spinner is taken: the next push wakes the idle thread.
-        assert_eq!(state.push(2, 4), Push::NotifyIdle);
+        assert_eq!(state.push(2, 4, true), Push::NotifyIdle);
         assert!(state.stop_spinning(ticket), "the claimed spinner goes back to the queue");
     }
 
@@ -198,7 +201,7 @@ mod tests {
         assert!(!state.stop_spinning(first));
         let second = state.start_spinning().unwrap();
         assert_ne!(first, second, "tickets tell spinners apart");
-        assert_eq!(state.push(9, 2), Push::ClaimedSpinner(second));
+        assert_eq!(state.push(9, 2, true), Push::ClaimedSpinner(second));
         assert!(state.stop_spinning(second));
     }
 
@@ -207,13 +210,13 @@ mod tests {
         let mut state = State::new();
         state.num_threads = 1;
         state.num_idle = 1;
-        assert_eq!(state.push(1, 8), Push::NotifyIdle);
+        assert_eq!(state.push(1, 8, true), Push::NotifyIdle);
         // A busy thread takes the job before the claimed one wakes up.
         assert_eq!(state.queue.pop_front(), Some(1));
         // The next job: the claimed thread is still on its way for it.
-        assert_eq!(state.push(2, 8), Push::Queued);
+        assert_eq!(state.push(2, 8, true), Push::Queued);
         // A third needs a thread of its own.
-        assert_eq!(state.push(3, 8), Push::SpawnThread);
+        assert_eq!(state.push(3, 8, true), Push::SpawnThread);
         state.thread_started();
         assert_eq!(state.queue.pop_front(), Some(2));
         assert_eq!(state.after_wait(false), Wake::Work);
@@ -226,6 +229,6 @@ mod tests {
         let mut state = State::<u32>::new();
         state.shutdown = true;
         assert_eq!(state.start_spinning(), None);
-        assert_eq!(state.push(1, 4), Push::Rejected(1));
+        assert_eq!(state.push(1, 4, true), Push::Rejected(1));
     }
 }

@@ -23,6 +23,7 @@
 
 use crate::loom::sync::atomic::{fence, AtomicUsize, Ordering::*};
 use crate::loom::HotMutex;
+use crate::util::spin::Heartbeat;
 
 const SEARCH_MASK: usize = 0xffff;
 const UNPARK_ONE: usize = 1 << 16;
@@ -37,6 +38,8 @@ pub(crate) struct Idle {
     /// A listed sleeper that spins before it sleeps, waiting for a
     /// blocking job's result: woken first, it costs no system call.
     spinner: AtomicUsize,
+    /// The spinner's heartbeat: one that lost its CPU is not woken first.
+    pub(crate) spinner_heartbeat: Heartbeat,
 }
 
 impl Idle {
@@ -46,6 +49,7 @@ impl Idle {
             sleepers: HotMutex::new(Vec::with_capacity(num_workers)),
             num_workers,
             spinner: AtomicUsize::new(NO_SPINNER),
+            spinner_heartbeat: Heartbeat::new(),
         }
     }
 
@@ -85,9 +89,10 @@ impl Idle {
         if !self.should_wake() {
             return None;
         }
-        // The spinning sleeper if it is listed, else the one listed last
-        // (most likely still awake, or with a warm cache).
-        let spinner = self.spinner.load(Relaxed);
+        // The spinning sleeper if it is listed and still has its CPU, else
+        // the one listed last (most likely still awake, or with a warm
+        // cache).
+        let spinner = if self.spinner_heartbeat.is_fresh() { self.spinner.load(Relaxed) } else { NO_SPINNER };
         let index = match sleepers.iter().rposition(|&i| i == spinner) {
             Some(pos) => sleepers.remove(pos),
             None => sleepers.pop()?,
@@ -245,7 +250,12 @@ mod tests {
         for index in 0..3 {
             idle.transition_worker_to_parked(index, false);
         }
+        // A spinner that has not shown it still has its CPU is passed over.
         idle.set_spinner(Some(1));
+        assert_eq!(idle.worker_to_notify(), Some(2), "a stale spinner is not preferred");
+        assert!(idle.transition_worker_from_searching());
+        idle.transition_worker_to_parked(2, false);
+        idle.spinner_heartbeat.beat(std::time::Instant::now());
         assert_eq!(idle.worker_to_notify(), Some(1), "the spinner, though listed in the middle");
         // Woken workers search, and nobody else is woken while one does.
         assert_eq!(idle.worker_to_notify(), None);
@@ -255,6 +265,7 @@ mod tests {
         assert!(idle.transition_worker_from_searching());
         // A spinner that is no longer listed is passed over.
         idle.set_spinner(Some(1));
+        idle.spinner_heartbeat.beat(std::time::Instant::now());
         assert_eq!(idle.worker_to_notify(), Some(0));
     }
 }

@@ -184,7 +184,7 @@ impl Shared {
         let Some(_slot) = self.spin_slots.try_take() else { return };
         let parker = &self.remotes[index].parker;
         self.idle.set_spinner(Some(index));
-        let caught = spin::spin_until(SPIN_FOR, || parker.is_notified());
+        let caught = spin::spin_until(SPIN_FOR, &self.idle.spinner_heartbeat, || parker.is_notified());
         self.idle.set_spinner(None);
         with_core(|core| core.spin_backoff.record(caught));
     }
