@@ -41,6 +41,8 @@ pub(crate) struct Config {
     pub(crate) keep_alive: Duration,
     pub(crate) on_thread_start: Option<crate::runtime::builder::ThreadCallback>,
     pub(crate) on_thread_stop: Option<crate::runtime::builder::ThreadCallback>,
+    /// Whether a thread that runs out of work spins for the next push.
+    pub(crate) spin_when_idle: bool,
 }
 
 struct Inner {
@@ -222,7 +224,7 @@ impl BlockingPool {
                 claimed: AtomicU64::new(0),
                 heartbeat: Heartbeat::new(),
                 in_flight: AtomicUsize::new(0),
-                may_spin: spin::may_spin(),
+                may_spin: config.spin_when_idle && spin::may_spin(),
                 work: HotCondvar::new(),
                 exited: HotCondvar::new(),
                 owned: OwnedTasks::new(),
