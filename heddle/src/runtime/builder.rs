@@ -444,7 +444,6 @@ impl Builder {
             keep_alive: self.thread_keep_alive,
             on_thread_start: self.on_thread_start.clone(),
             on_thread_stop: self.on_thread_stop.clone(),
-            spin_when_idle: true,
         }
     }
 

@@ -14,7 +14,8 @@
 //! `event_interval` queued tasks; then, if nothing is left to run, park in
 //! the driver; otherwise (a full batch ran, or tasks yielded) poll the
 //! driver without blocking and requeue the yielded tasks behind what it
-//! woke.
+//! woke. Before parking while blocking-pool jobs are in flight, the thread
+//! spins for a moment for their results (`spin_for_blocking_result`).
 //!
 //! `block_on` may be called again and again, from any thread, one at a
 //! time; a second concurrent caller waits for its own future (driven by the
@@ -40,6 +41,7 @@ use crate::loom::sync::atomic::{AtomicBool, AtomicUsize, Ordering::*};
 use crate::loom::sync::Mutex;
 use crate::task::list::OwnedTasks;
 use crate::task::{self, Header, JoinHandle, Notified, Schedule};
+use crate::util::spin::{self, SpinBackoff, SPIN_FOR};
 
 /// The thread-independent part of the scheduler.
 pub(crate) struct Shared {
@@ -79,6 +81,8 @@ struct Core {
     driver: Option<Driver>,
     /// Tasks run so far (wrapping).
     tick: u32,
+    /// Skips the spin before a park after spins that caught nothing.
+    spin_backoff: SpinBackoff,
 }
 
 /// This thread's running core, if it runs one.
@@ -100,14 +104,7 @@ pub(crate) fn build(builder: &Builder, local: bool) -> std::io::Result<Runtime> 
         driver: Arc::new(driver_handle),
         name: builder.name.clone(),
         owned: OwnedTasks::new(),
-        // No spinning pool threads: the one runtime thread sleeps in epoll
-        // for a job's result instead of spinning for it, so a pool thread's
-        // spin for the next job only competes with it for a CPU (one
-        // `spawn_blocking` awaited at a time went from ~8 to 12-22 µs).
-        blocking: super::blocking::BlockingPool::new(super::blocking::Config {
-            spin_when_idle: false,
-            ..builder.blocking_config()
-        }),
+        blocking: super::blocking::BlockingPool::new(builder.blocking_config()),
         remote: Mutex::new(VecDeque::new()),
         remote_len: AtomicUsize::new(0),
         core: Mutex::new(Some(Box::new(Core {
@@ -115,6 +112,7 @@ pub(crate) fn build(builder: &Builder, local: bool) -> std::io::Result<Runtime> 
             deferred: Vec::new(),
             driver: Some(driver),
             tick: 0,
+            spin_backoff: SpinBackoff::default(),
         }))),
         core_waiters: Mutex::new(Vec::new()),
         woken: AtomicBool::new(false),
@@ -304,6 +302,9 @@ impl Shared {
         // still polled once, so I/O and timers are not starved).
         let hooked = self.park_hooks.before_park();
         let local_work = hooked && CORE.with(|slot| slot.core.borrow().as_ref().is_some_and(|c| !c.tasks.is_empty()));
+        if !local_work {
+            self.spin_for_blocking_result();
+        }
         bump(&self.stats.parks, 1);
         self.with_driver(|driver, handle| {
             self.parked.store(true, SeqCst);
@@ -317,6 +318,35 @@ impl Shared {
             self.parked.store(false, SeqCst);
         });
         self.park_hooks.after_unpark();
+    }
+
+    /// While blocking-pool jobs are in flight: spins up to `SPIN_FOR` for a
+    /// wake-up before parking. The result of a short job (a file read)
+    /// then arrives while this thread is awake: `parked` is false, so the
+    /// pool thread's wake costs neither side a system call (an eventfd
+    /// write there, an `epoll_wait` return and read here). Spins that catch
+    /// nothing make later parks skip theirs (`SpinBackoff`), so a loop that
+    /// waits on long jobs, or on sockets while jobs run, pays for few.
+    fn spin_for_blocking_result(&self) {
+        let jobs = self.blocking.jobs_in_flight();
+        // One job per other CPU at most: with more, the pool threads
+        // need every CPU and this spin would take one from them.
+        if !spin::may_spin() || jobs == 0 || jobs >= spin::num_cpus() {
+            return;
+        }
+        if !CORE.with(|slot| slot.core.borrow_mut().as_mut().is_some_and(|c| c.spin_backoff.should_spin())) {
+            return;
+        }
+        // Nobody hands this spinner work, so nobody reads its heartbeat: a
+        // wake-up finds it awake whether or not it has a CPU.
+        let heartbeat = spin::Heartbeat::new();
+        let caught =
+            spin::spin_until(SPIN_FOR, &heartbeat, || self.woken.load(Acquire) || self.remote_len.load(Acquire) > 0);
+        CORE.with(|slot| {
+            if let Some(core) = slot.core.borrow_mut().as_mut() {
+                core.spin_backoff.record(caught);
+            }
+        });
     }
 
     /// Cancels every task and wakes every resource waiter. Runs when the

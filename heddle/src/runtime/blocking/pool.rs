@@ -41,8 +41,6 @@ pub(crate) struct Config {
     pub(crate) keep_alive: Duration,
     pub(crate) on_thread_start: Option<crate::runtime::builder::ThreadCallback>,
     pub(crate) on_thread_stop: Option<crate::runtime::builder::ThreadCallback>,
-    /// Whether a thread that runs out of work spins for the next push.
-    pub(crate) spin_when_idle: bool,
 }
 
 struct Inner {
@@ -224,7 +222,7 @@ impl BlockingPool {
                 claimed: AtomicU64::new(0),
                 heartbeat: Heartbeat::new(),
                 in_flight: AtomicUsize::new(0),
-                may_spin: config.spin_when_idle && spin::may_spin(),
+                may_spin: spin::may_spin(),
                 work: HotCondvar::new(),
                 exited: HotCondvar::new(),
                 owned: OwnedTasks::new(),
@@ -263,12 +261,12 @@ impl BlockingPool {
         join
     }
 
-    /// Threads alive.
     /// Jobs pushed and not yet finished (queued or running); a snapshot.
     pub(crate) fn jobs_in_flight(&self) -> usize {
         self.inner.in_flight.load(Relaxed)
     }
 
+    /// Threads alive.
     pub(crate) fn num_threads(&self) -> usize {
         self.inner.state.lock().num_threads
     }
