@@ -41,6 +41,11 @@
 //! * `blocking_spawn_many`: `BLOCKING_JOBS` `spawn_blocking` jobs spawned,
 //!   then awaited; `blocking_spawn_one_current`: one job on a current-thread
 //!   runtime.
+//! * `blocking_concurrency_1`, `blocking_concurrency_2`: tokio's current
+//!   `spawn_blocking.rs`: 1 or 2 tasks (up to the CPUs) on a multi-thread
+//!   runtime with the default worker count each run `BLOCKING_BATCHES`
+//!   batches of `BLOCKING_BATCH` no-op jobs in a `JoinSet`, awaiting each
+//!   batch before the next.
 //! * `sync_timeout_ready`: `TIMEOUTS` `timeout(1 s, ready)` awaited in turn
 //!   (the timer entry is created and dropped without firing).
 //! * `sync_timeout_elapsed`: `ELAPSED_TASKS` tasks each await a
@@ -80,6 +85,9 @@ const SPIN_WAKEUPS: usize = 500;
 const SPIN_WORKERS: usize = 6;
 /// Jobs per iteration of `blocking_spawn_many`.
 const BLOCKING_JOBS: usize = 1_000;
+/// Batches per task, and jobs per batch, of `blocking_concurrency_N`.
+const BLOCKING_BATCHES: usize = 100;
+const BLOCKING_BATCH: usize = 16;
 /// Timeouts per iteration of `sync_timeout_ready`.
 const TIMEOUTS: usize = 1_000;
 /// Tasks per iteration of `sync_timeout_elapsed`.
@@ -417,6 +425,38 @@ macro_rules! workloads {
                 });
             }
 
+            /// `tasks` tasks, each awaiting `BLOCKING_BATCHES` batches of
+            /// `BLOCKING_BATCH` jobs in turn.
+            fn blocking_concurrency(g: &mut impl Sink, tasks: usize) {
+                let rt = rt::runtime::Builder::new_multi_thread().enable_all().build().unwrap();
+                g.iteration(NAME, move || {
+                    rt.block_on(async {
+                        let mut all = rt::task::JoinSet::new();
+                        for _ in 0..tasks {
+                            all.spawn(async {
+                                for _ in 0..BLOCKING_BATCHES {
+                                    let mut batch = rt::task::JoinSet::new();
+                                    for i in 0..BLOCKING_BATCH {
+                                        batch.spawn_blocking(move || black_box(i));
+                                    }
+                                    let done = batch.join_all().await;
+                                    assert_eq!(done.len(), BLOCKING_BATCH);
+                                }
+                            });
+                        }
+                        all.join_all().await;
+                    })
+                });
+            }
+
+            pub fn blocking_concurrency_1(g: &mut impl Sink) {
+                blocking_concurrency(g, 1);
+            }
+
+            pub fn blocking_concurrency_2(g: &mut impl Sink) {
+                blocking_concurrency(g, 2.min(std::thread::available_parallelism().map_or(1, |n| n.get())));
+            }
+
             pub fn sync_timeout_ready(g: &mut impl Sink) {
                 let rt = current_thread();
                 g.iteration(NAME, move || {
@@ -509,6 +549,8 @@ support::paired_groups!(
     sync_notify_one_10_spin_heddle_rt,
     blocking_spawn_many,
     blocking_spawn_one_current,
+    blocking_concurrency_1,
+    blocking_concurrency_2,
     sync_timeout_ready,
     sync_timeout_elapsed,
     io_copy_mem_to_sink,
