@@ -170,10 +170,9 @@ impl Shared {
 
     /// Runs the scheduler until `future` completes.
     #[track_caller]
-    pub(crate) fn block_on<F: Future>(self: &Arc<Self>, future: F) -> F::Output {
+    pub(crate) fn block_on<F: Future>(self: &Arc<Self>, mut future: Pin<&mut F>) -> F::Output {
         let _in_runtime = context::enter_runtime();
         let _handle = context::set_handle(SchedulerHandle::CurrentThread(self.clone()));
-        let mut future = std::pin::pin!(future);
         let parker = Arc::new(ThreadParker::new());
         let parker_waker = Waker::from(parker.clone());
         loop {

@@ -2,6 +2,7 @@
 //! anywhere (including threads outside the runtime).
 
 use std::future::Future;
+use std::pin::Pin;
 use std::sync::Arc;
 
 use super::context::{self, CONTEXT};
@@ -168,6 +169,7 @@ impl Handle {
     /// [`block_in_place`](crate::task::block_in_place).
     #[track_caller]
     pub fn block_on<F: Future>(&self, future: F) -> F::Output {
+        let future = std::pin::pin!(future);
         self.block_on_as(future, true)
     }
 
@@ -175,7 +177,7 @@ impl Handle {
     /// current-thread runtime: from `Handle::block_on` it may, from
     /// `Runtime::block_on` it may not (tokio's rule).
     #[track_caller]
-    pub(crate) fn block_on_as<F: Future>(&self, future: F, may_block_in_place: bool) -> F::Output {
+    pub(crate) fn block_on_as<F: Future>(&self, future: Pin<&mut F>, may_block_in_place: bool) -> F::Output {
         match &self.inner {
             SchedulerHandle::CurrentThread(shared) => {
                 let _allowed = context::allow_block_in_place_on_current_thread(may_block_in_place);

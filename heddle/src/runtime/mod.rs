@@ -84,6 +84,9 @@ impl Runtime {
     /// would stall the tasks that thread is meant to run.
     #[track_caller]
     pub fn block_on<F: Future>(&self, future: F) -> F::Output {
+        // Pinned here, once: the layers below take `Pin<&mut F>`, so a
+        // large future is not copied again at each of them.
+        let future = std::pin::pin!(future);
         self.handle.block_on_as(future, false)
     }
 

@@ -143,9 +143,11 @@ impl ParkingWaker {
         }
     }
 
-    /// Polls `future` with `cx`, marking this thread as inside that poll.
-    /// Returns the result and whether the future woke its own waker.
-    fn poll<F: Future>(&self, future: Pin<&mut F>, cx: &mut Context<'_>) -> (Poll<F::Output>, bool) {
+    /// Polls `future` with `cx`, marking this thread as inside that poll;
+    /// sets `woke_itself` to whether the future woke its own waker. (An out
+    /// parameter rather than a tuple with the output: a large output would
+    /// be copied once more.)
+    fn poll<F: Future>(&self, future: Pin<&mut F>, cx: &mut Context<'_>, woke_itself: &mut bool) -> Poll<F::Output> {
         // Restores the slot as it was, also when the poll unwinds, so a
         // `block_on` nested inside another's poll leaves the outer intact.
         struct Restore(*const ParkingWaker, bool);
@@ -159,8 +161,8 @@ impl ParkingWaker {
         }
         let _restore = POLLING.with(|slot| Restore(slot.waker.replace(self), slot.woken.replace(false)));
         let out = crate::runtime::coop::with_budget(|| future.poll(cx));
-        let woken = POLLING.with(|slot| slot.woken.get());
-        (out, woken)
+        *woke_itself = POLLING.with(|slot| slot.woken.get());
+        out
     }
 }
 
@@ -176,11 +178,10 @@ impl Wake for ParkingWaker {
 /// Polls `future` on this thread, parking between polls. Before it parks,
 /// the thread spins briefly for the wake-up if `spin_slot` gives it a slot
 /// (held for the spin; None where the runtime's threads need the CPUs).
-pub(crate) fn block_on_parked<F: Future, S>(future: F, spin_slot: impl Fn() -> Option<S>) -> F::Output {
+pub(crate) fn block_on_parked<F: Future, S>(mut future: Pin<&mut F>, spin_slot: impl Fn() -> Option<S>) -> F::Output {
     let parking = Arc::new(ParkingWaker { parker: ThreadParker::new() });
     let waker = Waker::from(parking.clone());
     let mut cx = Context::from_waker(&waker);
-    let mut future = std::pin::pin!(future);
     let may_spin = spin::may_spin();
     // Fewer spins after misses: a loop woken every 100 µs (an accept loop)
     // would otherwise burn a fifth of a CPU on spins that always miss.
@@ -188,8 +189,8 @@ pub(crate) fn block_on_parked<F: Future, S>(future: F, spin_slot: impl Fn() -> O
     // Nobody hands work to this thread, so nobody reads its heartbeat.
     let heartbeat = Heartbeat::new();
     loop {
-        let (out, woke_itself) = parking.poll(future.as_mut(), &mut cx);
-        if let Poll::Ready(out) = out {
+        let mut woke_itself = false;
+        if let Poll::Ready(out) = parking.poll(future.as_mut(), &mut cx, &mut woke_itself) {
             return out;
         }
         if woke_itself {
@@ -216,7 +217,7 @@ mod tests {
 
     /// `block_on_parked`, spinning before it parks whenever it may.
     fn block_on_parked_here<F: Future>(future: F) -> F::Output {
-        block_on_parked(future, || Some(()))
+        block_on_parked(std::pin::pin!(future), || Some(()))
     }
 
     fn parker_state(waker: &ParkingWaker) -> usize {
@@ -232,8 +233,8 @@ mod tests {
             cx.waker().wake_by_ref();
             Poll::<()>::Pending
         }));
-        let (out, woke_itself) = parking.poll(future.as_mut(), &mut cx);
-        assert!(out.is_pending());
+        let mut woke_itself = false;
+        assert!(parking.poll(future.as_mut(), &mut cx, &mut woke_itself).is_pending());
         assert!(woke_itself);
         assert_eq!(parker_state(&parking), EMPTY);
 

@@ -138,5 +138,5 @@ pub(crate) fn block_on<F: std::future::Future>(future: F) -> F::Output {
     }
     // Outside any runtime: nothing to tell whether a CPU is free, and the
     // spin is short.
-    crate::runtime::park::block_on_parked(future, || Some(()))
+    crate::runtime::park::block_on_parked(std::pin::pin!(future), || Some(()))
 }

@@ -251,20 +251,30 @@ impl<T> Rx<T> {
 
     pub(crate) fn poll_recv(&mut self, cx: &mut Context<'_>) -> Poll<Option<T>> {
         let coop = ready!(coop::poll_proceed(cx));
-        let res = match self.try_recv() {
-            Ok(v) => Some(v),
-            Err(TryRecvError::Disconnected) => None,
-            Err(TryRecvError::Empty) => {
-                self.register_rx_waker(cx);
-                match self.try_recv() {
-                    Ok(v) => Some(v),
-                    Err(TryRecvError::Disconnected) => None,
-                    Err(TryRecvError::Empty) => return Poll::Pending,
+        // The message goes from the queue's `Option` straight into the
+        // result, not through `Pop` and `try_recv`'s `Result`: each move of
+        // a large message is a `memcpy`, and between two same-sized enums on
+        // one stack frame it runs at an address gap that AMD CPUs copy ~20x
+        // slower (32 KiB messages took 2.3x tokio's time).
+        let mut registered = false;
+        loop {
+            let taken = self.cursor.take(&self.chan.list);
+            if taken.is_some() {
+                if let Some(sem) = &self.chan.sem {
+                    sem.release(1);
                 }
+            } else if !self.cursor.ended() && !(self.closed && self.chan.idle()) {
+                // Nothing yet: register, then look once more.
+                if registered {
+                    return Poll::Pending;
+                }
+                self.register_rx_waker(cx);
+                registered = true;
+                continue;
             }
-        };
-        coop.made_progress();
-        Poll::Ready(res)
+            coop.made_progress();
+            return Poll::Ready(taken);
+        }
     }
 
     /// Moves up to `limit` ready messages into `out`; returns how many,
