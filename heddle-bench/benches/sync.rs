@@ -27,6 +27,10 @@
 //! * `sync_semaphore_contended_multi`, `sync_semaphore_contended_current`:
 //!   `SEM_TASKS` tasks each acquire a 2-permit semaphore `SEM_ROUNDS` times
 //!   and hold it across a yield, so the others queue up.
+//! * `sync_semaphore_burst_{uncontended,contended}_{multi,current}`: tokio's
+//!   `sync_semaphore.rs`: `SEM_BURST` (6) tasks on 6 workers, or 6 futures
+//!   joined on a current-thread runtime, each acquire and release one
+//!   permit of a semaphore with 10 (uncontended) or 5 (contended) permits.
 //! * `sync_notify_one_10`, `sync_notify_waiters_10`: 10 long-lived waiter
 //!   tasks loop on `notified().await`; the measured task calls
 //!   `notify_one` / `notify_waiters` (and yields) until `WAKEUPS` wake-ups
@@ -47,7 +51,9 @@
 //!   batches of `BLOCKING_BATCH` no-op jobs in a `JoinSet`, awaiting each
 //!   batch before the next.
 //! * `sync_timeout_ready`: `TIMEOUTS` `timeout(1 s, ready)` awaited in turn
-//!   (the timer entry is created and dropped without firing).
+//!   (the timer entry is created and dropped without firing);
+//!   `sync_timeout_ready_multi_8`: the same split over 8 tasks on 8 workers
+//!   (tokio's `time_timeout.rs`).
 //! * `sync_timeout_elapsed`: `ELAPSED_TASKS` tasks each await a
 //!   `timeout(1 ms, pending)` that elapses.
 //! * `io_copy_mem_to_sink`: `io::copy` of `COPY_BYTES` from an in-memory
@@ -76,6 +82,8 @@ const ACQUIRES: usize = 1_000;
 /// Tasks and acquisitions per task of the contended semaphore workloads.
 const SEM_TASKS: usize = 8;
 const SEM_ROUNDS: usize = 100;
+/// Tasks (or joined futures) of the `sync_semaphore_burst_*` workloads.
+const SEM_BURST: usize = 6;
 /// Wake-ups per iteration of `sync_notify_one_10` and
 /// `sync_notify_waiters_10`.
 const WAKEUPS: usize = 1_000;
@@ -275,6 +283,53 @@ macro_rules! workloads {
                 semaphore_contended(g, current_thread());
             }
 
+            /// One acquire and release in each of `SEM_BURST` spawned tasks
+            /// on 6 workers, all joined.
+            fn semaphore_burst_multi(g: &mut impl Sink, permits: usize) {
+                let rt = rt::runtime::Builder::new_multi_thread().worker_threads(6).build().unwrap();
+                let sem = Arc::new(Semaphore::new(permits));
+                g.iteration(NAME, move || {
+                    rt.block_on(async {
+                        let tasks: Vec<_> = (0..SEM_BURST)
+                            .map(|_| {
+                                let sem = sem.clone();
+                                rt::spawn(async move { drop(black_box(sem.acquire().await.unwrap())) })
+                            })
+                            .collect();
+                        for task in tasks {
+                            task.await.unwrap();
+                        }
+                    })
+                });
+            }
+
+            /// The same as `SEM_BURST` futures joined in the `block_on`
+            /// future of a current-thread runtime.
+            fn semaphore_burst_current(g: &mut impl Sink, permits: usize) {
+                let rt = rt::runtime::Builder::new_current_thread().build().unwrap();
+                let sem = Semaphore::new(permits);
+                g.iteration(NAME, move || {
+                    let one = || async { drop(black_box(sem.acquire().await.unwrap())) };
+                    rt.block_on(async { rt::join!(one(), one(), one(), one(), one(), one()) });
+                });
+            }
+
+            pub fn sync_semaphore_burst_uncontended_multi(g: &mut impl Sink) {
+                semaphore_burst_multi(g, 10);
+            }
+
+            pub fn sync_semaphore_burst_uncontended_current(g: &mut impl Sink) {
+                semaphore_burst_current(g, 10);
+            }
+
+            pub fn sync_semaphore_burst_contended_multi(g: &mut impl Sink) {
+                semaphore_burst_multi(g, 5);
+            }
+
+            pub fn sync_semaphore_burst_contended_current(g: &mut impl Sink) {
+                semaphore_burst_current(g, 5);
+            }
+
             const WAITERS: usize = 10;
 
             /// A waiter task's body: counts its wake-ups on `n` forever.
@@ -469,6 +524,28 @@ macro_rules! workloads {
                 });
             }
 
+            /// `sync_timeout_ready` split over 8 tasks on 8 workers.
+            pub fn sync_timeout_ready_multi_8(g: &mut impl Sink) {
+                let rt = rt::runtime::Builder::new_multi_thread().worker_threads(8).enable_all().build().unwrap();
+                g.iteration(NAME, move || {
+                    rt.block_on(async {
+                        let tasks: Vec<_> = (0..8)
+                            .map(|_| {
+                                rt::spawn(async {
+                                    for i in 0..TIMEOUTS / 8 {
+                                        let v = rt::time::timeout(Duration::from_secs(1), async { i }).await.unwrap();
+                                        black_box(v);
+                                    }
+                                })
+                            })
+                            .collect();
+                        for task in tasks {
+                            task.await.unwrap();
+                        }
+                    })
+                });
+            }
+
             pub fn sync_timeout_elapsed(g: &mut impl Sink) {
                 let rt = multi_thread();
                 g.iteration(NAME, move || {
@@ -533,6 +610,10 @@ support::paired_groups!(
     sync_semaphore_uncontended,
     sync_semaphore_contended_multi,
     sync_semaphore_contended_current,
+    sync_semaphore_burst_uncontended_multi,
+    sync_semaphore_burst_uncontended_current,
+    sync_semaphore_burst_contended_multi,
+    sync_semaphore_burst_contended_current,
     sync_notify_one_10,
     sync_notify_waiters_10,
     sync_notify_one_10_spin,
@@ -552,6 +633,7 @@ support::paired_groups!(
     blocking_concurrency_1,
     blocking_concurrency_2,
     sync_timeout_ready,
+    sync_timeout_ready_multi_8,
     sync_timeout_elapsed,
     io_copy_mem_to_sink,
     io_copy_duplex,
