@@ -148,21 +148,22 @@ impl ParkingWaker {
     /// parameter rather than a tuple with the output: a large output would
     /// be copied once more.)
     fn poll<F: Future>(&self, future: Pin<&mut F>, cx: &mut Context<'_>, woke_itself: &mut bool) -> Poll<F::Output> {
-        // Restores the slot as it was, also when the poll unwinds, so a
-        // `block_on` nested inside another's poll leaves the outer intact.
-        struct Restore(*const ParkingWaker, bool);
-        impl Drop for Restore {
+        // Reports the self-wake and restores the slot as it was, also when
+        // the poll unwinds, so a `block_on` nested inside another's poll
+        // leaves the outer intact. (In a guard, so that the poll's output
+        // is the tail expression and goes straight to the caller.)
+        struct Restore<'a>(*const ParkingWaker, bool, &'a mut bool);
+        impl Drop for Restore<'_> {
             fn drop(&mut self) {
                 let _ = POLLING.try_with(|slot| {
+                    *self.2 = slot.woken.get();
                     slot.waker.set(self.0);
                     slot.woken.set(self.1);
                 });
             }
         }
-        let _restore = POLLING.with(|slot| Restore(slot.waker.replace(self), slot.woken.replace(false)));
-        let out = crate::runtime::coop::with_budget(|| future.poll(cx));
-        *woke_itself = POLLING.with(|slot| slot.woken.get());
-        out
+        let _restore = POLLING.with(|slot| Restore(slot.waker.replace(self), slot.woken.replace(false), woke_itself));
+        crate::runtime::coop::with_budget(|| future.poll(cx))
     }
 }
 
