@@ -249,6 +249,13 @@ impl<T> Rx<T> {
         }
     }
 
+    /// After a [`take`](Cursor::take) that found nothing: true if nothing
+    /// will ever come (the queue ended, or this receiver closed a bounded
+    /// channel and no permit is out to send with).
+    fn channel_ended(&self) -> bool {
+        self.cursor.ended() || (self.closed && self.chan.idle())
+    }
+
     pub(crate) fn poll_recv(&mut self, cx: &mut Context<'_>) -> Poll<Option<T>> {
         let coop = ready!(coop::poll_proceed(cx));
         // The message goes from the queue's `Option` straight into the
@@ -263,7 +270,7 @@ impl<T> Rx<T> {
                 if let Some(sem) = &self.chan.sem {
                     sem.release(1);
                 }
-            } else if !self.cursor.ended() && !(self.closed && self.chan.idle()) {
+            } else if !self.channel_ended() {
                 // Nothing yet: register, then look once more.
                 if registered {
                     return Poll::Pending;
