@@ -156,48 +156,35 @@ macro_rules! workloads {
                 }
             }
 
-            pub fn copy_mem_to_mem(g: &mut impl Sink) {
+            /// Copies `SOURCE_BYTES` of a new `source()` into a new `dest()`.
+            fn copy_each<R, W>(g: &mut impl Sink, source: fn() -> R, dest: fn() -> W)
+            where
+                R: AsyncRead + Unpin + 'static,
+                W: AsyncWrite + Unpin + 'static,
+            {
                 let rt = runtime();
                 g.iteration(NAME, move || {
                     rt.block_on(async {
-                        let mut dest = Vec::new();
-                        let n = rt::io::copy(&mut rt::io::repeat(0).take(SOURCE_BYTES), &mut dest).await.unwrap();
-                        assert_eq!((n, dest.len()), (SOURCE_BYTES, SOURCE_BYTES as usize));
+                        let (mut from, mut to) = (source().take(SOURCE_BYTES), dest());
+                        assert_eq!(rt::io::copy(&mut from, &mut to).await.unwrap(), SOURCE_BYTES);
                     })
                 });
+            }
+
+            pub fn copy_mem_to_mem(g: &mut impl Sink) {
+                copy_each(g, || rt::io::repeat(0), Vec::<u8>::new);
             }
 
             pub fn copy_mem_to_slow_disk(g: &mut impl Sink) {
-                let rt = runtime();
-                g.iteration(NAME, move || {
-                    rt.block_on(async {
-                        let mut dest = SlowDisk::new();
-                        let n = rt::io::copy(&mut rt::io::repeat(0).take(SOURCE_BYTES), &mut dest).await.unwrap();
-                        assert_eq!(n, SOURCE_BYTES);
-                    })
-                });
+                copy_each(g, || rt::io::repeat(0), SlowDisk::new);
             }
 
             pub fn copy_chunks_to_mem(g: &mut impl Sink) {
-                let rt = runtime();
-                g.iteration(NAME, move || {
-                    rt.block_on(async {
-                        let mut dest = Vec::new();
-                        let n = rt::io::copy(&mut ChunkSource::new().take(SOURCE_BYTES), &mut dest).await.unwrap();
-                        assert_eq!((n, dest.len()), (SOURCE_BYTES, SOURCE_BYTES as usize));
-                    })
-                });
+                copy_each(g, ChunkSource::new, Vec::<u8>::new);
             }
 
             pub fn copy_chunks_to_slow_disk(g: &mut impl Sink) {
-                let rt = runtime();
-                g.iteration(NAME, move || {
-                    rt.block_on(async {
-                        let mut dest = SlowDisk::new();
-                        let n = rt::io::copy(&mut ChunkSource::new().take(SOURCE_BYTES), &mut dest).await.unwrap();
-                        assert_eq!(n, SOURCE_BYTES);
-                    })
-                });
+                copy_each(g, ChunkSource::new, SlowDisk::new);
             }
         }
     };

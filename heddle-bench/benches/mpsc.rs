@@ -99,10 +99,43 @@ macro_rules! workloads {
                 send_one::<Large>(g);
             }
 
-            /// Either kind of receiver, so one loop takes from both.
+            /// Either kind of channel's sender and receiver, so that one
+            /// workload body serves both.
+            #[derive(Clone)]
+            enum Tx {
+                Bounded(mpsc::Sender<usize>),
+                Unbounded(mpsc::UnboundedSender<usize>),
+            }
+
             enum Rx {
                 Bounded(mpsc::Receiver<usize>),
                 Unbounded(mpsc::UnboundedReceiver<usize>),
+            }
+
+            /// A bounded channel with `capacity`, or an unbounded one.
+            fn channel(capacity: Option<usize>) -> (Tx, Rx) {
+                match capacity {
+                    Some(capacity) => {
+                        let (tx, rx) = mpsc::channel(capacity);
+                        (Tx::Bounded(tx), Rx::Bounded(rx))
+                    }
+                    None => {
+                        let (tx, rx) = mpsc::unbounded_channel();
+                        (Tx::Unbounded(tx), Rx::Unbounded(rx))
+                    }
+                }
+            }
+
+            impl Tx {
+                /// Sends `0..n`.
+                async fn send_all(&self, n: usize) {
+                    for i in 0..n {
+                        match self {
+                            Tx::Bounded(tx) => tx.send(i).await.unwrap(),
+                            Tx::Unbounded(tx) => tx.send(i).unwrap(),
+                        }
+                    }
+                }
             }
 
             impl Rx {
@@ -122,78 +155,51 @@ macro_rules! workloads {
                 }
             }
 
-            fn bounded_contended(g: &mut impl Sink, capacity: usize) {
+            /// `PRODUCERS` tasks send while the receiver takes.
+            fn contended(g: &mut impl Sink, capacity: Option<usize>) {
                 let rt = runtime();
                 g.iteration(NAME, move || {
                     rt.block_on(async {
-                        let (tx, rx) = mpsc::channel::<usize>(capacity);
-                        let rx = Rx::Bounded(rx);
+                        let (tx, rx) = channel(capacity);
                         for _ in 0..PRODUCERS {
                             let tx = tx.clone();
-                            rt::spawn(async move {
-                                for i in 0..PER_PRODUCER {
-                                    tx.send(i).await.unwrap();
-                                }
-                            });
+                            rt::spawn(async move { tx.send_all(PER_PRODUCER).await });
                         }
+                        rx.recv_all_many().await;
+                    })
+                });
+            }
+
+            /// One task sends everything, then takes it.
+            fn uncontended(g: &mut impl Sink, capacity: Option<usize>) {
+                let rt = runtime();
+                g.iteration(NAME, move || {
+                    rt.block_on(async {
+                        let (tx, rx) = channel(capacity);
+                        tx.send_all(TOTAL).await;
                         rx.recv_all_many().await;
                     })
                 });
             }
 
             pub fn mpsc_recv_many_bounded_contended(g: &mut impl Sink) {
-                bounded_contended(g, 1_000_000);
+                contended(g, Some(1_000_000));
             }
 
             pub fn mpsc_recv_many_bounded_full(g: &mut impl Sink) {
-                bounded_contended(g, 100);
+                contended(g, Some(100));
             }
 
             pub fn mpsc_recv_many_unbounded_contended(g: &mut impl Sink) {
-                let rt = runtime();
-                g.iteration(NAME, move || {
-                    rt.block_on(async {
-                        let (tx, rx) = mpsc::unbounded_channel::<usize>();
-                        let rx = Rx::Unbounded(rx);
-                        for _ in 0..PRODUCERS {
-                            let tx = tx.clone();
-                            rt::spawn(async move {
-                                for i in 0..PER_PRODUCER {
-                                    tx.send(i).unwrap();
-                                }
-                            });
-                        }
-                        rx.recv_all_many().await;
-                    })
-                });
+                contended(g, None);
             }
 
             pub fn mpsc_recv_many_bounded_uncontended(g: &mut impl Sink) {
-                let rt = runtime();
-                g.iteration(NAME, move || {
-                    rt.block_on(async {
-                        let (tx, rx) = mpsc::channel::<usize>(1_000_000);
-                        let rx = Rx::Bounded(rx);
-                        for i in 0..TOTAL {
-                            tx.send(i).await.unwrap();
-                        }
-                        rx.recv_all_many().await;
-                    })
-                });
+                uncontended(g, Some(1_000_000));
             }
 
             pub fn mpsc_recv_many_unbounded_uncontended(g: &mut impl Sink) {
-                let rt = runtime();
-                g.iteration(NAME, move || {
-                    rt.block_on(async {
-                        let (tx, rx) = mpsc::unbounded_channel::<usize>();
-                        let rx = Rx::Unbounded(rx);
-                        for i in 0..TOTAL {
-                            tx.send(i).unwrap();
-                        }
-                        rx.recv_all_many().await;
-                    })
-                });
+                uncontended(g, None);
             }
         }
     };
