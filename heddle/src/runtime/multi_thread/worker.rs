@@ -353,10 +353,22 @@ impl Shared {
         // leaves the other vCPU to fall asleep, and every later cross-vCPU
         // wake-up then costs ~35 µs instead of ~3: `sync_mpsc_oneshot_multi`
         // went from ~9-35 to ~35-70 µs per round trip.)
-        // (A poll that runs long, or blocks until another task runs, delays
-        // this wake-up: idle workers then find the work at their next look
-        // at a busy peer; see `Shared::park`.)
-        let notify_after_poll = was_searching && self.idle.transition_worker_from_searching();
+        // Work already visible once this worker stopped searching is woken
+        // for before the poll, though: a poll that blocks until another
+        // task runs (two tasks meeting at a `std::sync::Barrier`) would
+        // otherwise strand it, if the other workers went to sleep without
+        // a timed re-check while this one slept too (about once in 25,000
+        // runtimes in `multi_thread_runs_tasks_in_parallel`, under load).
+        // The look comes after the transition and a fence, so a task pushed
+        // concurrently is either seen here or finds nobody searching and
+        // wakes a sleeper itself.
+        let last_searcher = was_searching && self.idle.transition_worker_from_searching();
+        let notify_after_poll = if last_searcher && self.has_pending_work() {
+            self.notify_parked();
+            false
+        } else {
+            last_searcher
+        };
         let stats = &self.remotes[index].stats;
         coop::with_budget(|| {
             task.run();
