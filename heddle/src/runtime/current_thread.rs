@@ -327,10 +327,7 @@ impl Shared {
     /// nothing make later parks skip theirs (`SpinBackoff`), so a loop that
     /// waits on long jobs, or on sockets while jobs run, pays for few.
     fn spin_for_blocking_result(&self) {
-        let jobs = self.blocking.jobs_in_flight();
-        // One job per other CPU at most: with more, the pool threads
-        // need every CPU and this spin would take one from them.
-        if !spin::may_spin() || jobs == 0 || jobs >= spin::num_cpus() {
+        if !self.blocking.worth_spinning_for_a_result() {
             return;
         }
         if !CORE.with(|slot| slot.core.borrow_mut().as_mut().is_some_and(|c| c.spin_backoff.should_spin())) {

@@ -261,9 +261,13 @@ impl BlockingPool {
         join
     }
 
-    /// Jobs pushed and not yet finished (queued or running); a snapshot.
-    pub(crate) fn jobs_in_flight(&self) -> usize {
-        self.inner.in_flight.load(Relaxed)
+    /// True if a thread about to sleep should first spin for a job's
+    /// result: some job is in flight, and fewer than one per other CPU
+    /// (with more, the pool threads need every CPU and the spin would take
+    /// one from them). A snapshot, for both schedulers' idle paths.
+    pub(crate) fn worth_spinning_for_a_result(&self) -> bool {
+        let jobs = self.inner.in_flight.load(Relaxed);
+        spin::may_spin() && jobs > 0 && jobs < spin::num_cpus()
     }
 
     /// Threads alive.

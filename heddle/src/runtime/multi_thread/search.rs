@@ -174,8 +174,7 @@ impl Shared {
     /// call. Spins that catch nothing make later parks skip theirs
     /// (`SpinBackoff`).
     fn spin_for_blocking_result(&self, index: usize) {
-        let jobs = self.blocking.jobs_in_flight();
-        if !spin::may_spin() || jobs == 0 || jobs >= spin::num_cpus() {
+        if !self.blocking.worth_spinning_for_a_result() {
             return;
         }
         if !with_core(|core| core.spin_backoff.should_spin()) {
