@@ -193,6 +193,43 @@ fn notify_dropped_waiter_forwards() {
     });
 }
 
+/// notify_one finds a waiter queued (its `fetch_or` saw WAITING) while
+/// that waiter is dropped: whether it chose the waiter (which passes the
+/// notification on) or found the queue empty under the lock, the
+/// notification ends up as the stored permit.
+#[test]
+fn notify_one_while_the_queue_empties() {
+    model(|| {
+        let notify = Arc::new(Notify::new());
+        let mut waiter = Box::pin(notify.notified());
+        assert!(!waiter.as_mut().enable());
+        let n2 = notify.clone();
+        let t = thread::spawn(move || n2.notify_one());
+        drop(waiter);
+        t.join().unwrap();
+        assert!(poll_once(pin!(notify.notified())).is_ready());
+    });
+}
+
+/// Two notify_one calls race for one queued waiter: one wakes it, the
+/// other leaves the permit, whichever order their `fetch_or`s and lock
+/// sections take.
+#[test]
+fn two_notify_one_one_waiter() {
+    model(|| {
+        let notify = Arc::new(Notify::new());
+        let mut waiter = Box::pin(notify.notified());
+        assert!(!waiter.as_mut().enable());
+        let n2 = notify.clone();
+        let t = thread::spawn(move || n2.notify_one());
+        notify.notify_one();
+        t.join().unwrap();
+        assert!(poll_once(waiter.as_mut()).is_ready());
+        assert!(poll_once(pin!(notify.notified())).is_ready());
+        assert!(poll_once(pin!(notify.notified())).is_pending());
+    });
+}
+
 /// notify_waiters wakes a Notified created before the call, even one that
 /// races into the queue.
 #[test]

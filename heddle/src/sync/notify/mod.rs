@@ -30,19 +30,29 @@
 //!
 //! # Design
 //!
-//! One atomic word `generation << 2 | STATE`, plus an intrusive queue of
-//! waiters behind a mutex (`waiters.rs`: each parked `Notified` carries its
-//! own list node, so waiting allocates nothing). `notify_waiters` bumps the
-//! generation; a `Notified` remembers the generation it was created in and
-//! completes once it differs. A queued `Notified` that has been notified
-//! learns it from an atomic in its node, without the mutex.
+//! One atomic word `generation << 2 | NOTIFIED | WAITING`, plus an
+//! intrusive queue of waiters behind a mutex (`waiters.rs`: each parked
+//! `Notified` carries its own list node, so waiting allocates nothing).
+//! `notify_waiters` bumps the generation; a `Notified` remembers the
+//! generation it was created in and completes once it differs. A queued
+//! `Notified` that has been notified learns it from an atomic in its node,
+//! without the mutex.
+//!
+//! `WAITING` (the queue is not empty) only changes under the lock.
+//! `notify_one` sets `NOTIFIED` with one `fetch_or`, without reading the
+//! word first: under a stream of notifications that is one cache-line
+//! transfer per call instead of two (a load, then a CAS). If the old word
+//! had `WAITING`, the bit it set means nothing and the notifier hands the
+//! notification to a waiter under the lock; whoever empties the queue
+//! clears both bits, and a notifier that then finds it empty stores the
+//! permit instead.
 //!
 //! ```text
-//!        notify_one (CAS, no lock)          notified() (CAS, no lock)
+//!        notify_one (fetch_or, no lock)     notified() (CAS, no lock)
 //!  EMPTY ───────────────────────▶ NOTIFIED ─────────────────────────▶ EMPTY
 //!    │  ▲
-//!    │  └── last waiter dequeued (under lock)
-//!    └────▶ WAITING  ◀── a Notified enqueues (under lock)
+//!    │  └── last waiter dequeued (under lock; clears NOTIFIED too)
+//!    └────▶ WAITING (± NOTIFIED: a notifier on its way to the lock)
 //!           notify_one under lock: dequeue the front waiter, mark it chosen
 //! ```
 //!
@@ -135,43 +145,38 @@ impl Notify {
     }
 
     fn notify_single(&self, end: End) {
-        let mut cur = self.state.load(SeqCst);
-        loop {
-            if cur & STATE_MASK != WAITING {
-                match self.state.compare_exchange(cur, (cur & !STATE_MASK) | NOTIFIED, SeqCst, SeqCst) {
-                    Ok(_) => return,
-                    Err(actual) => {
-                        cur = actual;
-                        continue;
-                    }
-                }
-            }
-            let mut list = self.waiters.lock();
-            // WAITING only changes under the lock; re-read now that we hold it.
-            cur = self.state.load(SeqCst);
-            if cur & STATE_MASK != WAITING {
-                continue;
-            }
-            let waker = self.choose(&mut list, cur, end);
-            drop(list);
-            if let Some(w) = waker {
-                w.wake();
-            }
+        // One RMW whatever the state: it is also what orders this call
+        // before the `notified()` that takes the permit (that CAS reads
+        // from it), as a load-only "already notified" check would not.
+        if self.state.fetch_or(NOTIFIED, SeqCst) & WAITING == 0 {
             return;
+        }
+        let mut list = self.waiters.lock();
+        // WAITING only changes under the lock; re-read now that we hold it.
+        let cur = self.state.load(SeqCst);
+        if cur & WAITING == 0 {
+            // The queue emptied (and NOTIFIED was cleared) before we got
+            // the lock: store the permit.
+            self.state.fetch_or(NOTIFIED, SeqCst);
+            return;
+        }
+        let waker = self.choose(&mut list, end);
+        drop(list);
+        if let Some(w) = waker {
+            w.wake();
         }
     }
 
     /// Dequeues one waiter as chosen by `notify_one`/`notify_last`. The
     /// state is `WAITING` (so the list is not empty) and the lock is held.
-    fn choose(&self, list: &mut WaiterList, cur: usize, end: End) -> Option<Waker> {
+    fn choose(&self, list: &mut WaiterList, end: End) -> Option<Waker> {
         let waker = match end {
             End::Front => list.pop_front(ONE),
             End::Back => list.pop_back(LAST),
         };
         let waker = waker.expect("WAITING with an empty queue");
         if list.is_empty() {
-            // No lock-free writer touches a WAITING word, so a store is exact.
-            self.state.store((cur & !STATE_MASK) | EMPTY, SeqCst);
+            self.clear_waiting();
         }
         waker
     }
@@ -183,7 +188,7 @@ impl Notify {
         // Fast path: nobody queued. The CAS orders us against an enqueue
         // (EMPTY → WAITING), so a Notified either sees the new generation
         // or is in the queue when we look under the lock.
-        while cur & STATE_MASK != WAITING {
+        while cur & WAITING == 0 {
             match self.state.compare_exchange(cur, cur.wrapping_add(GEN_ONE), SeqCst, SeqCst) {
                 Ok(_) => return,
                 Err(actual) => cur = actual,
@@ -192,39 +197,49 @@ impl Notify {
         let mut wakers = WakeList::new();
         {
             let mut list = self.waiters.lock();
-            let cur = self.state.load(SeqCst);
-            if cur & STATE_MASK == WAITING {
+            if self.state.load(SeqCst) & WAITING != 0 {
                 while let Some(waker) = list.pop_front(ALL) {
                     if let Some(w) = waker {
                         wakers.push(w);
                     }
                 }
-                self.state.store((cur.wrapping_add(GEN_ONE) & !STATE_MASK) | EMPTY, SeqCst);
-            } else {
-                self.state.fetch_add(GEN_ONE, SeqCst);
+                self.clear_waiting();
             }
+            // Still under the lock, so no Notified can queue in between
+            // with the old generation.
+            self.state.fetch_add(GEN_ONE, SeqCst);
         }
         wakers.wake_all();
+    }
+
+    /// The queue has just been emptied (the lock is held): clears WAITING,
+    /// and any NOTIFIED that notifiers set on the WAITING word. Each of
+    /// those notifiers comes to the lock next, finds WAITING clear and
+    /// stores the permit itself.
+    ///
+    /// An RMW rather than a plain store of the value read under the lock:
+    /// the two are equivalent in the memory model, but loom can place a
+    /// store between the read and the write of a concurrent `fetch_or`
+    /// (tokio-rs/loom#254), and then reports failures the hardware cannot
+    /// produce.
+    pub(super) fn clear_waiting(&self) {
+        self.state.fetch_and(!STATE_MASK, SeqCst);
     }
 
     /// Passes on a notification that a dropped `Notified` received but
     /// never reported: to the waiter at `end` (the end its notifier chose
     /// from), or as the stored permit.
     fn forward(&self, mut list: HotMutexGuard<'_, WaiterList>, end: End) {
-        let mut cur = self.state.load(SeqCst);
-        loop {
-            if cur & STATE_MASK == WAITING {
-                let waker = self.choose(&mut list, cur, end);
-                drop(list);
-                if let Some(w) = waker {
-                    w.wake();
-                }
-                return;
-            }
-            match self.state.compare_exchange(cur, (cur & !STATE_MASK) | NOTIFIED, SeqCst, SeqCst) {
-                Ok(_) => return,
-                Err(actual) => cur = actual,
-            }
+        // WAITING cannot change while we hold the lock.
+        let cur = self.state.load(SeqCst);
+        if cur & WAITING == 0 {
+            self.state.fetch_or(NOTIFIED, SeqCst);
+            return;
+        }
+        let waker = self.choose(&mut list, end);
+        drop(list);
+        if let Some(w) = waker {
+            w.wake();
         }
     }
 }
@@ -237,10 +252,13 @@ impl Default for Notify {
 
 impl fmt::Debug for Notify {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        let state = match self.state.load(SeqCst) & STATE_MASK {
-            EMPTY => "empty",
-            WAITING => "waiting",
-            _ => "notified",
+        let cur = self.state.load(SeqCst);
+        let state = if cur & WAITING != 0 {
+            "waiting"
+        } else if cur & NOTIFIED != 0 {
+            "notified"
+        } else {
+            "empty"
         };
         f.debug_struct("Notify").field("state", &state).finish()
     }

@@ -58,6 +58,7 @@ struct Node {
 }
 
 impl Waiter {
+    #[inline(always)]
     pub(super) fn new() -> Self {
         Waiter {
             node: UnsafeCell::new(Node { prev: ptr::null_mut(), next: ptr::null_mut(), waker: None }),
