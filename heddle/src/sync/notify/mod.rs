@@ -151,20 +151,10 @@ impl Notify {
         if self.state.fetch_or(NOTIFIED, SeqCst) & WAITING == 0 {
             return;
         }
-        let mut list = self.waiters.lock();
-        // WAITING only changes under the lock; re-read now that we hold it.
-        let cur = self.state.load(SeqCst);
-        if cur & WAITING == 0 {
-            // The queue emptied (and NOTIFIED was cleared) before we got
-            // the lock: store the permit.
-            self.state.fetch_or(NOTIFIED, SeqCst);
-            return;
-        }
-        let waker = self.choose(&mut list, end);
-        drop(list);
-        if let Some(w) = waker {
-            w.wake();
-        }
+        // WAITING only changes under the lock, so this looks again there:
+        // if the queue emptied meanwhile (which cleared NOTIFIED too), the
+        // notification becomes the permit.
+        self.deliver(self.waiters.lock(), end);
     }
 
     /// Dequeues one waiter as chosen by `notify_one`/`notify_last`. The
@@ -226,10 +216,11 @@ impl Notify {
         self.state.fetch_and(!STATE_MASK, SeqCst);
     }
 
-    /// Passes on a notification that a dropped `Notified` received but
-    /// never reported: to the waiter at `end` (the end its notifier chose
-    /// from), or as the stored permit.
-    fn forward(&self, mut list: HotMutexGuard<'_, WaiterList>, end: End) {
+    /// Delivers one notification, the lock held: to the waiter at `end`
+    /// of the queue, or as the stored permit if the queue is empty. Used by
+    /// `notify_one`/`notify_last` when they found WAITING, and by a dropped
+    /// `Notified` passing on a notification it received but never reported.
+    fn deliver(&self, mut list: HotMutexGuard<'_, WaiterList>, end: End) {
         // WAITING cannot change while we hold the lock.
         let cur = self.state.load(SeqCst);
         if cur & WAITING == 0 {

@@ -167,8 +167,8 @@ impl<N: Deref<Target = Notify>> Drop for Waiting<N> {
             }
             // Picked by notify_one or notify_last but never reported: pass
             // it on in the order the notifier asked for.
-            ONE => notify.forward(list, End::Front),
-            LAST => notify.forward(list, End::Back),
+            ONE => notify.deliver(list, End::Front),
+            LAST => notify.deliver(list, End::Back),
             _ => {}
         }
     }
