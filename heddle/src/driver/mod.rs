@@ -11,11 +11,12 @@
 pub(crate) mod io;
 pub(crate) mod time;
 
-use std::time::Duration;
+use std::time::{Duration, Instant};
 
 use self::io::{IoDriver, IoHandle};
 use self::time::TimeHandle;
 use crate::runtime::stats::RuntimeStats;
+use crate::util::spin;
 
 /// What a driver turn saw.
 struct Turn {
@@ -84,13 +85,16 @@ impl Driver {
         if time.clock.is_virtual() && timeout.is_none() && self.park_paused(handle) {
             return;
         }
-        if time.is_due_within(time.spin_us) && !time.is_due() && timeout.is_none() {
+        if time.is_due_within(time.spin_window()) && !time.is_due() && timeout.is_none() {
             // The next timer is due within the spin window: poll until it
             // is, or until anything else happens, rather than let the CPU
             // sleep and pay its wake-up latency (see `Builder::timer_spin`).
             // The bound is a lower one (a wheel slot's start): reaching it
             // may only move timers to a finer level, and the bound far
-            // away; then stop, and sleep until the new bound.
+            // away; then stop, and sleep until the new bound. A gap in the
+            // clock readings means the OS took the CPU away mid-poll: other
+            // processes want it, and polling now only costs us our turn.
+            let mut last = Instant::now();
             loop {
                 let outcome = self.turn(handle, Some(Duration::ZERO));
                 if outcome.io_events > 0 || outcome.unparked || outcome.fired > 0 || time.is_due() {
@@ -99,6 +103,12 @@ impl Driver {
                 if !time.worth_spinning_for() {
                     break;
                 }
+                let now = Instant::now();
+                if now - last >= spin::PREEMPTED {
+                    time.spin_preempted();
+                    break;
+                }
+                last = now;
                 std::hint::spin_loop();
             }
             return;

@@ -116,7 +116,7 @@ impl SpinBackoff {
 
 /// A gap between two looks at the clock longer than this means the
 /// spinning thread lost its CPU (a round of 64 looks takes ~1–2 µs).
-const PREEMPTED: Duration = Duration::from_micros(10);
+pub(crate) const PREEMPTED: Duration = Duration::from_micros(10);
 
 /// Where a spinning thread shows it still has its CPU: the time of its
 /// last look at the clock. A thread that hands work to a spinner checks it

@@ -19,6 +19,7 @@
 
 pub(crate) mod clock;
 mod entry;
+mod spin_window;
 mod wheel;
 
 use std::io;
@@ -27,6 +28,7 @@ use std::time::Instant;
 
 use clock::Clock;
 pub(crate) use entry::{EntryRef, TimerEntry};
+use spin_window::SpinWindow;
 use wheel::{TimerKey as WheelKey, Wheel};
 
 use crate::loom::sync::atomic::{AtomicBool, AtomicU64, Ordering::*};
@@ -59,7 +61,7 @@ pub(crate) struct TimeHandle {
     /// only the driver's owner takes this lock. Reused to avoid allocating.
     fired: Mutex<Vec<std::task::Waker>>,
     /// How long before a deadline the driver stops sleeping and polls.
-    pub(crate) spin_us: u64,
+    spin: SpinWindow,
     /// The clock, which tests may pause.
     pub(crate) clock: Clock,
 }
@@ -111,7 +113,7 @@ impl TimeHandle {
             armed: Mutex::new(u64::MAX),
             armed_hint: AtomicU64::new(u64::MAX),
             fired: Mutex::new(Vec::new()),
-            spin_us,
+            spin: SpinWindow::new(spin_us),
             clock,
         })
     }
@@ -233,7 +235,26 @@ impl TimeHandle {
     /// and the bound by up to a finest-level span (keep spinning: the
     /// deadline is that close) or much further (a coarse slot: sleep).
     pub(crate) fn worth_spinning_for(&self) -> bool {
-        self.is_due_within(self.spin_us.saturating_add(wheel::FINEST_LEVEL_SPAN))
+        let window = self.spin_window();
+        window > 0 && self.is_due_within(window.saturating_add(wheel::FINEST_LEVEL_SPAN))
+    }
+
+    /// How long before a deadline the driver polls instead of sleeping,
+    /// in µs (0 while polling is stood down, see `spin_window.rs`).
+    pub(crate) fn spin_window(&self) -> u64 {
+        self.spin.at(self.now_tick())
+    }
+
+    /// A poll for a timer found its thread had lost the CPU: stop polling
+    /// for a while, and arm the timerfd for the deadline itself rather than
+    /// the start of the spin window, since nobody will poll that stretch.
+    pub(crate) fn spin_preempted(&self) {
+        self.spin.preempted(self.now_tick());
+        let mut armed = self.armed.lock().unwrap();
+        let tick = *armed;
+        if tick != u64::MAX {
+            self.arm(&mut armed, tick);
+        }
     }
 
     /// Fires every due timer and re-arms the timerfd for the next one;
@@ -292,7 +313,7 @@ impl TimeHandle {
             tick
         };
         // Wake early by the spin window; the driver polls the rest.
-        let tick = if tick == u64::MAX { tick } else { tick.saturating_sub(self.spin_us) };
+        let tick = if tick == u64::MAX { tick } else { tick.saturating_sub(self.spin_window()) };
         let spec = if tick == u64::MAX {
             libc::itimerspec { it_interval: zero_ts(), it_value: zero_ts() }
         } else {
