@@ -2,7 +2,8 @@
 //! readers and writers that misbehave in the ways real ones do: interrupted
 //! calls are retried, a writer that is not ready yet makes the loop read
 //! ahead so its next write is larger, a writer that accepts nothing is an
-//! error, and a zero-sized buffer is refused.
+//! error, a zero-sized buffer is refused, and uneven reads into the
+//! (uninitialised) buffer with busy, partial writes lose no byte.
 
 use std::collections::VecDeque;
 use std::io::{self, ErrorKind};
@@ -114,4 +115,38 @@ fn a_zero_sized_bidirectional_buffer_is_refused() {
     let (mut a, _a_peer) = heddle::io::duplex(16);
     let (mut b, _b_peer) = heddle::io::duplex(16);
     let _ = block_on(heddle::io::copy_bidirectional_with_sizes(&mut a, &mut b, 1, 0));
+}
+
+/// Serves `data` in reads of uneven sizes; every other read first
+/// initialises the whole free tail (as `read` into a `Vec` does), so the
+/// copy's buffer sees every mix of initialised and uninitialised space.
+struct UnevenReader {
+    data: Vec<u8>,
+    at: usize,
+    calls: usize,
+}
+
+impl AsyncRead for UnevenReader {
+    fn poll_read(mut self: Pin<&mut Self>, _: &mut Context<'_>, buf: &mut ReadBuf<'_>) -> Poll<io::Result<()>> {
+        self.calls += 1;
+        if self.calls % 2 == 0 {
+            buf.initialize_unfilled();
+        }
+        let want = 1 + (self.calls * 7919) % 9000;
+        let n = want.min(buf.remaining()).min(self.data.len() - self.at);
+        let at = self.at;
+        buf.put_slice(&self.data[at..at + n]);
+        self.at += n;
+        Poll::Ready(Ok(()))
+    }
+}
+
+#[test]
+fn uneven_reads_and_busy_partial_writes_pass_every_byte_in_order() {
+    let data: Vec<u8> = (0..1_000_000u32).map(|i| (i.wrapping_mul(2_654_435_761) >> 24) as u8).collect();
+    let mut reader = UnevenReader { data: data.clone(), at: 0, calls: 0 };
+    let script = (0..2_000).map(|i| if i % 3 == 0 { Step::Busy } else { Step::Take(1 + (i * 131) % 5000) });
+    let mut writer = ScriptedWriter { script: script.collect(), writes: Vec::new() };
+    assert_eq!(block_on(heddle::io::copy(&mut reader, &mut writer)).unwrap(), data.len() as u64);
+    assert_eq!(writer.writes.concat(), data);
 }

@@ -182,12 +182,16 @@ pub(crate) fn budget_left() -> Option<u8> {
     BUDGET_LEFT.get()
 }
 
-/// Gives back one unit taken by [`poll_proceed`] whose work turned out to
-/// be charged already by the resources it used (see `io::copy`).
+/// Spends one unit for a step that began with `before` units left
+/// (`budget_left` then), unless something inside the step spent budget
+/// already (see `io::copy`). A step that began with none left must not
+/// have run: callers yield first.
 #[inline]
-pub(crate) fn refund_unit() {
-    if let Some(units) = BUDGET_LEFT.get() {
-        BUDGET_LEFT.set(Some(units.saturating_add(1).min(BUDGET)));
+pub(crate) fn charge_unless_spent_since(before: u8) {
+    if let Some(now) = BUDGET_LEFT.get() {
+        if now >= before {
+            BUDGET_LEFT.set(Some(now.saturating_sub(1)));
+        }
     }
 }
 
