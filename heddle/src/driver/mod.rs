@@ -11,12 +11,11 @@
 pub(crate) mod io;
 pub(crate) mod time;
 
-use std::time::{Duration, Instant};
+use std::time::Duration;
 
 use self::io::{IoDriver, IoHandle};
 use self::time::TimeHandle;
 use crate::runtime::stats::RuntimeStats;
-use crate::util::spin;
 
 /// What a driver turn saw.
 struct Turn {
@@ -91,10 +90,7 @@ impl Driver {
             // sleep and pay its wake-up latency (see `Builder::timer_spin`).
             // The bound is a lower one (a wheel slot's start): reaching it
             // may only move timers to a finer level, and the bound far
-            // away; then stop, and sleep until the new bound. A gap in the
-            // clock readings means the OS took the CPU away mid-poll: other
-            // processes want it, and polling now only costs us our turn.
-            let mut last = Instant::now();
+            // away; then stop, and sleep until the new bound.
             loop {
                 let outcome = self.turn(handle, Some(Duration::ZERO));
                 if outcome.io_events > 0 || outcome.unparked || outcome.fired > 0 || time.is_due() {
@@ -103,18 +99,22 @@ impl Driver {
                 if !time.worth_spinning_for() {
                     break;
                 }
-                let now = Instant::now();
-                if now - last >= spin::PREEMPTED {
-                    time.spin_preempted();
-                    break;
-                }
-                last = now;
                 std::hint::spin_loop();
             }
             return;
         }
-        let timeout = if time.is_due() { Some(Duration::ZERO) } else { timeout };
-        let _ = self.turn(handle, timeout);
+        if time.is_due() {
+            let _ = self.turn(handle, Some(Duration::ZERO));
+            return;
+        }
+        // The earliest deadline (a lower bound) as we go to sleep.
+        let bound = time.next_wake_tick();
+        let outcome = self.turn(handle, timeout);
+        if outcome.fired > 0 {
+            if let Some(bound) = bound {
+                time.check_wake_lateness(bound);
+            }
+        }
     }
 
     /// Parks with the clock paused: rather than sleep until the next timer,

@@ -116,7 +116,7 @@ impl SpinBackoff {
 
 /// A gap between two looks at the clock longer than this means the
 /// spinning thread lost its CPU (a round of 64 looks takes ~1–2 µs).
-pub(crate) const PREEMPTED: Duration = Duration::from_micros(10);
+const PREEMPTED: Duration = Duration::from_micros(10);
 
 /// Where a spinning thread shows it still has its CPU: the time of its
 /// last look at the clock. A thread that hands work to a spinner checks it
@@ -144,6 +144,28 @@ impl Heartbeat {
         let last = self.0.load(Relaxed);
         last != 0 && nanos_since_epoch(Instant::now()).saturating_sub(last) < PREEMPTED.as_nanos() as u64
     }
+}
+
+/// True if more threads are runnable on this machine right now than it
+/// has CPUs online (the caller counts as one): some wait for a CPU. Read
+/// from `/proc/loadavg`'s running count (a few µs: for rare events only);
+/// false if it cannot be read. Both counts are the whole machine's, also
+/// in a container, so they compare.
+pub(crate) fn cpus_oversubscribed() -> bool {
+    use std::io::Read;
+    let mut buf = [0u8; 128];
+    let Ok(n) = std::fs::File::open("/proc/loadavg").and_then(|mut f| f.read(&mut buf)) else {
+        return false;
+    };
+    // "0.52 0.58 0.59 3/87 14465": the fourth field is running/total.
+    let running = std::str::from_utf8(&buf[..n])
+        .ok()
+        .and_then(|text| text.split_whitespace().nth(3))
+        .and_then(|field| field.split('/').next())
+        .and_then(|count| count.parse::<usize>().ok());
+    // SAFETY: a plain query without pointers.
+    let online = unsafe { libc::sysconf(libc::_SC_NPROCESSORS_ONLN) };
+    running.is_some_and(|running| running as i64 > online.max(1) as i64)
 }
 
 /// Nanoseconds from a process-wide start, never 0.
@@ -190,6 +212,26 @@ mod tests {
         Ordering::{Acquire, Release},
     };
     use std::sync::Arc;
+
+    #[test]
+    fn more_busy_threads_than_cpus_are_seen_as_oversubscribed() {
+        // SAFETY: as in `cpus_oversubscribed`.
+        let online = unsafe { libc::sysconf(libc::_SC_NPROCESSORS_ONLN) }.max(1) as usize;
+        let stop = Arc::new(AtomicBool::new(false));
+        let busy: Vec<_> = (0..online + 1)
+            .map(|_| {
+                let stop = stop.clone();
+                std::thread::spawn(move || while !stop.load(Acquire) {})
+            })
+            .collect();
+        let seen = (0..500).any(|_| {
+            std::thread::sleep(Duration::from_millis(1));
+            cpus_oversubscribed()
+        });
+        stop.store(true, Release);
+        busy.into_iter().for_each(|t| t.join().unwrap());
+        assert!(seen, "{} busy threads on {online} CPUs went unseen", online + 1);
+    }
 
     #[test]
     fn spin_until_sees_a_flag_set_by_another_thread() {

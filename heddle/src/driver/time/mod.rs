@@ -34,6 +34,7 @@ use wheel::{TimerKey as WheelKey, Wheel};
 use crate::loom::sync::atomic::{AtomicBool, AtomicU64, Ordering::*};
 use crate::loom::sync::Mutex;
 use crate::util::cache_line::CacheLine;
+use crate::util::spin;
 
 /// The shared timer state.
 pub(crate) struct TimeHandle {
@@ -245,11 +246,23 @@ impl TimeHandle {
         self.spin.at(self.now_tick())
     }
 
-    /// A poll for a timer found its thread had lost the CPU: stop polling
-    /// for a while, and arm the timerfd for the deadline itself rather than
-    /// the start of the spin window, since nobody will poll that stretch.
-    pub(crate) fn spin_preempted(&self) {
-        self.spin.preempted(self.now_tick());
+    /// After a sleep that fired timers, whose earliest deadline was at
+    /// least `bound`: if they fired more than `LATE_WAKE_US` late while
+    /// more threads want to run than there are CPUs, the thread is kept
+    /// waiting for a CPU (see `spin_window.rs`). Stop spinning for a while,
+    /// and arm the timerfd for the deadline itself rather than the start
+    /// of the spin window, since nobody will poll that stretch.
+    pub(crate) fn check_wake_lateness(&self, bound: u64) {
+        let now = self.now_tick();
+        if self.spin.at(now) == 0 || now.saturating_sub(bound) <= spin_window::LATE_WAKE_US {
+            return;
+        }
+        if !spin::cpus_oversubscribed() {
+            // The host paused the virtual CPU, or one long task poll held
+            // the thread: spinning did not cause it.
+            return;
+        }
+        self.spin.stand_down(now);
         let mut armed = self.armed.lock().unwrap();
         let tick = *armed;
         if tick != u64::MAX {
