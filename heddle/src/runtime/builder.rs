@@ -454,7 +454,11 @@ impl Builder {
     /// microseconds to wake; polling through the last stretch makes short
     /// sleeps wake within a few microseconds of their deadline. The cost is
     /// CPU time, only while nothing else is runnable and a timer is that
-    /// close.
+    /// close. When the machine has more runnable threads than CPUs and
+    /// timers start firing late, the runtime stops polling for a while
+    /// (10 ms, doubling up to 1 s while it recurs) and sleeps to the
+    /// deadline instead: a thread that polls loses the quick wake-up the OS
+    /// gives sleepers next to busy processes.
     pub fn timer_spin(&mut self, window: Duration) -> &mut Builder {
         self.timer_spin = window;
         self
