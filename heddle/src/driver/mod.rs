@@ -84,7 +84,7 @@ impl Driver {
         if time.clock.is_virtual() && timeout.is_none() && self.park_paused(handle) {
             return;
         }
-        if time.is_due_within(time.spin_window()) && !time.is_due() && timeout.is_none() {
+        if time.is_due_within_spin() && !time.is_due() && timeout.is_none() {
             // The next timer is due within the spin window: poll until it
             // is, or until anything else happens, rather than let the CPU
             // sleep and pay its wake-up latency (see `Builder::timer_spin`).

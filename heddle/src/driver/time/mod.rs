@@ -224,10 +224,19 @@ impl TimeHandle {
         self.next_wake.load(Acquire) <= self.now_tick()
     }
 
-    /// True if the next timer is due within `window` µs: close enough that
-    /// polling beats sleeping (a parked virtual CPU takes tens of µs to wake).
-    pub(crate) fn is_due_within(&self, window: u64) -> bool {
-        window > 0 && self.next_wake.load(Acquire) <= self.now_tick().saturating_add(window)
+    /// True if the next timer is due within the spin window (closed while
+    /// stood down) plus `extra` µs: close enough that polling beats
+    /// sleeping (a parked virtual CPU takes tens of µs to wake). One clock
+    /// reading for both.
+    fn is_due_within_spin_window(&self, extra: u64) -> bool {
+        let now = self.now_tick();
+        let window = self.spin.at(now);
+        window > 0 && self.next_wake.load(Acquire) <= now.saturating_add(window).saturating_add(extra)
+    }
+
+    /// True if the driver should poll rather than sleep for the next timer.
+    pub(crate) fn is_due_within_spin(&self) -> bool {
+        self.is_due_within_spin_window(0)
     }
 
     /// While the driver spins for a timer: true if the next wake-up is
@@ -236,13 +245,12 @@ impl TimeHandle {
     /// and the bound by up to a finest-level span (keep spinning: the
     /// deadline is that close) or much further (a coarse slot: sleep).
     pub(crate) fn worth_spinning_for(&self) -> bool {
-        let window = self.spin_window();
-        window > 0 && self.is_due_within(window.saturating_add(wheel::FINEST_LEVEL_SPAN))
+        self.is_due_within_spin_window(wheel::FINEST_LEVEL_SPAN)
     }
 
     /// How long before a deadline the driver polls instead of sleeping,
     /// in µs (0 while polling is stood down, see `spin_window.rs`).
-    pub(crate) fn spin_window(&self) -> u64 {
+    fn spin_window(&self) -> u64 {
         self.spin.at(self.now_tick())
     }
 
