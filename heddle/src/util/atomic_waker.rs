@@ -153,6 +153,19 @@ impl AtomicWaker {
         }
     }
 
+    /// [`take`](Self::take) for the task that registers wakers here (it
+    /// is the only one that can store one): a load instead of two
+    /// read-modify-writes when the slot is empty. Called by anyone else, a
+    /// waker stored concurrently could be missed.
+    pub(crate) fn take_as_registrar(&self) -> Option<Waker> {
+        // HAS_WAKER is set only by `register`, which is the caller's own
+        // and not running; clear, the slot is empty and stays so.
+        if self.state.load(Acquire) & HAS_WAKER == 0 {
+            return None;
+        }
+        self.take()
+    }
+
     /// Takes the stored waker out, if any, so the caller can wake it later
     /// (for example after releasing a lock).
     pub(crate) fn take(&self) -> Option<Waker> {
@@ -280,6 +293,34 @@ mod loom_tests {
                 }
             }));
             producer.join().unwrap();
+        });
+    }
+
+    /// The registrar drops its waker with `take_as_registrar` (a load when
+    /// the slot looks empty) while a producer wakes: the waker is either
+    /// woken by the producer or handed back to the registrar, exactly once,
+    /// and the slot is never touched by both at once.
+    #[test]
+    fn registrar_take_vs_wake() {
+        use std::sync::atomic::AtomicUsize;
+        struct Count(AtomicUsize);
+        impl std::task::Wake for Count {
+            fn wake(self: std::sync::Arc<Self>) {
+                self.0.fetch_add(1, SeqCst);
+            }
+        }
+        loom::model(|| {
+            let count = std::sync::Arc::new(Count(AtomicUsize::new(0)));
+            let waker = std::task::Waker::from(count.clone());
+            let slot = Arc::new(AtomicWaker::new());
+            slot.register(&waker);
+            let s2 = slot.clone();
+            let producer = thread::spawn(move || s2.wake());
+            let taken = slot.take_as_registrar();
+            producer.join().unwrap();
+            let woken = count.0.load(SeqCst);
+            assert_eq!(woken + usize::from(taken.is_some()), 1, "woken {woken}, taken {}", taken.is_some());
+            assert!(slot.take_as_registrar().is_none());
         });
     }
 }

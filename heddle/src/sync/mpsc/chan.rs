@@ -216,7 +216,10 @@ impl<T> Drop for Tx<T> {
             return;
         }
         self.chan.list.close_tx();
-        self.chan.rx_waker.wake();
+        // As in `push`: either the receiver's re-check after registering
+        // sees the close, or this sees its waker.
+        fence(SeqCst);
+        self.chan.rx_waker.wake_if_registered();
     }
 }
 
@@ -396,7 +399,7 @@ impl<T> Drop for Rx<T> {
         self.cursor.close(&self.chan.list);
         // Nothing will poll the receiver again: release its task's waker
         // before running the messages' destructors.
-        drop(self.chan.rx_waker.take());
+        drop(self.chan.rx_waker.take_as_registrar());
         if let Some(sem) = &self.chan.sem {
             sem.clear_idle();
         }

@@ -429,3 +429,33 @@ fn close_vs_granted_reserve() {
         drop(keep);
     });
 }
+
+/// The receiver parks in `recv` on an empty channel while another thread
+/// drops the last sender, which wakes it with a load (not an RMW) of the
+/// waker slot after a fence: loom reports a deadlock if that wake is lost.
+#[test]
+fn receiver_wakes_when_last_sender_drops() {
+    model(|| {
+        let (tx, mut rx) = mpsc::channel::<u8>(1);
+        let t = thread::spawn(move || drop(tx));
+        assert_eq!(loom::future::block_on(rx.recv()), None);
+        t.join().unwrap();
+    });
+}
+
+/// A sender queues for a slot of a full channel while the receiver closes
+/// without receiving. The close skips its lock when nobody was queued; the
+/// send must fail either way (queued first: the close fails it; closed
+/// first: its queueing CAS sees the close), and nothing hangs.
+#[test]
+fn waiting_sender_vs_close() {
+    model(|| {
+        let (tx, mut rx) = mpsc::channel::<u8>(1);
+        tx.try_send(0).unwrap();
+        let t = thread::spawn(move || loom::future::block_on(tx.send(1)).is_err());
+        rx.close();
+        assert!(t.join().unwrap(), "a send into a closed, full channel must fail");
+        assert_eq!(loom::future::block_on(rx.recv()), Some(0));
+        assert_eq!(loom::future::block_on(rx.recv()), None);
+    });
+}

@@ -136,7 +136,7 @@ impl Permits {
 
     /// Drops the idle waker (the receiver is going away).
     pub(crate) fn clear_idle(&self) {
-        drop(self.idle.take());
+        drop(self.idle.take_as_registrar());
     }
 
     /// Free permits right now.
@@ -267,8 +267,16 @@ impl Permits {
     /// Closes: waiting and later acquires fail. Permits already taken may
     /// still be used or released. Returns false if already closed.
     pub(crate) fn close(&self) -> bool {
-        if self.state.fetch_or(CLOSED, AcqRel) & CLOSED != 0 {
+        let prev = self.state.fetch_or(CLOSED, AcqRel);
+        if prev & CLOSED != 0 {
             return false;
+        }
+        if prev & WAITERS == 0 {
+            // Nobody queued, and nobody can queue from now on: a waiter
+            // sets `WAITERS` with a CAS that fails on `CLOSED`, so one that
+            // queued before this RMW left `WAITERS` for it to see. Skipping
+            // the lock keeps dropping an unused channel cheap.
+            return true;
         }
         let mut wakers = WakeList::new();
         {
