@@ -140,6 +140,31 @@ async fn write_to_read_only_file_fails() {
     assert!(res.is_err());
 }
 
+/// A full disk (`/dev/full` takes no bytes): the error reaches the caller
+/// whole, with its OS code, from `fs::write` and from a buffered `File`
+/// write (by the flush at the latest); nothing reports success, and the
+/// file reports the next failure too rather than sticking.
+#[heddle::test]
+async fn full_disk_errors_reach_the_caller() {
+    let full = std::path::Path::new("/dev/full");
+    if !full.exists() {
+        eprintln!("no /dev/full here: skipped");
+        return;
+    }
+    let err = fs::write(full, vec![7u8; 64 * 1024]).await.unwrap_err();
+    assert_eq!(err.raw_os_error(), Some(libc::ENOSPC), "{err}");
+
+    let mut file = OpenOptions::new().write(true).open(full).await.unwrap();
+    for round in 0..2 {
+        let res = match file.write_all(&[1u8; 10_000]).await {
+            Err(e) => Err(e),
+            Ok(()) => file.flush().await,
+        };
+        let err = res.expect_err("a write to a full disk reported success");
+        assert_eq!(err.raw_os_error(), Some(libc::ENOSPC), "round {round}: {err}");
+    }
+}
+
 #[heddle::test]
 async fn links_permissions_and_existence() {
     use std::os::unix::fs::PermissionsExt;

@@ -53,9 +53,10 @@ pub struct File {
 
 struct Inner {
     state: State,
-    /// Kind of the last background write error, reported by the next
-    /// write or flush.
-    last_write_err: Option<io::ErrorKind>,
+    /// The last background write's error, reported by the next write,
+    /// flush or seek. Kept whole (tokio keeps only its kind), so the caller
+    /// sees the OS error, e.g. "No space left on device (os error 28)".
+    last_write_err: Option<io::Error>,
     /// Position after the last completed seek.
     pos: u64,
 }
@@ -233,8 +234,8 @@ impl File {
     async fn settle(&self) -> io::Result<()> {
         let mut inner = self.inner.lock().await;
         std::future::poll_fn(|cx| inner.poll_complete_inflight(cx)).await?;
-        if let Some(kind) = inner.last_write_err.take() {
-            return Err(kind.into());
+        if let Some(e) = inner.last_write_err.take() {
+            return Err(e);
         }
         let State::Idle(buf) = &mut inner.state else { unreachable!() };
         let ahead = buf.as_mut().map_or(0, Buf::discard_read);
@@ -452,7 +453,7 @@ impl Inner {
             let (op, buf) = ready!(self.state.poll_busy(cx))?;
             self.state = State::Idle(Some(buf));
             match op {
-                Operation::Write(Err(e)) => self.last_write_err = Some(e.kind()),
+                Operation::Write(Err(e)) => self.last_write_err = Some(e),
                 Operation::Seek(Ok(pos)) => self.pos = pos,
                 _ => {}
             }
@@ -497,7 +498,7 @@ impl AsyncRead for File {
                         Operation::Write(res) => {
                             inner.state = State::Idle(Some(buf));
                             if let Err(e) = res {
-                                inner.last_write_err = Some(e.kind());
+                                inner.last_write_err = Some(e);
                             }
                         }
                         Operation::Seek(res) => {
@@ -524,8 +525,8 @@ impl File {
         fill: impl FnOnce(&mut Buf, usize) -> usize,
     ) -> Poll<io::Result<usize>> {
         let inner = self.inner.get_mut();
-        if let Some(kind) = inner.last_write_err.take() {
-            return Poll::Ready(Err(kind.into()));
+        if let Some(e) = inner.last_write_err.take() {
+            return Poll::Ready(Err(e));
         }
         loop {
             match &mut inner.state {
@@ -546,8 +547,8 @@ impl File {
                 }
                 State::Busy(_) => {
                     ready!(inner.poll_complete_inflight(cx))?;
-                    if let Some(kind) = inner.last_write_err.take() {
-                        return Poll::Ready(Err(kind.into()));
+                    if let Some(e) = inner.last_write_err.take() {
+                        return Poll::Ready(Err(e));
                     }
                 }
             }
@@ -578,7 +579,7 @@ impl AsyncWrite for File {
         let inner = self.get_mut().inner.get_mut();
         ready!(inner.poll_complete_inflight(cx))?;
         match inner.last_write_err.take() {
-            Some(kind) => Poll::Ready(Err(kind.into())),
+            Some(e) => Poll::Ready(Err(e)),
             None => Poll::Ready(Ok(())),
         }
     }
@@ -626,7 +627,7 @@ impl AsyncSeek for File {
                             inner.pos = pos;
                             return Poll::Ready(Ok(pos));
                         }
-                        Operation::Write(Err(e)) => inner.last_write_err = Some(e.kind()),
+                        Operation::Write(Err(e)) => inner.last_write_err = Some(e),
                         _ => {}
                     }
                 }
