@@ -22,6 +22,9 @@ const END: &[u8] = b"<<heddle-stdio-end>>";
 #[test]
 fn child_helper() {
     let Ok(mode) = std::env::var(CHILD_ENV) else { return };
+    if mode == "closed_stdout" {
+        write_until_stdout_closes();
+    }
     let rt = match mode.as_str() {
         "multi" | "stderr" => heddle::runtime::Builder::new_multi_thread().worker_threads(2).build().unwrap(),
         _ => heddle::runtime::Builder::new_current_thread().build().unwrap(),
@@ -50,6 +53,74 @@ fn child_helper() {
         out.flush().await.unwrap();
     });
     std::process::exit(0);
+}
+
+/// Child mode `closed_stdout`: says it is ready on stdout, waits for
+/// stdin's EOF (the parent has closed the read end of stdout by then), then
+/// writes to stdout until a write or flush fails. Reports the error on
+/// stderr and exits 0 if it is EPIPE, non-zero otherwise.
+fn write_until_stdout_closes() -> ! {
+    let rt = heddle::runtime::Builder::new_current_thread().build().unwrap();
+    let outcome = rt.block_on(async {
+        let mut out = heddle::io::stdout();
+        out.write_all(BEGIN).await.unwrap();
+        out.flush().await.unwrap();
+        let mut rest = Vec::new();
+        heddle::io::stdin().read_to_end(&mut rest).await.unwrap();
+        let chunk = vec![b'z'; 64 * 1024];
+        for _ in 0..64 {
+            let res = match out.write_all(&chunk).await {
+                Ok(()) => out.flush().await,
+                Err(e) => Err(e),
+            };
+            if let Err(e) = res {
+                return Some(e);
+            }
+        }
+        None
+    });
+    match outcome {
+        Some(e) => {
+            eprintln!("write error: {e} (os {:?})", e.raw_os_error());
+            std::process::exit(if e.raw_os_error() == Some(libc::EPIPE) { 0 } else { 3 });
+        }
+        None => {
+            eprintln!("4 MiB written to a closed pipe without an error");
+            std::process::exit(4);
+        }
+    }
+}
+
+/// Writing to a stdout whose reader has gone fails with EPIPE, reported by
+/// the write or the flush (the process ignores SIGPIPE, as Rust programs
+/// do), instead of the bytes vanishing.
+#[test]
+fn stdout_to_a_closed_pipe_reports_epipe() {
+    let exe = std::env::current_exe().unwrap();
+    let mut child = Command::new(exe)
+        .args(["--exact", "child_helper", "--nocapture", "--test-threads=1"])
+        .env(CHILD_ENV, "closed_stdout")
+        .stdin(Stdio::piped())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .unwrap();
+    // Past the harness's banner to the child's marker, then hang up.
+    let mut stdout = child.stdout.take().unwrap();
+    let mut seen = Vec::new();
+    let mut chunk = [0u8; 4096];
+    while !seen.windows(BEGIN.len()).any(|w| w == BEGIN) {
+        let n = stdout.read(&mut chunk).unwrap();
+        assert!(n > 0, "child closed stdout before its marker");
+        seen.extend_from_slice(&chunk[..n]);
+    }
+    drop(stdout);
+    drop(child.stdin.take());
+    let mut err = String::new();
+    child.stderr.take().unwrap().read_to_string(&mut err).unwrap();
+    let status = child.wait().unwrap();
+    assert!(status.success(), "child: {status:?}\n{err}");
+    assert!(err.contains("os Some(32)"), "{err}");
 }
 
 fn payload(len: usize) -> Vec<u8> {
