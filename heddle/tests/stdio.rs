@@ -96,15 +96,7 @@ fn write_until_stdout_closes() -> ! {
 /// do), instead of the bytes vanishing.
 #[test]
 fn stdout_to_a_closed_pipe_reports_epipe() {
-    let exe = std::env::current_exe().unwrap();
-    let mut child = Command::new(exe)
-        .args(["--exact", "child_helper", "--nocapture", "--test-threads=1"])
-        .env(CHILD_ENV, "closed_stdout")
-        .stdin(Stdio::piped())
-        .stdout(Stdio::piped())
-        .stderr(Stdio::piped())
-        .spawn()
-        .unwrap();
+    let mut child = spawn_child("closed_stdout");
     // Past the harness's banner to the child's marker, then hang up.
     let mut stdout = child.stdout.take().unwrap();
     let mut seen = Vec::new();
@@ -133,18 +125,22 @@ fn framed(output: &[u8]) -> &[u8] {
     &output[start..start + len]
 }
 
-/// Runs the child in `mode`, feeding `input` on stdin from a thread while
-/// reading stdout/stderr; returns (stdout, stderr).
-fn run_child(mode: &str, input: Vec<u8>) -> (Vec<u8>, Vec<u8>) {
-    let exe = std::env::current_exe().unwrap();
-    let mut child = Command::new(exe)
+/// Starts this test binary as the child in `mode`, all three streams piped.
+fn spawn_child(mode: &str) -> std::process::Child {
+    Command::new(std::env::current_exe().unwrap())
         .args(["--exact", "child_helper", "--nocapture", "--test-threads=1"])
         .env(CHILD_ENV, mode)
         .stdin(Stdio::piped())
         .stdout(Stdio::piped())
         .stderr(Stdio::piped())
         .spawn()
-        .unwrap();
+        .unwrap()
+}
+
+/// Runs the child in `mode`, feeding `input` on stdin from a thread while
+/// reading stdout/stderr; returns (stdout, stderr).
+fn run_child(mode: &str, input: Vec<u8>) -> (Vec<u8>, Vec<u8>) {
+    let mut child = spawn_child(mode);
     let mut stdin = child.stdin.take().unwrap();
     let writer = std::thread::spawn(move || {
         stdin.write_all(&input).unwrap();
