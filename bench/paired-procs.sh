@@ -4,7 +4,8 @@
 # threads of each process (the multi-thread notify workloads on a 2-CPU
 # machine flip between ~0.75 and ~1.3 from one process to the next, with a
 # tight interval inside each). Prints every process's ratio per workload,
-# then the median over processes and the range.
+# then the median over processes, the range, and in how many processes
+# heddle was the slower one.
 #
 # usage: bench/paired-procs.sh BENCH FILTER [PROCS]
 #   BENCH   a bench target of heddle-bench: rt, sync, fs, mpsc, copy
@@ -19,7 +20,7 @@
 set -euo pipefail
 
 ROOT=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
-[ $# -ge 2 ] || { sed -n 2,17p "$0"; exit 2; }
+[ $# -ge 2 ] || { sed -n 2,19p "$0"; exit 2; }
 BENCH=$1
 FILTER=$2
 PROCS=${3:-7}
@@ -47,7 +48,9 @@ awk '
             # insertion sort: k is small
             for (i = 2; i <= k; i++) { x = v[i]; j = i - 1; while (j > 0 && v[j] > x) { v[j+1] = v[j]; j-- } v[j+1] = x }
             med = (k % 2) ? v[(k+1)/2] : (v[k/2] + v[k/2+1]) / 2
-            printf "%-36s median %.3f  range %.3f-%.3f  (%d processes:%s)\n", w, med, v[1], v[k], k, r[w]
+            slower = 0
+            for (i = 1; i <= k; i++) if (v[i] > 1) slower++
+            printf "%-36s median %.3f  range %.3f-%.3f  above 1 in %d of %d  (processes:%s)\n", w, med, v[1], v[k], slower, k, r[w]
         }
     }' "$OUT" | sort
 echo "(ratio heddle/tokio per process: the paired runner's median of per-pair ratios; < 1: heddle faster)"
