@@ -41,7 +41,7 @@ for p in $(seq 1 "$PROCS"); do
 done
 
 awk '
-    { r[$2] = r[$2] " " $3; n[$2]++ }
+    { r[$2] = r[$2] " " $3 }
     END {
         for (w in r) {
             k = split(substr(r[w], 2), v, " ")
